@@ -1,0 +1,35 @@
+namespace Gear.Core.Selection;
+
+/// <summary>
+/// Chooses items for sampling or removal. Items are named by dense slot numbers in [0, capacity) that the
+/// table assigns; the selector keeps whatever index it needs over them. Not thread-safe: the table calls it
+/// under its own lock.
+/// </summary>
+/// <remarks>
+/// Selection takes its random numbers as an explicit input (one uniform in [0, 1) per choice), so that the
+/// CPU and CUDA backends given the same randoms choose the same items, and so that a seeded request stream
+/// is reproducible. Selectors that are not random (Fifo, heaps, TopK) ignore the values.
+/// </remarks>
+public interface IItemSelector
+{
+    /// <summary>How many items the selector currently holds.</summary>
+    int Count { get; }
+
+    /// <summary>Adds an item. Insertion order is the order of calls. The slot must not be held already.</summary>
+    void Insert(int slot, double priority);
+
+    /// <summary>Changes the priority of a held item.</summary>
+    void Update(int slot, double priority);
+
+    /// <summary>Removes a held item.</summary>
+    void Remove(int slot);
+
+    /// <summary>Removes every item.</summary>
+    void Clear();
+
+    /// <summary>
+    /// Makes one choice per entry of <paramref name="uniforms"/>, writing the chosen slot and the probability
+    /// with which it was chosen. Requires <see cref="Count"/> &gt; 0.
+    /// </summary>
+    void Select(ReadOnlySpan<double> uniforms, Span<int> slots, Span<double> probabilities);
+}

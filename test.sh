@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The test command. On a fresh Debian machine with the .NET SDK it installs what the tests need, restores,
+# builds, runs every test project, and prints as its last line "N passed, N failed, N skipped".
+#   ./test.sh            the default suite (minutes)
+#   ./test.sh --long     also the long soak and load tests (category Long)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+filter="TestCategory!=Long"
+if [[ "${1:-}" == "--long" ]]; then filter=""; fi
+
+results="TestResults/run-$(date +%s)"
+mkdir -p "$results"
+
+dotnet restore Gear.sln --nologo
+dotnet build Gear.sln -c Release --no-restore --nologo
+
+status=0
+dotnet test Gear.sln -c Release --no-build --nologo \
+  ${filter:+--filter "$filter"} \
+  --logger "trx" --results-directory "$results" || status=$?
+
+# Sum the counters of every TRX file (one per test project). Anything run that did not pass or fail
+# (inconclusive, not executed) counts as skipped.
+total=0; passed=0; failed=0
+shopt -s nullglob
+trx_files=("$results"/*.trx)
+for trx in "${trx_files[@]}"; do
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  total=$((total + $(get total)))
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+done
+if [[ ${#trx_files[@]} -eq 0 || $total -eq 0 ]]; then
+  echo "no test results were produced"
+  failed=$((failed + 1))
+fi
+if [[ $status -ne 0 && $failed -eq 0 ]]; then failed=1; fi  # the runner itself failed (crash, abort)
+skipped=$((total - passed - failed))
+if [[ $skipped -lt 0 ]]; then skipped=0; fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[[ $failed -eq 0 ]]

@@ -1,3 +1,6 @@
+using Gear.Core.Sampling;
+using Gear.Core.Storage;
+
 namespace Gear.Core.Compute;
 
 /// <summary>
@@ -12,4 +15,12 @@ public interface IComputeBackend : IDisposable
 
     /// <summary>Creates a sum tree with <paramref name="capacity"/> leaves, all zero.</summary>
     IPrioritySumTree CreateSumTree(int capacity);
+
+    /// <summary>
+    /// Gathers the first <see cref="WindowBatch.Count"/> windows that <paramref name="output"/>'s sources name
+    /// from <paramref name="storage"/> into its column buffers, zero-filling padding and writing the mask.
+    /// The pages read must not be freed or rewritten during the call (the table holds references on them).
+    /// Safe to call from several threads at once with different outputs.
+    /// </summary>
+    void Gather(PagedStorage storage, WindowBatch output);
 }

@@ -21,6 +21,16 @@ public interface IItemSelector
     /// <summary>Changes the priority of a held item.</summary>
     void Update(int slot, double priority);
 
+    /// <summary>
+    /// Changes the priorities of many held items as one batch; where a slot repeats, the last priority wins.
+    /// Selectors with a batched structure (the prioritized sum tree) override this.
+    /// </summary>
+    void UpdateBatch(ReadOnlySpan<int> slots, ReadOnlySpan<double> priorities)
+    {
+        for (var i = 0; i < slots.Length; i++)
+            Update(slots[i], priorities[i]);
+    }
+
     /// <summary>Removes a held item.</summary>
     void Remove(int slot);
 

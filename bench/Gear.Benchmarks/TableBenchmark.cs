@@ -1,0 +1,80 @@
+using BenchmarkDotNet.Attributes;
+using Gear.Core.Compute.Cpu;
+using Gear.Core.Sampling;
+using Gear.Core.Tables;
+
+namespace Gear.Benchmarks;
+
+/// <summary>
+/// Common frame of the workload benchmarks: a filled table, a memcpy reference of the same bytes per operation
+/// (the baseline, always single-threaded), and a runner that splits a fixed number of operations per invocation
+/// over 1 or 2 concurrent callers, so that time per operation shows the scaling directly.
+/// </summary>
+public abstract class TableBenchmark
+{
+    /// <summary>Operations per invocation, split evenly over the callers.</summary>
+    public const int Operations = 8;
+
+    private MemcpyReference? _memcpy;
+    private ConcurrentRunner? _runner;
+
+    /// <summary>Concurrent callers.</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    internal CpuBackend Backend { get; private set; } = null!;
+
+    internal Table Table { get; private set; } = null!;
+
+    /// <summary>Builds the table and the reference.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        Backend = new CpuBackend();
+        Table = CreateTable(Backend);
+        _memcpy = new MemcpyReference(BytesPerOperation);
+        _runner = new ConcurrentRunner(Threads, thread =>
+        {
+            for (var i = 0; i < Operations / Threads; i++)
+                Operation(thread);
+        });
+        PrepareThreads(Threads);
+    }
+
+    /// <summary>Single-thread memcpy of the bytes one operation moves.</summary>
+    [Benchmark(Baseline = true, OperationsPerInvoke = Operations)]
+    public void Memcpy()
+    {
+        for (var i = 0; i < Operations; i++)
+            _memcpy!.CopyBlock();
+    }
+
+    /// <summary>Runs the workload's operation, split over the callers.</summary>
+    protected void RunOperations() => _runner!.Run();
+
+    /// <summary>Bytes one operation gathers or inserts.</summary>
+    protected abstract long BytesPerOperation { get; }
+
+    internal abstract Table CreateTable(CpuBackend backend);
+
+    /// <summary>Creates per-caller state (batches, random streams, trajectories).</summary>
+    protected abstract void PrepareThreads(int threads);
+
+    /// <summary>One operation on caller <paramref name="thread"/>.</summary>
+    protected abstract void Operation(int thread);
+
+    /// <summary>Frees everything.</summary>
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _runner?.Dispose();
+        _memcpy?.Dispose();
+        Table.Dispose();
+        Backend.Dispose();
+    }
+
+    /// <summary>One output batch and random stream per caller.</summary>
+    internal static (WindowBatch[] Batches, RandomStream[] Randoms) SamplerState(Table table, int threads, int batchSize, int windowLength) =>
+        (Enumerable.Range(0, threads).Select(_ => new WindowBatch(table.Spec.Columns, batchSize, windowLength)).ToArray(),
+         Enumerable.Range(0, threads).Select(t => new RandomStream((ulong)t + 1)).ToArray());
+}

@@ -1,0 +1,142 @@
+using System.Runtime.InteropServices;
+using Gear.Core.Errors;
+using Gear.Core.Schema;
+using Gear.Core.Storage;
+
+namespace Gear.Core.Sampling;
+
+/// <summary>
+/// A caller-owned output for samples of one table's columns: one contiguous buffer per column holding
+/// B × L steps (window-major, then step, then the step's elements), a mask of valid steps, and per window
+/// the item key, start step, probability and importance weight. Allocate it once per request stream and reuse
+/// it: sampling into it allocates nothing. Column buffers live in aligned unmanaged memory that never moves,
+/// so a transport can send them and a device can write them without a copy.
+/// </summary>
+public sealed unsafe class WindowBatch : IDisposable
+{
+    private readonly NativeBuffer[] _columns;
+    private readonly int[] _stepBytes;
+    private readonly NativeBuffer _mask;
+    private readonly ulong[] _keys;
+    private readonly ulong[] _trajectoryKeys;
+    private readonly int[] _starts;
+    private readonly double[] _probabilities;
+    private readonly double[] _weights;
+
+    /// <summary>Allocates buffers for <paramref name="batchSize"/> windows of <paramref name="windowLength"/> steps.</summary>
+    /// <exception cref="GearException">InvalidArgument when the geometry is out of range or a buffer would exceed 2 GiB.</exception>
+    public WindowBatch(IReadOnlyList<ColumnSpec> columns, int batchSize, int windowLength)
+    {
+        new SampleRequest(batchSize, windowLength).Validate();
+        ArgumentNullException.ThrowIfNull(columns);
+        var steps = (long)batchSize * windowLength;
+        foreach (var column in columns)
+        {
+            if (steps * column.StepBytes > int.MaxValue)
+                throw GearException.InvalidArgument(
+                    $"a batch of {batchSize} windows of {windowLength} steps needs {steps * column.StepBytes} bytes for column '{column.Name}'; at most {int.MaxValue} are supported");
+        }
+        if (steps > int.MaxValue)
+            throw GearException.InvalidArgument($"a batch of {batchSize} windows of {windowLength} steps is too large");
+
+        BatchSize = batchSize;
+        WindowLength = windowLength;
+        Columns = columns;
+        _stepBytes = columns.Select(c => c.StepBytes).ToArray();
+        _columns = columns.Select(c => new NativeBuffer(steps * c.StepBytes)).ToArray();
+        _mask = new NativeBuffer(steps);
+        _keys = new ulong[batchSize];
+        _trajectoryKeys = new ulong[batchSize];
+        _starts = new int[batchSize];
+        _probabilities = new double[batchSize];
+        _weights = new double[batchSize];
+        Slots = new int[batchSize];
+        SelectionUniforms = new double[batchSize];
+        PlacementUniforms = new double[batchSize];
+        Sources = new WindowSource[batchSize];
+    }
+
+    /// <summary>The columns this batch holds, in table order.</summary>
+    public IReadOnlyList<ColumnSpec> Columns { get; }
+
+    /// <summary>Windows this batch can hold (B).</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Steps per window (L).</summary>
+    public int WindowLength { get; }
+
+    /// <summary>Windows filled by the last sample (at most <see cref="BatchSize"/>).</summary>
+    public int Count { get; internal set; }
+
+    /// <summary>Bytes of one window of <paramref name="column"/>.</summary>
+    public int WindowBytes(int column) => _stepBytes[column] * WindowLength;
+
+    /// <summary>The filled part of <paramref name="column"/>'s buffer: Count × L steps.</summary>
+    public Span<byte> Column(int column) => new(_columns[column].Pointer, Count * WindowBytes(column));
+
+    /// <summary>The filled part of <paramref name="column"/>'s buffer, as elements of <typeparamref name="T"/>.</summary>
+    public Span<T> Column<T>(int column) where T : unmanaged => MemoryMarshal.Cast<byte, T>(Column(column));
+
+    /// <summary>Whether each of the Count × L positions holds a real step (false: padding, zero-filled).</summary>
+    public ReadOnlySpan<bool> Mask => new(_mask.Pointer, Count * WindowLength);
+
+    /// <summary>Item key of each window.</summary>
+    public ReadOnlySpan<ulong> Keys => _keys.AsSpan(0, Count);
+
+    /// <summary>Key of the trajectory each window was gathered from (equal to <see cref="Keys"/> for trajectory items).</summary>
+    public ReadOnlySpan<ulong> TrajectoryKeys => _trajectoryKeys.AsSpan(0, Count);
+
+    /// <summary>Trajectory step at each window's first position (negative with head padding).</summary>
+    public ReadOnlySpan<int> StartSteps => _starts.AsSpan(0, Count);
+
+    /// <summary>Probability with which each window's item was selected.</summary>
+    public ReadOnlySpan<double> Probabilities => _probabilities.AsSpan(0, Count);
+
+    /// <summary>Importance weight of each window, (N·P(i))^−β normalised so that the largest is 1.</summary>
+    public ReadOnlySpan<double> ImportanceWeights => _weights.AsSpan(0, Count);
+
+    internal byte* ColumnPointer(int column) => _columns[column].Pointer;
+
+    internal bool* MaskPointer => (bool*)_mask.Pointer;
+
+    internal Span<ulong> KeysBuffer => _keys;
+
+    internal Span<ulong> TrajectoryKeysBuffer => _trajectoryKeys;
+
+    internal Span<int> StartsBuffer => _starts;
+
+    internal Span<double> ProbabilitiesBuffer => _probabilities;
+
+    internal Span<double> WeightsBuffer => _weights;
+
+    // Scratch the table fills while it selects under its lock; kept here because a batch belongs to one
+    // request stream, so nothing is shared and nothing is allocated per sample.
+    internal int[] Slots { get; }
+
+    internal double[] SelectionUniforms { get; }
+
+    internal double[] PlacementUniforms { get; }
+
+    internal WindowSource[] Sources { get; }
+
+    /// <summary>Whether this batch's columns have the same step sizes as <paramref name="columns"/>.</summary>
+    internal bool Fits(IReadOnlyList<ColumnSpec> columns)
+    {
+        if (columns.Count != _stepBytes.Length)
+            return false;
+        for (var c = 0; c < columns.Count; c++)
+        {
+            if (columns[c].StepBytes != _stepBytes[c])
+                return false;
+        }
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var column in _columns)
+            column.Dispose();
+        _mask.Dispose();
+    }
+}

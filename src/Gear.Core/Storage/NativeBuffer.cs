@@ -1,0 +1,47 @@
+using System.Runtime.InteropServices;
+
+namespace Gear.Core.Storage;
+
+/// <summary>
+/// A block of unmanaged memory, aligned and never moved by the GC, freed exactly once. The memory is
+/// pinned in the .NET sense (a fixed address the CUDA backend can register and map for zero-copy reads).
+/// Pages are committed by the OS on first touch, so a large arena costs address space until it is used.
+/// </summary>
+public sealed unsafe class NativeBuffer : IDisposable
+{
+    /// <summary>Alignment of every buffer: the OS page size, so buffers can be registered with a device.</summary>
+    public const int Alignment = 4096;
+
+    private byte* _pointer;
+
+    /// <summary>Allocates <paramref name="length"/> bytes (rounded up to <see cref="Alignment"/>); contents undefined.</summary>
+    public NativeBuffer(long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        Length = length;
+        Capacity = Math.Max(Alignment, (length + Alignment - 1) / Alignment * Alignment);
+        _pointer = (byte*)NativeMemory.AlignedAlloc((nuint)Capacity, Alignment);
+    }
+
+    /// <summary>Usable bytes, as requested.</summary>
+    public long Length { get; }
+
+    /// <summary>Reserved bytes (the request rounded up to the alignment).</summary>
+    public long Capacity { get; }
+
+    /// <summary>The first byte. Valid until <see cref="Dispose"/>.</summary>
+    public byte* Pointer => _pointer != null ? _pointer : throw new ObjectDisposedException(nameof(NativeBuffer));
+
+    /// <summary>The buffer as a span (requires <see cref="Length"/> &lt;= int.MaxValue).</summary>
+    public Span<byte> Span => new(Pointer, checked((int)Length));
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_pointer != null)
+        {
+            NativeMemory.AlignedFree(_pointer);
+            _pointer = null;
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using Gear.Core.Schema;
+
+namespace Gear.Core.Storage;
+
+/// <summary>
+/// The paged columnar arena of one table. Every column has its own pool of <see cref="PageCount"/> pages of
+/// <see cref="PageSteps"/> steps, allocated once; a page id names the same page in every column's pool, so one
+/// page table per trajectory serves all columns. The address of (page, step, column) is
+/// base[column] + page × pageBytes[column] + step × stepBytes[column]: O(1), no padding to a maximum length,
+/// and any page can be freed in any order without fragmentation.
+/// </summary>
+/// <remarks>Page allocation is not thread-safe: the table calls it under its lock. Reading and writing the
+/// bytes of pages a caller owns needs no lock.</remarks>
+public sealed unsafe class PagedStorage : IDisposable
+{
+    private readonly NativeBuffer[] _pools;
+    private readonly byte*[] _bases;
+    private readonly int[] _stepBytes;
+    private readonly long[] _pageBytes;
+    private readonly int[] _freePages;
+    private int _freeCount;
+
+    /// <summary>Allocates one pool per column.</summary>
+    public PagedStorage(IReadOnlyList<ColumnSpec> columns, int pageSteps, int pageCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageCount, 1);
+        if (pageSteps < 1 || (pageSteps & (pageSteps - 1)) != 0)
+            throw new ArgumentOutOfRangeException(nameof(pageSteps), pageSteps, "must be a power of two");
+
+        PageSteps = pageSteps;
+        PageShift = System.Numerics.BitOperations.Log2((uint)pageSteps);
+        PageCount = pageCount;
+        _pools = new NativeBuffer[columns.Count];
+        _bases = new byte*[columns.Count];
+        _stepBytes = new int[columns.Count];
+        _pageBytes = new long[columns.Count];
+        try
+        {
+            for (var c = 0; c < columns.Count; c++)
+            {
+                _stepBytes[c] = columns[c].StepBytes;
+                _pageBytes[c] = (long)columns[c].StepBytes * pageSteps;
+                _pools[c] = new NativeBuffer(_pageBytes[c] * pageCount);
+                _bases[c] = _pools[c].Pointer;
+                BytesReserved += _pools[c].Capacity;
+                BytesPerPage += _pageBytes[c];
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+
+        // Hand out low page ids first: a young table touches the start of each pool only.
+        _freePages = new int[pageCount];
+        for (var i = 0; i < pageCount; i++)
+            _freePages[i] = pageCount - 1 - i;
+        _freeCount = pageCount;
+    }
+
+    /// <summary>Steps per page (a power of two).</summary>
+    public int PageSteps { get; }
+
+    /// <summary>log2(<see cref="PageSteps"/>): a step's page index is step &gt;&gt; PageShift.</summary>
+    public int PageShift { get; }
+
+    /// <summary>Pages in each column's pool.</summary>
+    public int PageCount { get; }
+
+    /// <summary>Columns held.</summary>
+    public int ColumnCount => _pools.Length;
+
+    /// <summary>Bytes of one page over all columns.</summary>
+    public long BytesPerPage { get; }
+
+    /// <summary>Bytes of host memory reserved for the pools.</summary>
+    public long BytesReserved { get; }
+
+    /// <summary>Bytes of pages currently owned by trajectories.</summary>
+    public long BytesUsed => (long)(PageCount - _freeCount) * BytesPerPage;
+
+    /// <summary>Pages not owned by any trajectory.</summary>
+    public int PagesFree => _freeCount;
+
+    /// <summary>Bytes of one step of <paramref name="column"/>.</summary>
+    public int StepBytes(int column) => _stepBytes[column];
+
+    /// <summary>Bytes of one page of <paramref name="column"/>.</summary>
+    public long PageBytes(int column) => _pageBytes[column];
+
+    /// <summary>First byte of <paramref name="column"/>'s pool.</summary>
+    public byte* PoolBase(int column) => _bases[column];
+
+    /// <summary>Address of step <paramref name="stepInPage"/> of page <paramref name="page"/> in <paramref name="column"/>.</summary>
+    public byte* StepAddress(int column, int page, int stepInPage) =>
+        _bases[column] + page * _pageBytes[column] + (long)stepInPage * _stepBytes[column];
+
+    /// <summary>Takes a free page, or returns -1 when none is free.</summary>
+    public int TryAllocatePage() => _freeCount == 0 ? -1 : _freePages[--_freeCount];
+
+    /// <summary>Returns a page to the free pool.</summary>
+    public void FreePage(int page)
+    {
+        if ((uint)page >= (uint)PageCount || _freeCount == PageCount)
+            throw new InvalidOperationException($"page {page} cannot be freed: out of range or every page is already free");
+        _freePages[_freeCount++] = page;
+    }
+
+    /// <summary>Returns every page to the free pool.</summary>
+    public void FreeAll()
+    {
+        for (var i = 0; i < PageCount; i++)
+            _freePages[i] = PageCount - 1 - i;
+        _freeCount = PageCount;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var pool in _pools)
+            pool?.Dispose();
+    }
+}

@@ -1,0 +1,281 @@
+using Gear.Core.Errors;
+using Gear.Core.Schema;
+
+namespace Gear.Core.Tables;
+
+public sealed partial class Table
+{
+    /// <summary>Opens a new trajectory and returns its key. Evicts a closed item if every slot is taken.</summary>
+    /// <exception cref="GearException">ResourceExhausted when every slot holds an open trajectory.</exception>
+    public ulong OpenTrajectory()
+    {
+        lock (_sync)
+        {
+            while (true)
+            {
+                ThrowIfDisposed();
+                var slot = _trajectories.TryOpen();
+                if (slot >= 0)
+                {
+                    FlushLimiterDeletes();
+                    return _trajectories.Keys[slot];
+                }
+                if (TryEvictOne())
+                    continue;
+                FlushLimiterDeletes();
+                if (_slotsAwaitingRelease == 0)
+                    throw GearException.ResourceExhausted(
+                        $"table '{Name}' has no free trajectory slot: all {Spec.MaxTrajectories} hold open trajectories; close or abandon some, or raise max_trajectories");
+                WaitForRelease();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Appends <paramref name="stepCount"/> steps to an open trajectory. <paramref name="columns"/> holds one
+    /// buffer per column, in table order, each with stepCount × the column's step bytes (little-endian,
+    /// row-major). Evicts closed items if pages run out. Validation happens before anything changes.
+    /// </summary>
+    /// <exception cref="GearException">InvalidArgument (counts and sizes), NotFound (unknown key),
+    /// FailedPrecondition (trajectory not open, or another append to it in flight), ResourceExhausted.</exception>
+    public unsafe void Append(ulong trajectoryKey, int stepCount, ReadOnlySpan<ReadOnlyMemory<byte>> columns)
+    {
+        ValidateSteps(stepCount, columns);
+
+        int slot;
+        int firstStep;
+        lock (_sync)
+        {
+            slot = ReservePages(trajectoryKey, stepCount);
+            firstStep = _trajectories.Lengths[slot];
+            _trajectories.Appending[slot] = true;
+            _trajectories.References[slot]++;
+        }
+
+        // Copy outside the lock: the slot is referenced, so its pages stay ours even if it is released meanwhile.
+        var pages = _trajectories.PageTables[slot];
+        var pageMask = Spec.PageSteps - 1;
+        for (var column = 0; column < columns.Length; column++)
+        {
+            var stepBytes = _storage.StepBytes(column);
+            var source = columns[column].Span;
+            var written = 0;
+            var step = firstStep;
+            while (written < stepCount)
+            {
+                var offset = step & pageMask;
+                var run = Math.Min(stepCount - written, Spec.PageSteps - offset);
+                var bytes = run * stepBytes;
+                source.Slice(written * stepBytes, bytes)
+                    .CopyTo(new Span<byte>(_storage.StepAddress(column, pages[step >> _storage.PageShift], offset), bytes));
+                written += run;
+                step += run;
+            }
+        }
+
+        lock (_sync)
+        {
+            _trajectories.Appending[slot] = false;
+            var stillOpen = _trajectories.States[slot] == TrajectoryState.Open;
+            if (stillOpen)
+                _trajectories.Lengths[slot] = firstStep + stepCount;
+            DropReference(slot);
+            if (!stillOpen)
+                throw GearException.NotFound(
+                    $"trajectory {trajectoryKey} was abandoned or the table '{Name}' was reset while steps were being appended; the steps were discarded");
+        }
+    }
+
+    /// <summary>Appends one step (one buffer per column).</summary>
+    public void AppendStep(ulong trajectoryKey, ReadOnlySpan<ReadOnlyMemory<byte>> columns) => Append(trajectoryKey, 1, columns);
+
+    /// <summary>
+    /// Closes an open trajectory, making it sampleable. <paramref name="priorities"/> holds one priority (for
+    /// the trajectory item, or for every step item) or, for step items, one per step. Blocks while the rate
+    /// limiter forbids the insert, up to <paramref name="timeout"/>; if the wait fails the trajectory stays
+    /// open and may be closed again.
+    /// </summary>
+    /// <exception cref="GearException">InvalidArgument, NotFound, FailedPrecondition, DeadlineExceeded, Unavailable.</exception>
+    public void Close(ulong trajectoryKey, ReadOnlySpan<double> priorities, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var (slot, itemCount, generation) = BeginClose(trajectoryKey, priorities);
+        try
+        {
+            _limiter.AcquireInsert(itemCount, timeout, cancellationToken);
+        }
+        catch
+        {
+            AbortClose(slot, generation);
+            throw;
+        }
+        CompleteClose(trajectoryKey, slot, itemCount, generation, priorities);
+    }
+
+    /// <summary>Closes an open trajectory with one priority, waiting on the rate limiter without a deadline.</summary>
+    public void Close(ulong trajectoryKey, double priority) =>
+        Close(trajectoryKey, new ReadOnlySpan<double>(in priority), Timeout.InfiniteTimeSpan);
+
+    /// <summary>The asynchronous form of <see cref="Close(ulong, ReadOnlySpan{double}, TimeSpan, CancellationToken)"/>.</summary>
+    public async ValueTask CloseAsync(ulong trajectoryKey, ReadOnlyMemory<double> priorities, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var (slot, itemCount, generation) = BeginClose(trajectoryKey, priorities.Span);
+        try
+        {
+            await _limiter.AcquireInsertAsync(itemCount, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            AbortClose(slot, generation);
+            throw;
+        }
+        CompleteClose(trajectoryKey, slot, itemCount, generation, priorities.Span);
+    }
+
+    /// <summary>Discards an open trajectory and frees its pages.</summary>
+    /// <exception cref="GearException">NotFound, FailedPrecondition (closed, closing, or an append in flight).</exception>
+    public void Abandon(ulong trajectoryKey)
+    {
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            var slot = FindTrajectory(trajectoryKey);
+            RequireOpenAndIdle(trajectoryKey, slot, "abandoned");
+            ReleaseTrajectory(slot);
+        }
+    }
+
+    private void ValidateSteps(int stepCount, ReadOnlySpan<ReadOnlyMemory<byte>> columns)
+    {
+        if (stepCount < 1)
+            throw GearException.InvalidArgument($"step count {stepCount} must be at least 1");
+        var specColumns = Spec.Columns;
+        if (columns.Length != specColumns.Count)
+            throw GearException.InvalidArgument(
+                $"table '{Name}' has {specColumns.Count} columns ({string.Join(", ", specColumns.Select(c => c.Name))}) but {columns.Length} buffers were given");
+        for (var c = 0; c < columns.Length; c++)
+        {
+            var expected = (long)stepCount * specColumns[c].StepBytes;
+            if (columns[c].Length != expected)
+                throw GearException.InvalidArgument(
+                    $"column '{specColumns[c].Name}' got {columns[c].Length} bytes; {stepCount} steps of {specColumns[c]} need {expected}");
+        }
+    }
+
+    private void RequireOpenAndIdle(ulong key, int slot, string action)
+    {
+        var state = _trajectories.States[slot];
+        if (state != TrajectoryState.Open)
+            throw GearException.FailedPrecondition($"trajectory {key} is {state.ToString().ToLowerInvariant()} and cannot be {action}");
+        if (_trajectories.Appending[slot])
+            throw GearException.FailedPrecondition($"trajectory {key} cannot be {action} while an append to it is in flight");
+    }
+
+    /// <summary>
+    /// Under the lock: finds the open trajectory and gives it pages for <paramref name="stepCount"/> more steps,
+    /// evicting closed items (or waiting for referenced pages to come back) when none are free.
+    /// </summary>
+    private int ReservePages(ulong key, int stepCount)
+    {
+        while (true)
+        {
+            ThrowIfDisposed();
+            var slot = FindTrajectory(key);
+            RequireOpenAndIdle(key, slot, "appended to");
+            var newLength = (long)_trajectories.Lengths[slot] + stepCount;
+            if (newLength > int.MaxValue)
+                throw GearException.InvalidArgument($"trajectory {key} would exceed {int.MaxValue} steps");
+            var pagesNeeded = (int)((newLength + Spec.PageSteps - 1) >> _storage.PageShift);
+
+            while (_trajectories.PageCounts[slot] < pagesNeeded)
+            {
+                var page = _storage.TryAllocatePage();
+                if (page >= 0)
+                {
+                    _trajectories.AddPage(slot, page);
+                    continue;
+                }
+                if (!TryEvictOne())
+                    break;
+            }
+            FlushLimiterDeletes();
+            if (_trajectories.PageCounts[slot] >= pagesNeeded)
+                return slot;
+            if (_pagesAwaitingRelease == 0)
+                throw GearException.ResourceExhausted(
+                    $"table '{Name}' is full: all {_storage.PageCount} pages belong to open trajectories or to trajectory {key} itself; " +
+                    "close or abandon some, or give the table more host_capacity_bytes");
+            WaitForRelease();
+        }
+    }
+
+    private (int Slot, int ItemCount, long Generation) BeginClose(ulong key, ReadOnlySpan<double> priorities)
+    {
+        for (var i = 0; i < priorities.Length; i++)
+        {
+            if (!IsValidPriority(priorities[i]))
+                throw InvalidPriority(priorities.Length == 1 ? "priority" : $"priorities[{i}]", priorities[i]);
+        }
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            var slot = FindTrajectory(key);
+            RequireOpenAndIdle(key, slot, "closed");
+            var length = _trajectories.Lengths[slot];
+            if (length == 0)
+                throw GearException.FailedPrecondition($"trajectory {key} has no steps; append steps first or abandon it");
+            var itemCount = Spec.Granularity == ItemGranularity.Trajectory ? 1 : length;
+            if (priorities.Length != 1 && (Spec.Granularity == ItemGranularity.Trajectory || priorities.Length != length))
+                throw GearException.InvalidArgument(Spec.Granularity == ItemGranularity.Trajectory
+                    ? $"table '{Name}' has trajectory items: give one priority, not {priorities.Length}"
+                    : $"trajectory {key} has {length} steps: give one priority for all of them or one per step, not {priorities.Length}");
+            _trajectories.States[slot] = TrajectoryState.Closing;
+            return (slot, itemCount, _resetGeneration);
+        }
+    }
+
+    private void AbortClose(int slot, long generation)
+    {
+        lock (_sync)
+        {
+            if (generation == _resetGeneration && _trajectories.States[slot] == TrajectoryState.Closing)
+                _trajectories.States[slot] = TrajectoryState.Open;
+        }
+    }
+
+    private void CompleteClose(ulong key, int slot, int itemCount, long generation, ReadOnlySpan<double> priorities)
+    {
+        lock (_sync)
+        {
+            if (_disposed || generation != _resetGeneration || _trajectories.States[slot] != TrajectoryState.Closing)
+            {
+                // Reset (which also resets the limiter's counters) or disposal removed it while we waited.
+                throw GearException.NotFound($"trajectory {key} was removed from table '{Name}' while its close waited on the rate limiter");
+            }
+
+            if (Spec.Granularity == ItemGranularity.Trajectory)
+            {
+                AddItem(slot, key, slot, 0, priorities[0]);
+            }
+            else
+            {
+                var pages = _trajectories.PageTables[slot];
+                var pageSteps = Spec.PageSteps;
+                for (var step = 0; step < itemCount; step++)
+                {
+                    var itemSlot = pages[step >> _storage.PageShift] * pageSteps + (step & (pageSteps - 1));
+                    AddItem(itemSlot, _items.NextKey(itemSlot), slot, step, priorities[priorities.Length == 1 ? 0 : step]);
+                }
+            }
+            _trajectories.LiveItems[slot] = itemCount;
+            _trajectories.States[slot] = TrajectoryState.Closed;
+            _itemsInserted += itemCount;
+        }
+    }
+
+    private void AddItem(int slot, ulong key, int trajectory, int step, double priority)
+    {
+        _items.Add(slot, key, trajectory, step, priority);
+        _sampler.Insert(slot, priority);
+        _remover.Insert(slot, priority);
+    }
+}

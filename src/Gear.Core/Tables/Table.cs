@@ -1,0 +1,263 @@
+using Gear.Core.Compute;
+using Gear.Core.Errors;
+using Gear.Core.RateLimiting;
+using Gear.Core.Sampling;
+using Gear.Core.Schema;
+using Gear.Core.Selection;
+using Gear.Core.Storage;
+
+namespace Gear.Core.Tables;
+
+/// <summary>
+/// A replay table: trajectories appended step by step into paged columnar storage, closed into items with
+/// priorities, sampled as windows through a selector and a rate limiter, evicted by a remover when room is
+/// needed. Safe for many concurrent actors, samplers and priority updaters.
+/// </summary>
+/// <remarks>
+/// One lock guards the metadata (slots, selectors, page lists); it is never held while step data is copied.
+/// Appends reserve pages under the lock and copy outside it; samples select under the lock, take a reference
+/// on each window's trajectory, gather outside it, then drop the references. A trajectory removed while
+/// referenced keeps its pages until the last reference goes, so a gather never reads recycled pages.
+/// Rate-limiter waits happen outside the lock.
+/// </remarks>
+public sealed partial class Table : IDisposable
+{
+    private readonly object _sync = new();
+    private readonly TableLayout _layout;
+    private readonly IComputeBackend _backend;
+    private readonly PagedStorage _storage;
+    private readonly TrajectoryTable _trajectories;
+    private readonly ItemTable _items;
+    private readonly IItemSelector _sampler;
+    private readonly IItemSelector _remover;
+    private readonly RateLimiter _limiter;
+    private readonly RandomStream _removerRandom;
+
+    private int _pagesAwaitingRelease;
+    private int _slotsAwaitingRelease;
+    private int _pendingLimiterDeletes;
+    private long _resetGeneration;
+    private bool _disposed;
+    private int[] _scratchSlots = new int[256];
+    private double[] _scratchPriorities = new double[256];
+
+    private long _itemsInserted;
+    private long _windowsSampled;
+    private long _itemsEvicted;
+    private long _itemsRetired;
+    private long _itemsDeleted;
+    private long _ignoredPriorityUpdates;
+    private long _ignoredDeletes;
+
+    /// <summary>Creates a table: validates the spec and allocates all of its storage once.</summary>
+    /// <exception cref="GearException">InvalidArgument when the spec is invalid.</exception>
+    public Table(TableSpec spec, IComputeBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(backend);
+        _layout = spec.Validate();
+        Spec = spec;
+        _backend = backend;
+        _limiter = new RateLimiter(spec.RateLimiter);
+        _trajectories = new TrajectoryTable(spec.MaxTrajectories);
+        _items = new ItemTable(_layout.ItemSlots);
+        _sampler = ItemSelectors.Create(spec.Sampler, _layout.ItemSlots, spec.PriorityExponent, backend);
+        _remover = ItemSelectors.Create(spec.Remover, _layout.ItemSlots, spec.PriorityExponent, backend);
+        _removerRandom = new RandomStream(spec.RemoverSeed);
+        _storage = new PagedStorage(spec.Columns, spec.PageSteps, _layout.PageCount);
+    }
+
+    /// <summary>The spec the table was created from.</summary>
+    public TableSpec Spec { get; }
+
+    /// <summary>The table's name.</summary>
+    public string Name => Spec.Name;
+
+    /// <summary>A consistent snapshot of the table's sizes, memory and counters.</summary>
+    public TableInfo GetInfo()
+    {
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            var open = 0;
+            var closed = 0;
+            long storedSteps = 0;
+            for (var slot = 0; slot < _trajectories.Capacity; slot++)
+            {
+                var state = _trajectories.States[slot];
+                if (state is TrajectoryState.Open or TrajectoryState.Closing)
+                    open++;
+                else if (state == TrajectoryState.Closed)
+                    closed++;
+                if (state != TrajectoryState.Free)
+                    storedSteps += _trajectories.Lengths[slot];
+            }
+            return new TableInfo(
+                Name,
+                ItemCount: _items.Count,
+                OpenTrajectories: open,
+                ClosedTrajectories: closed,
+                StoredSteps: storedSteps,
+                BytesReserved: _storage.BytesReserved,
+                BytesUsed: _storage.BytesUsed,
+                PagesTotal: _storage.PageCount,
+                PagesFree: _storage.PagesFree,
+                ItemsInserted: _itemsInserted,
+                WindowsSampled: _windowsSampled,
+                ItemsEvicted: _itemsEvicted,
+                ItemsRetired: _itemsRetired,
+                ItemsDeleted: _itemsDeleted,
+                IgnoredPriorityUpdates: _ignoredPriorityUpdates,
+                IgnoredDeletes: _ignoredDeletes,
+                RateLimiter: _limiter.Snapshot());
+        }
+    }
+
+    /// <summary>
+    /// Frees the table's memory. Waiting callers fail with Unavailable; no call may be in flight or follow.
+    /// </summary>
+    public void Dispose()
+    {
+        lock (_sync)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            _limiter.Dispose();
+            (_sampler as IDisposable)?.Dispose();
+            (_remover as IDisposable)?.Dispose();
+            _storage.Dispose();
+            Monitor.PulseAll(_sync);
+        }
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+            throw GearException.Unavailable($"table '{Name}' is closed");
+    }
+
+    private int FindTrajectory(ulong key)
+    {
+        if (!_trajectories.TryFind(key, out var slot))
+            throw GearException.NotFound($"trajectory {key} is not in table '{Name}' (never opened, closed and since removed, or abandoned)");
+        return slot;
+    }
+
+    /// <summary>
+    /// Makes room by evicting the remover's choice: the whole trajectory its item belongs to (pages belong to
+    /// trajectories, so evicting a single step item would free nothing). False if nothing is evictable.
+    /// </summary>
+    private bool TryEvictOne()
+    {
+        if (_remover.Count == 0)
+            return false;
+        Span<double> uniform = [_removerRandom.NextDouble()];
+        Span<int> victim = [0];
+        Span<double> probability = [0];
+        _remover.Select(uniform, victim, probability);
+        var trajectory = _items.Records[victim[0]].Trajectory;
+        _itemsEvicted += RemoveItemsOf(trajectory);
+        return true;
+    }
+
+    /// <summary>Removes every live item of a closed trajectory (which releases it). Returns how many.</summary>
+    private int RemoveItemsOf(int trajectory)
+    {
+        if (Spec.Granularity == ItemGranularity.Trajectory)
+        {
+            RemoveItem(trajectory);
+            return 1;
+        }
+
+        var removed = 0;
+        var length = _trajectories.Lengths[trajectory];
+        var pages = _trajectories.PageTables[trajectory];
+        var steps = Spec.PageSteps;
+        for (var step = 0; step < length && _trajectories.LiveItems[trajectory] > 0; step++)
+        {
+            var slot = pages[step >> _storage.PageShift] * steps + (step & (steps - 1));
+            if (_items.Records[slot].Live)
+            {
+                RemoveItem(slot);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    /// <summary>Removes one item from the selectors and the index; releases its trajectory with its last item.</summary>
+    private void RemoveItem(int slot)
+    {
+        _sampler.Remove(slot);
+        _remover.Remove(slot);
+        _items.Remove(slot);
+        _pendingLimiterDeletes++;
+        var trajectory = _items.Records[slot].Trajectory;
+        if (--_trajectories.LiveItems[trajectory] == 0)
+            ReleaseTrajectory(trajectory);
+    }
+
+    /// <summary>Takes a trajectory out of the table; frees its pages now or when its last reference drops.</summary>
+    private void ReleaseTrajectory(int trajectory)
+    {
+        _trajectories.MarkReleased(trajectory);
+        if (_trajectories.References[trajectory] == 0)
+            FreeTrajectory(trajectory);
+        else
+        {
+            _pagesAwaitingRelease += _trajectories.PageCounts[trajectory];
+            _slotsAwaitingRelease++;
+        }
+    }
+
+    private void FreeTrajectory(int trajectory)
+    {
+        var pages = _trajectories.PageTables[trajectory];
+        for (var i = 0; i < _trajectories.PageCounts[trajectory]; i++)
+            _storage.FreePage(pages[i]);
+        _trajectories.Free(trajectory);
+        Monitor.PulseAll(_sync);
+    }
+
+    /// <summary>Drops one reference; frees a released trajectory with its last reference.</summary>
+    private void DropReference(int trajectory)
+    {
+        if (--_trajectories.References[trajectory] == 0 && _trajectories.States[trajectory] == TrajectoryState.Released)
+        {
+            _pagesAwaitingRelease -= _trajectories.PageCounts[trajectory];
+            _slotsAwaitingRelease--;
+            FreeTrajectory(trajectory);
+        }
+    }
+
+    /// <summary>Tells the rate limiter about items removed during the current locked operation.</summary>
+    private void FlushLimiterDeletes()
+    {
+        if (_pendingLimiterDeletes > 0)
+        {
+            _limiter.RecordDelete(_pendingLimiterDeletes);
+            _pendingLimiterDeletes = 0;
+        }
+    }
+
+    /// <summary>
+    /// Blocks (releasing the lock) until some referenced, released trajectory frees its pages or slot.
+    /// Callers re-validate everything after it returns, since the table may have changed meanwhile.
+    /// </summary>
+    private void WaitForRelease()
+    {
+        Monitor.Wait(_sync);
+        ThrowIfDisposed();
+    }
+
+    /// <summary>Finite, not negative, and (for α &gt; 1) not so large that p^α overflows.</summary>
+    private bool IsValidPriority(double priority) =>
+        double.IsFinite(priority) && priority >= 0
+        && (Spec.PriorityExponent <= 1 || double.IsFinite(Math.Pow(priority, Spec.PriorityExponent)));
+
+    /// <summary>The error for an invalid priority; <paramref name="name"/> says which one (built only on failure).</summary>
+    private GearException InvalidPriority(string name, double priority) =>
+        GearException.InvalidArgument(
+            $"{name} {priority} is invalid: priorities must be finite and not negative, and p^α (α = {Spec.PriorityExponent}) finite");
+}

@@ -1,0 +1,23 @@
+using Gear.Core.RateLimiting;
+
+namespace Gear.Core.Tables;
+
+/// <summary>A snapshot of a table's sizes, memory accounting and lifetime counters.</summary>
+public sealed record TableInfo(
+    string Name,
+    int ItemCount,
+    int OpenTrajectories,
+    int ClosedTrajectories,
+    long StoredSteps,
+    long BytesReserved,
+    long BytesUsed,
+    int PagesTotal,
+    int PagesFree,
+    long ItemsInserted,
+    long WindowsSampled,
+    long ItemsEvicted,
+    long ItemsRetired,
+    long ItemsDeleted,
+    long IgnoredPriorityUpdates,
+    long IgnoredDeletes,
+    RateLimiterState RateLimiter);

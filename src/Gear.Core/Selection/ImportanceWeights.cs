@@ -1,0 +1,63 @@
+using Gear.Core.Errors;
+
+namespace Gear.Core.Selection;
+
+/// <summary>
+/// Importance-sampling weights that correct the bias of prioritized selection (Schaul et al., PER):
+/// w_i = (N · P(i))^−β, divided by the largest w in the batch so that the largest weight is exactly 1.
+/// </summary>
+/// <remarks>
+/// Normalising by the batch maximum (as the PER paper and most implementations do) keeps weights in (0, 1],
+/// so they only ever scale updates down; the alternative, normalising by the weight of the least likely item
+/// in the whole table, would need a min-tree and changes little in practice. Because the normaliser is the
+/// weight of the least likely item of the batch, w_i / max w = (P_min / P(i))^β; that form is what is
+/// computed, since it cannot overflow where (N · P(i))^−β would for tiny probabilities, and N cancels out.
+/// β = 0 gives weights of exactly 1.
+/// </remarks>
+public static class ImportanceWeights
+{
+    /// <summary>Writes one weight per probability.</summary>
+    /// <param name="probabilities">The selection probabilities of a batch, each in (0, 1].</param>
+    /// <param name="itemCount">N, the number of items the batch was selected from (at least 1).</param>
+    /// <param name="beta">The exponent β, finite and non-negative (usually annealed from about 0.4 to 1).</param>
+    /// <param name="weights">Receives the weights; at least as long as <paramref name="probabilities"/>.</param>
+    /// <exception cref="GearException">An argument is out of range.</exception>
+    public static void Compute(ReadOnlySpan<double> probabilities, int itemCount, double beta, Span<double> weights)
+    {
+        if (itemCount < 1)
+        {
+            throw new GearException(GearErrorCode.InvalidArgument, $"Item count must be at least 1; got {itemCount}.");
+        }
+
+        if (!(beta >= 0 && beta <= double.MaxValue))
+        {
+            throw new GearException(GearErrorCode.InvalidArgument,
+                $"Importance-weight exponent beta must be finite and non-negative; got {beta}.");
+        }
+
+        if (weights.Length < probabilities.Length)
+        {
+            throw new GearException(GearErrorCode.InvalidArgument,
+                $"Need room for {probabilities.Length} weights; got {weights.Length}.");
+        }
+
+        double smallest = double.PositiveInfinity;
+        for (int i = 0; i < probabilities.Length; i++)
+        {
+            double p = probabilities[i];
+            if (!(p > 0 && p <= 1))
+            {
+                throw new GearException(GearErrorCode.InvalidArgument,
+                    $"Selection probability {i} must lie in (0, 1]; got {p}.");
+            }
+
+            smallest = Math.Min(smallest, p);
+        }
+
+        for (int i = 0; i < probabilities.Length; i++)
+        {
+            double p = probabilities[i];
+            weights[i] = beta == 0 || p == smallest ? 1.0 : Math.Pow(smallest / p, beta);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+namespace Gear.Core.Selection;
+
+/// <summary>
+/// The held slots in insertion order: an intrusive doubly-linked list threaded through two arrays indexed by
+/// slot. O(1) append, O(1) unlink of any slot, O(1) oldest and newest.
+/// </summary>
+internal sealed class InsertionOrderList
+{
+    private const int None = -1;
+    private const int NotHeld = -2; // In _next: the slot is not in the list.
+
+    private readonly int[] _next;
+    private readonly int[] _previous;
+    private int _head = None;
+    private int _tail = None;
+
+    public InsertionOrderList(int capacity)
+    {
+        SelectorGuards.CheckCapacity(capacity);
+        _next = new int[capacity];
+        _previous = new int[capacity];
+        Array.Fill(_next, NotHeld);
+    }
+
+    public int Count { get; private set; }
+
+    /// <summary>The oldest held slot. Requires Count &gt; 0.</summary>
+    public int Oldest => _head;
+
+    /// <summary>The newest held slot. Requires Count &gt; 0.</summary>
+    public int Newest => _tail;
+
+    public void CheckHeld(int slot)
+    {
+        SelectorGuards.CheckSlot(slot, _next.Length);
+        if (_next[slot] == NotHeld)
+        {
+            SelectorGuards.ThrowNotHeld(slot);
+        }
+    }
+
+    public void Append(int slot)
+    {
+        SelectorGuards.CheckSlot(slot, _next.Length);
+        if (_next[slot] != NotHeld)
+        {
+            SelectorGuards.ThrowAlreadyHeld(slot);
+        }
+
+        _next[slot] = None;
+        _previous[slot] = _tail;
+        if (_tail == None)
+        {
+            _head = slot;
+        }
+        else
+        {
+            _next[_tail] = slot;
+        }
+
+        _tail = slot;
+        Count++;
+    }
+
+    public void Remove(int slot)
+    {
+        CheckHeld(slot);
+        int next = _next[slot];
+        int previous = _previous[slot];
+        if (previous == None)
+        {
+            _head = next;
+        }
+        else
+        {
+            _next[previous] = next;
+        }
+
+        if (next == None)
+        {
+            _tail = previous;
+        }
+        else
+        {
+            _previous[next] = previous;
+        }
+
+        _next[slot] = NotHeld;
+        Count--;
+    }
+
+    public void Clear()
+    {
+        for (int slot = _head; slot != None;)
+        {
+            int next = _next[slot];
+            _next[slot] = NotHeld;
+            slot = next;
+        }
+
+        _head = _tail = None;
+        Count = 0;
+    }
+}

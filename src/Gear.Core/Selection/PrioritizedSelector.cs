@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Gear.Core.Compute;
+using Gear.Core.Errors;
+
+namespace Gear.Core.Selection;
+
+/// <summary>
+/// Proportional prioritized selection (Schaul et al., PER): item i is chosen with probability
+/// v_i / Σ v, where v_i = p_i^α, kept in a compute backend's <see cref="IPrioritySumTree"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A Select of n choices is one stratified draw: choice i lands in the i-th of n equal slices of the total
+/// mass (see <see cref="IPrioritySumTree.SampleStratified"/>), which spreads a batch over the distribution
+/// with less variance than n independent draws; n = 1 is a plain proportional draw. The probability
+/// reported for a choice is its item's marginal probability v_i / Σ v (what importance weights need), not
+/// the probability within its slice.
+/// </para>
+/// <para>
+/// Zero priorities follow Reverb's PrioritizedSelector (reverb/cc/selectors/prioritized.cc): a priority of
+/// zero always gives weight zero, even when α = 0 (where every non-zero priority gives weight 1, so α = 0 is
+/// uniform over the items with non-zero priority). When every held item has weight zero, Select is uniform
+/// over the held items, each with probability 1 / Count (stratified the same way). A positive priority whose
+/// power underflows to zero (say 1e-300 with α = 2) is treated as a zero priority; one whose power
+/// overflows is refused with <see cref="GearErrorCode.InvalidArgument"/>.
+/// </para>
+/// <para>
+/// The selector uses the tree it is given (all leaves must be zero) and does not dispose it: whoever
+/// created the tree owns it.
+/// </para>
+/// </remarks>
+public sealed class PrioritizedSelector : IItemSelector
+{
+    // UpdateBatch transforms and applies priorities this many at a time, with its scratch on the stack.
+    private const int UpdateChunk = 256;
+
+    private readonly IPrioritySumTree _tree;
+    private readonly double _exponent;
+    private readonly SlotSet _items;
+
+    /// <summary>Creates a selector over <paramref name="tree"/>'s slots with priority exponent α.</summary>
+    /// <exception cref="GearException">α is negative, infinite or NaN, or the tree is not empty.</exception>
+    public PrioritizedSelector(IPrioritySumTree tree, double priorityExponent)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        if (!(priorityExponent >= 0 && priorityExponent <= double.MaxValue))
+        {
+            throw new GearException(GearErrorCode.InvalidArgument,
+                $"Priority exponent must be finite and non-negative; got {priorityExponent}.");
+        }
+
+        if (tree.Total != 0)
+        {
+            throw new GearException(GearErrorCode.InvalidArgument,
+                "A prioritized selector needs an empty sum tree (every leaf zero).");
+        }
+
+        _tree = tree;
+        _exponent = priorityExponent;
+        _items = new SlotSet(tree.Capacity);
+    }
+
+    /// <summary>The priority exponent α.</summary>
+    public double PriorityExponent => _exponent;
+
+    /// <inheritdoc />
+    public int Count => _items.Count;
+
+    /// <summary>The weight p^α that a priority gets in the tree (zero for a zero priority, whatever α).</summary>
+    /// <exception cref="GearException">The power overflows.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public double Weight(double priority)
+    {
+        Debug.Assert(priority >= 0 && double.IsFinite(priority), "The table validates priorities.");
+        if (priority == 0)
+        {
+            return 0;
+        }
+
+        double weight = _exponent == 1 ? priority : _exponent == 0 ? 1 : Math.Pow(priority, _exponent);
+        if (double.IsInfinity(weight))
+        {
+            ThrowOverflow(priority);
+        }
+
+        return weight;
+    }
+
+    /// <inheritdoc />
+    public void Insert(int slot, double priority)
+    {
+        double weight = Weight(priority);
+        _items.Add(slot);
+        _tree.Set(slot, weight);
+    }
+
+    /// <inheritdoc />
+    public void Update(int slot, double priority)
+    {
+        _items.CheckHeld(slot);
+        _tree.Set(slot, Weight(priority));
+    }
+
+    /// <summary>
+    /// Updates many held items at once through <see cref="IPrioritySumTree.SetBatch"/>, which recomputes each
+    /// shared ancestor once instead of once per item. Where a slot appears more than once, the last priority
+    /// wins. Every slot (and, for α &gt; 1, every power) is checked first, so a refused batch changes nothing.
+    /// </summary>
+    public void UpdateBatch(ReadOnlySpan<int> slots, ReadOnlySpan<double> priorities)
+    {
+        if (slots.Length != priorities.Length)
+        {
+            throw new ArgumentException(
+                $"UpdateBatch needs one priority per slot; got {slots.Length} slots and {priorities.Length} priorities.",
+                nameof(priorities));
+        }
+
+        for (int i = 0; i < slots.Length; i++)
+        {
+            _items.CheckHeld(slots[i]);
+            if (_exponent > 1)
+            {
+                _ = Weight(priorities[i]); // Only powers above 1 can overflow.
+            }
+        }
+
+        Span<double> weights = stackalloc double[UpdateChunk];
+        for (int start = 0; start < slots.Length; start += UpdateChunk)
+        {
+            int n = Math.Min(UpdateChunk, slots.Length - start);
+            for (int i = 0; i < n; i++)
+            {
+                weights[i] = Weight(priorities[start + i]);
+            }
+
+            _tree.SetBatch(slots.Slice(start, n), weights[..n]);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Remove(int slot)
+    {
+        _items.Remove(slot);
+        _tree.Set(slot, 0);
+    }
+
+    /// <inheritdoc />
+    public void Clear()
+    {
+        _items.Clear();
+        _tree.Clear();
+    }
+
+    /// <inheritdoc />
+    public void Select(ReadOnlySpan<double> uniforms, Span<int> slots, Span<double> probabilities)
+    {
+        int count = _items.Count;
+        int n = uniforms.Length;
+        SelectorGuards.CheckSelect(count, n, slots.Length, probabilities.Length);
+        if (n == 0)
+        {
+            return;
+        }
+
+        double total = _tree.Total;
+        if (total > 0)
+        {
+            _tree.SampleStratified(uniforms, slots, probabilities);
+            for (int i = 0; i < n; i++)
+            {
+                probabilities[i] /= total;
+            }
+
+            return;
+        }
+
+        // Every held item has weight zero: uniform over them (Reverb does the same), stratified like the tree.
+        double probability = 1.0 / count;
+        for (int i = 0; i < n; i++)
+        {
+            slots[i] = _items[SlotSet.Scale((i + uniforms[i]) / n, count)];
+            probabilities[i] = probability;
+        }
+    }
+
+    private void ThrowOverflow(double priority) => throw new GearException(GearErrorCode.InvalidArgument,
+        $"Priority {priority} raised to the exponent {_exponent} overflows a double.");
+}

@@ -1,0 +1,41 @@
+namespace Gear.Core.Selection;
+
+/// <summary>
+/// Every held item equally likely: choice i is the held slot at dense index floor(u_i × Count), with
+/// probability 1 / Count. Choices are independent (with replacement). O(1) per operation.
+/// </summary>
+public sealed class UniformSelector : IItemSelector
+{
+    private readonly SlotSet _items;
+
+    /// <summary>Creates a selector for slots in [0, <paramref name="capacity"/>).</summary>
+    public UniformSelector(int capacity) => _items = new SlotSet(capacity);
+
+    /// <inheritdoc />
+    public int Count => _items.Count;
+
+    /// <inheritdoc />
+    public void Insert(int slot, double priority) => _items.Add(slot);
+
+    /// <inheritdoc />
+    public void Update(int slot, double priority) => _items.CheckHeld(slot);
+
+    /// <inheritdoc />
+    public void Remove(int slot) => _items.Remove(slot);
+
+    /// <inheritdoc />
+    public void Clear() => _items.Clear();
+
+    /// <inheritdoc />
+    public void Select(ReadOnlySpan<double> uniforms, Span<int> slots, Span<double> probabilities)
+    {
+        int count = _items.Count;
+        SelectorGuards.CheckSelect(count, uniforms.Length, slots.Length, probabilities.Length);
+        double probability = 1.0 / count;
+        for (int i = 0; i < uniforms.Length; i++)
+        {
+            slots[i] = _items[SlotSet.Scale(uniforms[i], count)];
+            probabilities[i] = probability;
+        }
+    }
+}

@@ -14,6 +14,9 @@ public sealed class FifoSelector : IItemSelector
     public FifoSelector(int capacity) => _order = new InsertionOrderList(capacity);
 
     /// <inheritdoc />
+    public bool UsesPriorities => false;
+
+    /// <inheritdoc />
     public int Count => _order.Count;
 
     /// <inheritdoc />

@@ -12,6 +12,12 @@ namespace Gear.Core.Selection;
 /// </remarks>
 public interface IItemSelector
 {
+    /// <summary>
+    /// Whether choices depend on priorities. When false, priority updates are skipped: they would only touch
+    /// the selector's index for nothing (a cache miss per item on a large table).
+    /// </summary>
+    bool UsesPriorities => true;
+
     /// <summary>How many items the selector currently holds.</summary>
     int Count { get; }
 

@@ -14,6 +14,9 @@ public sealed class LifoSelector : IItemSelector
     public LifoSelector(int capacity) => _order = new InsertionOrderList(capacity);
 
     /// <inheritdoc />
+    public bool UsesPriorities => false;
+
+    /// <inheritdoc />
     public int Count => _order.Count;
 
     /// <inheritdoc />

@@ -12,6 +12,9 @@ public sealed class UniformSelector : IItemSelector
     public UniformSelector(int capacity) => _items = new SlotSet(capacity);
 
     /// <inheritdoc />
+    public bool UsesPriorities => false;
+
+    /// <inheritdoc />
     public int Count => _items.Count;
 
     /// <inheritdoc />

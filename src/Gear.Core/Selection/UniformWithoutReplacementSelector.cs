@@ -29,6 +29,9 @@ public sealed class UniformWithoutReplacementSelector : IItemSelector
     }
 
     /// <inheritdoc />
+    public bool UsesPriorities => false;
+
+    /// <inheritdoc />
     public int Count => _count;
 
     /// <summary>How many held items the current epoch has not chosen yet.</summary>

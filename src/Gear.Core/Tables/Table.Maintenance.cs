@@ -37,8 +37,10 @@ public sealed partial class Table
                 applying[applied] = priorities[i];
                 applied++;
             }
-            _sampler.UpdateBatch(slots[..applied], applying[..applied]);
-            _remover.UpdateBatch(slots[..applied], applying[..applied]);
+            if (_sampler.UsesPriorities)
+                _sampler.UpdateBatch(slots[..applied], applying[..applied]);
+            if (_remover.UsesPriorities)
+                _remover.UpdateBatch(slots[..applied], applying[..applied]);
             _ignoredPriorityUpdates += keys.Length - applied;
             return new KeyedResult(applied, keys.Length - applied);
         }

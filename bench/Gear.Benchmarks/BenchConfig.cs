@@ -12,7 +12,7 @@ internal sealed class BenchConfig : ManualConfig
 {
     public BenchConfig()
     {
-        AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(12).WithInvocationCount(64).WithUnrollFactor(1));
+        AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(12).WithInvocationCount(16).WithUnrollFactor(1));
         AddDiagnoser(MemoryDiagnoser.Default);
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Gear.Core.Sampling;
 
 /// <summary>
@@ -25,28 +27,39 @@ public sealed class RandomStream
     public ulong Seed { get; }
 
     /// <summary>The next 64 random bits.</summary>
-    public ulong NextUInt64()
+    public ulong NextUInt64() => Next(ref _s0, ref _s1, ref _s2, ref _s3);
+
+    /// <summary>A uniform double in [0, 1) with 53 random bits.</summary>
+    public double NextDouble() => ToUnit(NextUInt64());
+
+    /// <summary>Fills <paramref name="destination"/> with uniforms in [0, 1), the same values as repeated
+    /// <see cref="NextDouble"/> calls.</summary>
+    public void Fill(Span<double> destination)
     {
-        var result = ulong.RotateLeft(_s1 * 5, 7) * 9;
-        var t = _s1 << 17;
-        _s2 ^= _s0;
-        _s3 ^= _s1;
-        _s1 ^= _s2;
-        _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = ulong.RotateLeft(_s3, 45);
+        // The state lives in locals for the loop: fields would be stored and reloaded on every number.
+        var (s0, s1, s2, s3) = (_s0, _s1, _s2, _s3);
+        for (var i = 0; i < destination.Length; i++)
+            destination[i] = ToUnit(Next(ref s0, ref s1, ref s2, ref s3));
+        (_s0, _s1, _s2, _s3) = (s0, s1, s2, s3);
+    }
+
+    /// <summary>One xoshiro256** step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Next(ref ulong s0, ref ulong s1, ref ulong s2, ref ulong s3)
+    {
+        var result = ulong.RotateLeft(s1 * 5, 7) * 9;
+        var t = s1 << 17;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = ulong.RotateLeft(s3, 45);
         return result;
     }
 
-    /// <summary>A uniform double in [0, 1) with 53 random bits.</summary>
-    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
-
-    /// <summary>Fills <paramref name="destination"/> with uniforms in [0, 1).</summary>
-    public void Fill(Span<double> destination)
-    {
-        for (var i = 0; i < destination.Length; i++)
-            destination[i] = NextDouble();
-    }
+    /// <summary>The top 53 bits as a double in [0, 1).</summary>
+    private static double ToUnit(ulong bits) => (bits >> 11) * (1.0 / (1UL << 53));
 
     private static ulong SplitMix64(ref ulong x)
     {

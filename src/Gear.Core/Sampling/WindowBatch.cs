@@ -54,6 +54,7 @@ public sealed unsafe class WindowBatch : IDisposable
         SelectionUniforms = new double[batchSize];
         PlacementUniforms = new double[batchSize];
         Sources = new WindowSource[batchSize];
+        Runs = new Compute.Cpu.WindowRun[batchSize];
     }
 
     /// <summary>The columns this batch holds, in table order.</summary>
@@ -118,6 +119,8 @@ public sealed unsafe class WindowBatch : IDisposable
     internal double[] PlacementUniforms { get; }
 
     internal WindowSource[] Sources { get; }
+
+    internal Compute.Cpu.WindowRun[] Runs { get; }
 
     /// <summary>Whether this batch's columns have the same step sizes as <paramref name="columns"/>.</summary>
     internal bool Fits(IReadOnlyList<ColumnSpec> columns)

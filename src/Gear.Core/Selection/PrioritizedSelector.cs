@@ -26,11 +26,11 @@ namespace Gear.Core.Selection;
 /// overflows is refused with <see cref="GearErrorCode.InvalidArgument"/>.
 /// </para>
 /// <para>
-/// The selector uses the tree it is given (all leaves must be zero) and does not dispose it: whoever
-/// created the tree owns it.
+/// The selector takes the tree it is given (all leaves must be zero) and owns it from then on: disposing the
+/// selector disposes the tree (which, on a device backend, holds device memory).
 /// </para>
 /// </remarks>
-public sealed class PrioritizedSelector : IItemSelector
+public sealed class PrioritizedSelector : IItemSelector, IDisposable
 {
     // UpdateBatch transforms and applies priorities this many at a time, with its scratch on the stack.
     private const int UpdateChunk = 256;
@@ -186,4 +186,7 @@ public sealed class PrioritizedSelector : IItemSelector
 
     private void ThrowOverflow(double priority) => throw new GearException(GearErrorCode.InvalidArgument,
         $"Priority {priority} raised to the exponent {_exponent} overflows a double.");
+
+    /// <summary>Disposes the sum tree.</summary>
+    public void Dispose() => _tree.Dispose();
 }

@@ -7,20 +7,34 @@ namespace Gear.Core.Storage;
 /// pinned in the .NET sense (a fixed address the CUDA backend can register and map for zero-copy reads).
 /// Pages are committed by the OS on first touch, so a large arena costs address space until it is used.
 /// </summary>
-public sealed unsafe class NativeBuffer : IDisposable
+/// <remarks>
+/// Large buffers are aligned to 2 MiB and, on Linux, offered to the kernel for transparent huge pages: a
+/// table's arena is read at random, and with 4 KiB pages nearly every such read also misses the TLB (measured
+/// here: random cache-line reads from a 128 MiB buffer went from about 13 to 10 ns each).
+/// </remarks>
+public sealed unsafe partial class NativeBuffer : IDisposable
 {
     /// <summary>Alignment of every buffer: the OS page size, so buffers can be registered with a device.</summary>
     public const int Alignment = 4096;
 
+    /// <summary>Size from which a buffer is aligned for, and advised to use, huge pages.</summary>
+    public const long HugePageThreshold = 4L << 20;
+
+    private const int HugePageSize = 2 << 20;
+    private const int MadviseHugePage = 14; // MADV_HUGEPAGE in <sys/mman.h>
+
     private byte* _pointer;
 
-    /// <summary>Allocates <paramref name="length"/> bytes (rounded up to <see cref="Alignment"/>); contents undefined.</summary>
+    /// <summary>Allocates <paramref name="length"/> bytes (rounded up to the alignment); contents undefined.</summary>
     public NativeBuffer(long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Length = length;
-        Capacity = Math.Max(Alignment, (length + Alignment - 1) / Alignment * Alignment);
-        _pointer = (byte*)NativeMemory.AlignedAlloc((nuint)Capacity, Alignment);
+        var alignment = length >= HugePageThreshold ? HugePageSize : Alignment;
+        Capacity = Math.Max(alignment, (length + alignment - 1) / alignment * alignment);
+        _pointer = (byte*)NativeMemory.AlignedAlloc((nuint)Capacity, (nuint)alignment);
+        if (alignment == HugePageSize && OperatingSystem.IsLinux())
+            _ = Madvise(_pointer, (nuint)Capacity, MadviseHugePage); // advice only: without THP it changes nothing
     }
 
     /// <summary>Usable bytes, as requested.</summary>
@@ -44,4 +58,7 @@ public sealed unsafe class NativeBuffer : IDisposable
             _pointer = null;
         }
     }
+
+    [LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(void* address, nuint length, int advice);
 }

@@ -223,9 +223,9 @@ public sealed partial class Table
             var length = _trajectories.Lengths[slot];
             if (length == 0)
                 throw GearException.FailedPrecondition($"trajectory {key} has no steps; append steps first or abandon it");
-            var itemCount = Spec.Granularity == ItemGranularity.Trajectory ? 1 : length;
-            if (priorities.Length != 1 && (Spec.Granularity == ItemGranularity.Trajectory || priorities.Length != length))
-                throw GearException.InvalidArgument(Spec.Granularity == ItemGranularity.Trajectory
+            var itemCount = !_stepItems ? 1 : length;
+            if (priorities.Length != 1 && (!_stepItems || priorities.Length != length))
+                throw GearException.InvalidArgument(!_stepItems
                     ? $"table '{Name}' has trajectory items: give one priority, not {priorities.Length}"
                     : $"trajectory {key} has {length} steps: give one priority for all of them or one per step, not {priorities.Length}");
             _trajectories.States[slot] = TrajectoryState.Closing;
@@ -252,7 +252,7 @@ public sealed partial class Table
                 throw GearException.NotFound($"trajectory {key} was removed from table '{Name}' while its close waited on the rate limiter");
             }
 
-            if (Spec.Granularity == ItemGranularity.Trajectory)
+            if (!_stepItems)
             {
                 AddItem(slot, key, slot, 0, priorities[0]);
             }

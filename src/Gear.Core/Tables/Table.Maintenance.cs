@@ -32,7 +32,7 @@ public sealed partial class Table
             {
                 if (!_items.TryFind(keys[i], out var slot))
                     continue;
-                _items.Records[slot].Priority = priorities[i];
+                _items[slot].Priority = priorities[i];
                 slots[applied] = slot;
                 applying[applied] = priorities[i];
                 applied++;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.Intrinsics.X86;
 using Gear.Core.Errors;
 using Gear.Core.Sampling;
 using Gear.Core.Schema;
@@ -53,7 +52,7 @@ public sealed partial class Table
             throw GearException.InvalidArgument($"batch_size {request.BatchSize} exceeds the output batch's {output.BatchSize} windows");
         if (request.WindowLength != output.WindowLength)
             throw GearException.InvalidArgument($"window_length {request.WindowLength} differs from the output batch's {output.WindowLength}");
-        if (Spec.Granularity == ItemGranularity.Step && request.Placement == WindowPlacement.Uniform)
+        if (_stepItems && request.Placement == WindowPlacement.Uniform)
             throw GearException.InvalidArgument(
                 $"placement uniform applies to trajectory items; table '{Name}' has step items, whose windows start or end at the chosen step: use start_anchored or end_anchored");
     }
@@ -106,7 +105,9 @@ public sealed partial class Table
 
     /// <summary>
     /// Under the lock: chooses the items, places the windows, counts the samples (retiring items that reach
-    /// max_times_sampled), references each window's trajectory and computes importance weights.
+    /// max_times_sampled), references each window's trajectory and computes importance weights. Randoms are
+    /// drawn in a fixed order: B for selection, then B for placement (uniform placement only), then one per
+    /// re-selection.
     /// </summary>
     private int SelectWindows(in SampleRequest request, RandomStream random, WindowBatch output)
     {
@@ -121,17 +122,23 @@ public sealed partial class Table
         var selectionUniforms = output.SelectionUniforms.AsSpan(0, batch);
         var placementUniforms = output.PlacementUniforms.AsSpan(0, batch);
         random.Fill(selectionUniforms);
-        random.Fill(placementUniforms);
+        if (request.Placement == WindowPlacement.Uniform)
+            random.Fill(placementUniforms);
         _sampler.Select(selectionUniforms, slots, probabilities);
         PrefetchItems(slots);
 
+        var sources = output.Sources;
+        var keys = output.KeysBuffer;
+        var trajectoryKeys = output.TrajectoryKeysBuffer;
+        var starts = output.StartsBuffer;
+        var retireAt = Spec.MaxTimesSampled > 0 ? Spec.MaxTimesSampled : int.MaxValue;
         Span<double> oneUniform = [0];
         var filled = 0;
         for (var w = 0; w < batch; w++)
         {
             var slot = slots[w];
             var probability = probabilities[w];
-            if (!_items.Records[slot].Live)
+            if (!_items[slot].Live)
             {
                 // Retired earlier in this batch by max_times_sampled: choose again from what is left (this is
                 // what makes a Fifo/Queue table hand out distinct items).
@@ -140,7 +147,22 @@ public sealed partial class Table
                 oneUniform[0] = random.NextDouble();
                 _sampler.Select(oneUniform, new Span<int>(ref slot), new Span<double>(ref probability));
             }
-            PlaceWindow(w, slot, probability, request, placementUniforms[w], output);
+
+            ref var item = ref _items[slot];
+            var trajectory = item.Trajectory;
+            var length = _trajectories.Lengths[trajectory];
+            var start = WindowStart(request, item.Step, length, placementUniforms[w]);
+            _trajectories.References[trajectory]++;
+            sources[w] = new WindowSource(_trajectories.PageTables[trajectory], trajectory, start, length);
+            keys[w] = item.Key;
+            trajectoryKeys[w] = _trajectories.Keys[trajectory];
+            starts[w] = start;
+            probabilities[w] = probability;
+            if (++item.TimesSampled >= retireAt)
+            {
+                RemoveItem(slot);
+                _itemsRetired++;
+            }
             filled++;
         }
 
@@ -150,72 +172,18 @@ public sealed partial class Table
         return filled;
     }
 
-    /// <summary>
-    /// Asks for every chosen item's record before any is read: a batch touches hundreds of random records in
-    /// a large table, and fetching them in parallel rather than one miss after another is most of the cost.
-    /// </summary>
-    private unsafe void PrefetchItems(ReadOnlySpan<int> slots)
+    /// <summary>The first step of a window for an item at <paramref name="step"/> of a trajectory of <paramref name="length"/>.</summary>
+    private int WindowStart(in SampleRequest request, int step, int length, double placementUniform)
     {
-        if (!Sse.IsSupported)
-            return;
-        fixed (ItemRecord* records = _items.Records)
-        {
-            foreach (var slot in slots)
-                Sse.Prefetch0(records + slot);
-        }
-    }
-
-    /// <summary>The same for items named by key (priority updates).</summary>
-    private unsafe void PrefetchItems(ReadOnlySpan<ulong> keys)
-    {
-        if (!Sse.IsSupported)
-            return;
-        fixed (ItemRecord* records = _items.Records)
-        {
-            foreach (var key in keys)
-            {
-                var slot = _items.SlotOf(key);
-                if (slot >= 0)
-                    Sse.Prefetch0(records + slot);
-            }
-        }
-    }
-
-    private void PlaceWindow(int window, int slot, double probability, in SampleRequest request, double placementUniform, WindowBatch output)
-    {
-        ref var item = ref _items.Records[slot];
-        var trajectory = item.Trajectory;
-        var length = _trajectories.Lengths[trajectory];
         var windowLength = request.WindowLength;
-        int start;
-        if (Spec.Granularity == ItemGranularity.Step)
+        if (_stepItems)
+            return request.Placement == WindowPlacement.EndAnchored ? step - windowLength + 1 : step;
+        return request.Placement switch
         {
-            var step = item.Step;
-            start = request.Placement == WindowPlacement.EndAnchored ? step - windowLength + 1 : step;
-        }
-        else
-        {
-            start = request.Placement switch
-            {
-                WindowPlacement.StartAnchored => 0,
-                WindowPlacement.EndAnchored => length - windowLength,
-                _ when length >= windowLength => Math.Min((int)(placementUniform * (length - windowLength + 1)), length - windowLength),
-                _ => request.ShortTrajectoryPadding == PaddingSide.Head ? length - windowLength : 0,
-            };
-        }
-
-        _trajectories.References[trajectory]++;
-        output.Sources[window] = new WindowSource(_trajectories.PageTables[trajectory], trajectory, start, length);
-        output.KeysBuffer[window] = item.Key;
-        output.TrajectoryKeysBuffer[window] = _trajectories.Keys[trajectory];
-        output.StartsBuffer[window] = start;
-        output.ProbabilitiesBuffer[window] = probability;
-
-        var timesSampled = ++item.TimesSampled;
-        if (Spec.MaxTimesSampled > 0 && timesSampled >= Spec.MaxTimesSampled)
-        {
-            RemoveItem(slot);
-            _itemsRetired++;
-        }
+            WindowPlacement.StartAnchored => 0,
+            WindowPlacement.EndAnchored => length - windowLength,
+            _ when length >= windowLength => Math.Min((int)(placementUniform * (length - windowLength + 1)), length - windowLength),
+            _ => request.ShortTrajectoryPadding == PaddingSide.Head ? length - windowLength : 0,
+        };
     }
 }

@@ -32,6 +32,7 @@ public sealed partial class Table : IDisposable
     private readonly IItemSelector _remover;
     private readonly RateLimiter _limiter;
     private readonly RandomStream _removerRandom;
+    private readonly bool _stepItems;
 
     private int _pagesAwaitingRelease;
     private int _slotsAwaitingRelease;
@@ -64,6 +65,7 @@ public sealed partial class Table : IDisposable
         _sampler = ItemSelectors.Create(spec.Sampler, _layout.ItemSlots, spec.PriorityExponent, backend);
         _remover = ItemSelectors.Create(spec.Remover, _layout.ItemSlots, spec.PriorityExponent, backend);
         _removerRandom = new RandomStream(spec.RemoverSeed);
+        _stepItems = spec.Granularity == ItemGranularity.Step;
         _storage = new PagedStorage(spec.Columns, spec.PageSteps, _layout.PageCount);
     }
 
@@ -127,6 +129,7 @@ public sealed partial class Table : IDisposable
             (_sampler as IDisposable)?.Dispose();
             (_remover as IDisposable)?.Dispose();
             _storage.Dispose();
+            _items.Dispose();
             Monitor.PulseAll(_sync);
         }
     }
@@ -156,7 +159,7 @@ public sealed partial class Table : IDisposable
         Span<int> victim = [0];
         Span<double> probability = [0];
         _remover.Select(uniform, victim, probability);
-        var trajectory = _items.Records[victim[0]].Trajectory;
+        var trajectory = _items[victim[0]].Trajectory;
         _itemsEvicted += RemoveItemsOf(trajectory);
         return true;
     }
@@ -164,7 +167,7 @@ public sealed partial class Table : IDisposable
     /// <summary>Removes every live item of a closed trajectory (which releases it). Returns how many.</summary>
     private int RemoveItemsOf(int trajectory)
     {
-        if (Spec.Granularity == ItemGranularity.Trajectory)
+        if (!_stepItems)
         {
             RemoveItem(trajectory);
             return 1;
@@ -177,7 +180,7 @@ public sealed partial class Table : IDisposable
         for (var step = 0; step < length && _trajectories.LiveItems[trajectory] > 0; step++)
         {
             var slot = pages[step >> _storage.PageShift] * steps + (step & (steps - 1));
-            if (_items.Records[slot].Live)
+            if (_items[slot].Live)
             {
                 RemoveItem(slot);
                 removed++;
@@ -193,7 +196,7 @@ public sealed partial class Table : IDisposable
         _remover.Remove(slot);
         _items.Remove(slot);
         _pendingLimiterDeletes++;
-        var trajectory = _items.Records[slot].Trajectory;
+        var trajectory = _items[slot].Trajectory;
         if (--_trajectories.LiveItems[trajectory] == 0)
             ReleaseTrajectory(trajectory);
     }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Gear.Core.Sampling;
 using Gear.Core.Storage;
@@ -6,9 +7,11 @@ using Gear.Core.Storage;
 namespace Gear.Core.Compute.Cpu;
 
 /// <summary>
-/// The CPU reference gather: for each column and window, copies the window's valid steps page run by page run
-/// (a run is contiguous within a page, so each is one vectorized block copy), zero-fills padding, and writes
-/// the mask. Windows are independent, so any range of them can be gathered on any thread.
+/// The CPU reference gather. It first plans each window once (its valid positions, and whether they are one
+/// contiguous run inside one page), then copies column by column: a planned run is one block copy, sized for
+/// the column so that small steps take a few unaligned vector moves instead of a call; windows that cross
+/// pages or need padding take the general path, run by page run. Windows are independent, so any range of
+/// them can be gathered on any thread.
 /// </summary>
 internal static unsafe class CpuWindowGather
 {
@@ -16,9 +19,9 @@ internal static unsafe class CpuWindowGather
     public static void GatherRange(PagedStorage storage, WindowBatch output, int from, int to)
     {
         var sources = output.Sources;
+        var runs = output.Runs;
         var windowLength = output.WindowLength;
-        var shift = storage.PageShift;
-        var inPageMask = storage.PageSteps - 1;
+        Plan(sources, runs, from, to, windowLength, storage.PageShift, storage.PageSteps - 1);
 
         for (var column = 0; column < storage.ColumnCount; column++)
         {
@@ -26,72 +29,143 @@ internal static unsafe class CpuWindowGather
             var pageBytes = storage.PageBytes(column);
             var poolBase = storage.PoolBase(column);
             var windowBytes = (long)stepBytes * windowLength;
-            var destination = output.ColumnPointer(column);
+            var destination = output.ColumnPointer(column) + from * windowBytes;
 
             if (Sse.IsSupported)
-                PrefetchFirstSteps(sources, from, to, windowLength, shift, inPageMask, poolBase, pageBytes, stepBytes);
+                Prefetch(runs, from, to, poolBase, pageBytes, stepBytes);
 
-            for (var w = from; w < to; w++)
+            for (var w = from; w < to; w++, destination += windowBytes)
             {
-                ref readonly var source = ref sources[w];
-                ValidRange(in source, windowLength, out var first, out var end);
-                var windowBase = destination + w * windowBytes;
-
-                if (first > 0)
-                    Unsafe.InitBlockUnaligned(windowBase, 0, (uint)(first * stepBytes));
-                var position = first;
-                var step = source.Start + first;
-                var pageTable = source.PageTable;
-                while (position < end)
-                {
-                    var offset = step & inPageMask;
-                    var run = Math.Min(end - position, inPageMask + 1 - offset);
-                    var address = poolBase + pageTable[step >> shift] * pageBytes + (long)offset * stepBytes;
-                    Buffer.MemoryCopy(address, windowBase + (long)position * stepBytes, (long)run * stepBytes, (long)run * stepBytes);
-                    position += run;
-                    step += run;
-                }
-                if (end < windowLength)
-                    Unsafe.InitBlockUnaligned(windowBase + (long)end * stepBytes, 0, (uint)((windowLength - end) * stepBytes));
+                ref readonly var run = ref runs[w];
+                if (run.Page >= 0)
+                    Copy(poolBase + run.Page * pageBytes + (long)run.InPage * stepBytes, destination, (nuint)windowBytes);
+                else
+                    GatherGeneral(in sources[w], in run, destination, stepBytes, windowLength, storage.PageShift, pageBytes, poolBase);
             }
         }
 
-        var mask = output.MaskPointer;
-        for (var w = from; w < to; w++)
-        {
-            ValidRange(in sources[w], windowLength, out var first, out var end);
-            var row = mask + (long)w * windowLength;
-            for (var t = 0; t < windowLength; t++)
-                row[t] = t >= first && t < end;
-        }
+        WriteMask(runs, output.MaskPointer, from, to, windowLength);
     }
 
-    /// <summary>
-    /// Requests the first valid step of every window before copying any: small steps from random pages are
-    /// latency-bound, and overlapping the misses is worth several times the copy itself. Long runs need no help,
-    /// the hardware prefetcher follows them.
-    /// </summary>
-    private static void PrefetchFirstSteps(WindowSource[] sources, int from, int to, int windowLength, int shift, int inPageMask,
-        byte* poolBase, long pageBytes, int stepBytes)
+    /// <summary>Valid positions of each window, and its page and offset when it is one full in-page run.</summary>
+    private static void Plan(WindowSource[] sources, WindowRun[] runs, int from, int to, int windowLength, int shift, int inPageMask)
     {
         for (var w = from; w < to; w++)
         {
             ref readonly var source = ref sources[w];
-            ValidRange(in source, windowLength, out var first, out var end);
-            if (first >= end)
-                continue;
-            var step = source.Start + first;
-            var address = poolBase + source.PageTable[step >> shift] * pageBytes + (long)(step & inPageMask) * stepBytes;
-            Sse.Prefetch0(address);
-            Sse.Prefetch0(address + stepBytes - 1);
+            var first = Math.Max(0, -source.Start);
+            var end = (int)Math.Clamp((long)source.TrajectoryLength - source.Start, first, windowLength);
+            var page = -1;
+            var inPage = 0;
+            if (first == 0 && end == windowLength)
+            {
+                var offset = source.Start & inPageMask;
+                if (offset + windowLength <= inPageMask + 1)
+                {
+                    page = source.PageTable[source.Start >> shift];
+                    inPage = offset;
+                }
+            }
+            runs[w] = new WindowRun(first, end, page, inPage);
         }
     }
 
-    /// <summary>Positions [first, end) of the window that hold real steps.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ValidRange(in WindowSource source, int windowLength, out int first, out int end)
+    /// <summary>
+    /// Requests the first source line of every planned window before copying any: small steps from random
+    /// pages are latency-bound, and overlapping the misses is worth more than the copy itself. Long runs need
+    /// no help; the hardware prefetcher follows them.
+    /// </summary>
+    private static void Prefetch(WindowRun[] runs, int from, int to, byte* poolBase, long pageBytes, int stepBytes)
     {
-        first = Math.Max(0, -source.Start);
-        end = (int)Math.Clamp((long)source.TrajectoryLength - source.Start, first, windowLength);
+        for (var w = from; w < to; w++)
+        {
+            ref readonly var run = ref runs[w];
+            if (run.Page >= 0)
+            {
+                var address = poolBase + run.Page * pageBytes + (long)run.InPage * stepBytes;
+                Sse.Prefetch0(address);
+                Sse.Prefetch0(address + stepBytes - 1);
+            }
+        }
+    }
+
+    /// <summary>A window that crosses pages or needs padding: zero the padding, copy page run by page run.</summary>
+    private static void GatherGeneral(in WindowSource source, in WindowRun run, byte* destination, int stepBytes, int windowLength,
+        int shift, long pageBytes, byte* poolBase)
+    {
+        var pageSteps = 1 << shift;
+        if (run.First > 0)
+            Unsafe.InitBlockUnaligned(destination, 0, (uint)(run.First * stepBytes));
+        var position = run.First;
+        var step = source.Start + run.First;
+        while (position < run.End)
+        {
+            var offset = step & (pageSteps - 1);
+            var length = Math.Min(run.End - position, pageSteps - offset);
+            var address = poolBase + source.PageTable[step >> shift] * pageBytes + (long)offset * stepBytes;
+            Buffer.MemoryCopy(address, destination + (long)position * stepBytes, (long)length * stepBytes, (long)length * stepBytes);
+            position += length;
+            step += length;
+        }
+        if (run.End < windowLength)
+            Unsafe.InitBlockUnaligned(destination + (long)run.End * stepBytes, 0, (uint)((windowLength - run.End) * stepBytes));
+    }
+
+    private static void WriteMask(WindowRun[] runs, bool* mask, int from, int to, int windowLength)
+    {
+        var row = mask + (long)from * windowLength;
+        for (var w = from; w < to; w++, row += windowLength)
+        {
+            ref readonly var run = ref runs[w];
+            var span = new Span<bool>(row, windowLength);
+            span[..run.First].Clear();
+            span[run.First..run.End].Fill(true);
+            span[run.End..].Clear();
+        }
+    }
+
+    /// <summary>
+    /// Copies <paramref name="length"/> bytes. Up to 64 bytes it uses two overlapping unaligned moves of the
+    /// largest fitting width; the branch is the same for every window of a column, so it predicts perfectly.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(byte* source, byte* destination, nuint length)
+    {
+        if (length > 64)
+        {
+            Buffer.MemoryCopy(source, destination, length, length);
+        }
+        else if (length >= 32)
+        {
+            Vector256.Store(Vector256.Load(source), destination);
+            Vector256.Store(Vector256.Load(source + length - 32), destination + length - 32);
+        }
+        else if (length >= 16)
+        {
+            Vector128.Store(Vector128.Load(source), destination);
+            Vector128.Store(Vector128.Load(source + length - 16), destination + length - 16);
+        }
+        else if (length >= 8)
+        {
+            Unsafe.WriteUnaligned(destination, Unsafe.ReadUnaligned<ulong>(source));
+            Unsafe.WriteUnaligned(destination + length - 8, Unsafe.ReadUnaligned<ulong>(source + length - 8));
+        }
+        else if (length >= 4)
+        {
+            Unsafe.WriteUnaligned(destination, Unsafe.ReadUnaligned<uint>(source));
+            Unsafe.WriteUnaligned(destination + length - 4, Unsafe.ReadUnaligned<uint>(source + length - 4));
+        }
+        else if (length > 0)
+        {
+            destination[0] = source[0];
+            destination[length - 1] = source[length - 1];
+            destination[length / 2] = source[length / 2];
+        }
     }
 }
+
+/// <summary>
+/// A window's plan: valid positions [First, End), and where a full window is one run inside one page, that
+/// page and the step's offset in it (Page = -1 otherwise).
+/// </summary>
+internal readonly record struct WindowRun(int First, int End, int Page, int InPage);

@@ -24,6 +24,9 @@ public abstract class InsertBenchmark : TableBenchmark
     protected override long BytesPerOperation => (long)StepsPerBatch * Table.Spec.Columns.Sum(c => c.StepBytes);
 
     /// <inheritdoc/>
+    protected override bool IsInsert => true;
+
+    /// <inheritdoc/>
     protected override void PrepareThreads(int threads)
     {
         _steps = Enumerable.Range(0, threads).Select(t => Workloads.RandomSteps(Table.Spec.Columns, StepsPerBatch, seed: 10 + t)).ToArray();

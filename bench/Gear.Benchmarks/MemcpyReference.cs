@@ -3,41 +3,50 @@ using Gear.Core.Storage;
 namespace Gear.Benchmarks;
 
 /// <summary>
-/// The bandwidth reference every throughput is compared with: single-thread block copies of a batch's bytes
-/// between two buffers far larger than the caches, at a rotating offset so that neither side stays cached
-/// (as the table's arena does not).
+/// The bandwidth reference every throughput is compared with: single-thread block copies of exactly the bytes
+/// one operation moves, with the same cache situation as the operation. A sample reads from a table arena far
+/// larger than the caches into one output batch that is reused, so its reference reads from a rotating
+/// offset in a 256 MiB buffer into one fixed block. An insert reads one actor buffer that is reused and writes
+/// into the arena, so its reference reads one fixed block and writes at a rotating offset.
 /// </summary>
 internal sealed unsafe class MemcpyReference : IDisposable
 {
-    private const long BufferBytes = 256L << 20;
-    private readonly NativeBuffer _source = new(BufferBytes);
-    private readonly NativeBuffer _destination = new(BufferBytes);
+    private const long ArenaBytes = 256L << 20;
+    private readonly NativeBuffer _arena = new(ArenaBytes);
+    private readonly NativeBuffer _block;
     private readonly long _blockBytes;
+    private readonly bool _intoArena;
     private long _offset;
 
-    public MemcpyReference(long blockBytes)
+    /// <param name="blockBytes">Bytes one operation moves.</param>
+    /// <param name="intoArena">True for inserts (block → arena), false for samples (arena → block).</param>
+    public MemcpyReference(long blockBytes, bool intoArena)
     {
         _blockBytes = blockBytes;
-        // Touch both buffers once, as the table's arena is touched once by its fill.
-        for (long at = 0; at < BufferBytes; at += 4096)
-        {
-            _source.Pointer[at] = 1;
-            _destination.Pointer[at] = 0;
-        }
+        _intoArena = intoArena;
+        _block = new NativeBuffer(blockBytes);
+        _block.Span.Fill(1);
+        // Touch the arena once, as the table's arena is touched once by its fill.
+        for (long at = 0; at < ArenaBytes; at += 4096)
+            _arena.Pointer[at] = 1;
     }
 
-    /// <summary>Copies one block of the batch's size.</summary>
+    /// <summary>Copies one block of the operation's size.</summary>
     public void CopyBlock()
     {
-        if (_offset + _blockBytes > BufferBytes)
+        if (_offset + _blockBytes > ArenaBytes)
             _offset = 0;
-        Buffer.MemoryCopy(_source.Pointer + _offset, _destination.Pointer + _offset, _blockBytes, _blockBytes);
+        var arena = _arena.Pointer + _offset;
+        if (_intoArena)
+            Buffer.MemoryCopy(_block.Pointer, arena, _blockBytes, _blockBytes);
+        else
+            Buffer.MemoryCopy(arena, _block.Pointer, _blockBytes, _blockBytes);
         _offset += (_blockBytes + 4095) / 4096 * 4096;
     }
 
     public void Dispose()
     {
-        _source.Dispose();
-        _destination.Dispose();
+        _arena.Dispose();
+        _block.Dispose();
     }
 }

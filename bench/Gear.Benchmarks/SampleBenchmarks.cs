@@ -19,6 +19,9 @@ public abstract class SampleBenchmark : TableBenchmark
         (long)Request.BatchSize * Request.WindowLength * Table.Spec.Columns.Sum(c => c.StepBytes);
 
     /// <inheritdoc/>
+    protected override bool IsInsert => false;
+
+    /// <inheritdoc/>
     protected override void PrepareThreads(int threads) =>
         (_batches, _randoms) = SamplerState(Table, threads, Request.BatchSize, Request.WindowLength);
 

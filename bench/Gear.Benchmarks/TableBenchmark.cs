@@ -32,7 +32,7 @@ public abstract class TableBenchmark
     {
         Backend = new CpuBackend();
         Table = CreateTable(Backend);
-        _memcpy = new MemcpyReference(BytesPerOperation);
+        _memcpy = new MemcpyReference(BytesPerOperation, intoArena: IsInsert);
         _runner = new ConcurrentRunner(Threads, thread =>
         {
             for (var i = 0; i < Operations / Threads; i++)
@@ -54,6 +54,9 @@ public abstract class TableBenchmark
 
     /// <summary>Bytes one operation gathers or inserts.</summary>
     protected abstract long BytesPerOperation { get; }
+
+    /// <summary>Whether an operation writes into the table (insert) rather than reading from it (sample).</summary>
+    protected abstract bool IsInsert { get; }
 
     internal abstract Table CreateTable(CpuBackend backend);
 

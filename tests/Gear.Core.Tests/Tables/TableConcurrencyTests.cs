@@ -142,6 +142,16 @@ public sealed class TableConcurrencyTests
             var keys = closedKeys.Take(64).ToArray();
             table.UpdatePriorities(keys, keys.Select(_ => random.NextDouble() * 10).ToArray());
         });
+        // The rate limiter's bounds hold at every moment: the sample/insert difference never leaves
+        // [min_diff, max_diff] (the table stays above min_size_to_sample once filled, so no free inserts).
+        var limits = spec.RateLimiter;
+        Start("limit-watcher", 22, _ =>
+        {
+            var state = table.GetInfo().RateLimiter;
+            var diff = state.Inserts * limits.SamplesPerInsert - state.Samples;
+            if (state.Samples > 0 && (diff < limits.MinDiff || diff > limits.MaxDiff))
+                throw new InvalidOperationException($"rate limiter bounds violated: diff {diff} outside [{limits.MinDiff}, {limits.MaxDiff}] in {state}");
+        });
         Start("deleter", 21, random =>
         {
             Thread.Sleep(1);

@@ -251,4 +251,25 @@ public sealed class TableLifecycleTests
         Assert.AreEqual(2, batch.Count);
         table.AssertBatchMatchesReference(batch);
     }
+
+    [TestMethod]
+    public void EverySelectorKindWorksAsSamplerAndRemover()
+    {
+        foreach (var kind in Enum.GetValues<Gear.Core.Selection.SelectorKind>())
+        {
+            // 8 pages of 4 steps: the tenth trajectory of 4 steps has to evict through the remover.
+            using var table = new TestTable(TestTable.Spec(pageSteps: 4, pages: 8, sampler: kind, remover: kind));
+            var keys = Enumerable.Range(0, 10).Select(i => table.Insert(4, priority: 1 + i % 3)).ToArray();
+            var info = table.Table.GetInfo();
+            Assert.AreEqual(8, info.ItemCount, $"{kind}");
+            Assert.AreEqual(2, info.ItemsEvicted, $"{kind}");
+            using var batch = new WindowBatch(table.Columns, 16, 2);
+            table.Table.Sample(new SampleRequest(16, 2), new RandomStream(1), batch, Short);
+            Assert.AreEqual(16, batch.Count, $"{kind}");
+            table.AssertBatchMatchesReference(batch);
+            var live = keys.Where(k => table.Table.UpdatePriorities([k], [1.0]).Applied == 1).ToHashSet();
+            Assert.AreEqual(8, live.Count, $"{kind}");
+            Assert.IsTrue(batch.Keys.ToArray().All(live.Contains), $"{kind}: sampled an evicted item");
+        }
+    }
 }

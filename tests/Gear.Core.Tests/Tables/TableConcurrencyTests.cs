@@ -142,15 +142,17 @@ public sealed class TableConcurrencyTests
             var keys = closedKeys.Take(64).ToArray();
             table.UpdatePriorities(keys, keys.Select(_ => random.NextDouble() * 10).ToArray());
         });
-        // The rate limiter's bounds hold at every moment: the sample/insert difference never leaves
-        // [min_diff, max_diff] (the table stays above min_size_to_sample once filled, so no free inserts).
+        // The rate limiter's lower bound holds at every moment: samples never push the sample/insert
+        // difference below min_diff. (The upper bound is not an invariant here: under Reverb's semantics an
+        // insert is always allowed while the table holds at most min_size_to_sample items, and retirements and
+        // deletes keep reopening that window; the limiter's own tests check max_diff.)
         var limits = spec.RateLimiter;
         Start("limit-watcher", 22, _ =>
         {
             var state = table.GetInfo().RateLimiter;
             var diff = state.Inserts * limits.SamplesPerInsert - state.Samples;
-            if (state.Samples > 0 && (diff < limits.MinDiff || diff > limits.MaxDiff))
-                throw new InvalidOperationException($"rate limiter bounds violated: diff {diff} outside [{limits.MinDiff}, {limits.MaxDiff}] in {state}");
+            if (diff < limits.MinDiff)
+                throw new InvalidOperationException($"rate limiter bound violated: diff {diff} below min_diff {limits.MinDiff} in {state}");
         });
         Start("deleter", 21, random =>
         {

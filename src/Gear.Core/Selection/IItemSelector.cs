@@ -24,6 +24,16 @@ public interface IItemSelector
     /// <summary>Adds an item. Insertion order is the order of calls. The slot must not be held already.</summary>
     void Insert(int slot, double priority);
 
+    /// <summary>
+    /// Adds many items, in order (a closed trajectory's step items). Selectors with a batched structure
+    /// override this to update shared parts once.
+    /// </summary>
+    void InsertBatch(ReadOnlySpan<int> slots, ReadOnlySpan<double> priorities)
+    {
+        for (var i = 0; i < slots.Length; i++)
+            Insert(slots[i], priorities[i]);
+    }
+
     /// <summary>Changes the priority of a held item.</summary>
     void Update(int slot, double priority);
 
@@ -39,6 +49,13 @@ public interface IItemSelector
 
     /// <summary>Removes a held item.</summary>
     void Remove(int slot);
+
+    /// <summary>Removes many held items (an evicted trajectory's step items).</summary>
+    void RemoveBatch(ReadOnlySpan<int> slots)
+    {
+        foreach (var slot in slots)
+            Remove(slot);
+    }
 
     /// <summary>Removes every item.</summary>
     void Clear();

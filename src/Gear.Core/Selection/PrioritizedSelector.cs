@@ -125,17 +125,32 @@ public sealed class PrioritizedSelector : IItemSelector, IDisposable
             }
         }
 
-        Span<double> weights = stackalloc double[UpdateChunk];
-        for (int start = 0; start < slots.Length; start += UpdateChunk)
-        {
-            int n = Math.Min(UpdateChunk, slots.Length - start);
-            for (int i = 0; i < n; i++)
-            {
-                weights[i] = Weight(priorities[start + i]);
-            }
+        SetWeights(slots, priorities);
+    }
 
-            _tree.SetBatch(slots.Slice(start, n), weights[..n]);
+    /// <summary>
+    /// Inserts many items: one batched tree update (a closed trajectory's consecutive step items share most
+    /// of their ancestors). Every power is checked first, so a refused batch changes nothing.
+    /// </summary>
+    public void InsertBatch(ReadOnlySpan<int> slots, ReadOnlySpan<double> priorities)
+    {
+        if (_exponent > 1)
+        {
+            foreach (double priority in priorities)
+            {
+                _ = Weight(priority);
+            }
         }
+
+        _items.AddMany(slots);
+        SetWeights(slots, priorities);
+    }
+
+    /// <summary>Removes many held items: one batched tree update setting their weights to zero.</summary>
+    public void RemoveBatch(ReadOnlySpan<int> slots)
+    {
+        _items.RemoveMany(slots);
+        SetWeights(slots, []);
     }
 
     /// <inheritdoc />
@@ -143,6 +158,31 @@ public sealed class PrioritizedSelector : IItemSelector, IDisposable
     {
         _items.Remove(slot);
         _tree.Set(slot, 0);
+    }
+
+    /// <summary>Sets the slots' leaves to the weights of <paramref name="priorities"/> (zero where it is empty), in chunks.</summary>
+    private void SetWeights(ReadOnlySpan<int> slots, ReadOnlySpan<double> priorities)
+    {
+        Span<double> weights = stackalloc double[UpdateChunk];
+        // A closed trajectory usually gives all its steps one priority: reuse the power instead of recomputing it.
+        double lastPriority = 0, lastWeight = 0;
+        for (int start = 0; start < slots.Length; start += UpdateChunk)
+        {
+            int n = Math.Min(UpdateChunk, slots.Length - start);
+            for (int i = 0; i < n; i++)
+            {
+                double priority = priorities.IsEmpty ? 0 : priorities[start + i];
+                if (priority != lastPriority)
+                {
+                    lastPriority = priority;
+                    lastWeight = Weight(priority);
+                }
+
+                weights[i] = lastWeight;
+            }
+
+            _tree.SetBatch(slots.Slice(start, n), weights[..n]);
+        }
     }
 
     /// <inheritdoc />
@@ -179,7 +219,7 @@ public sealed class PrioritizedSelector : IItemSelector, IDisposable
         double probability = 1.0 / count;
         for (int i = 0; i < n; i++)
         {
-            slots[i] = _items[SlotSet.Scale((i + uniforms[i]) / n, count)];
+            slots[i] = _items.Pick((i + uniforms[i]) / n);
             probabilities[i] = probability;
         }
     }

@@ -1,8 +1,10 @@
 namespace Gear.Core.Selection;
 
 /// <summary>
-/// Every held item equally likely: choice i is the held slot at dense index floor(u_i × Count), with
-/// probability 1 / Count. Choices are independent (with replacement). O(1) per operation.
+/// Every held item equally likely: choice i is the held slot of rank floor(u_i × Count) in slot order, with
+/// probability 1 / Count. Choices are independent (with replacement). Held slots live in a
+/// <see cref="SlotSet"/> (bitmap and Fenwick tree): O(log(capacity/64)) per operation, cache-resident, with
+/// batch inserts and removes that touch the tree once per 64 consecutive slots.
 /// </summary>
 public sealed class UniformSelector : IItemSelector
 {
@@ -24,7 +26,13 @@ public sealed class UniformSelector : IItemSelector
     public void Update(int slot, double priority) => _items.CheckHeld(slot);
 
     /// <inheritdoc />
+    public void InsertBatch(ReadOnlySpan<int> slots, ReadOnlySpan<double> priorities) => _items.AddMany(slots);
+
+    /// <inheritdoc />
     public void Remove(int slot) => _items.Remove(slot);
+
+    /// <inheritdoc />
+    public void RemoveBatch(ReadOnlySpan<int> slots) => _items.RemoveMany(slots);
 
     /// <inheritdoc />
     public void Clear() => _items.Clear();
@@ -37,7 +45,7 @@ public sealed class UniformSelector : IItemSelector
         double probability = 1.0 / count;
         for (int i = 0; i < uniforms.Length; i++)
         {
-            slots[i] = _items[SlotSet.Scale(uniforms[i], count)];
+            slots[i] = _items.Pick(uniforms[i]);
             probabilities[i] = probability;
         }
     }

@@ -6,12 +6,12 @@ using Gear.Core.Storage;
 namespace Gear.Core.Tables;
 
 /// <summary>
-/// The items of a table, one 32-byte record per item slot in aligned unmanaged memory, so that every record
-/// sits in exactly one cache line: a batch touches hundreds of random records in a large table, and a record
-/// straddling two lines costs a second miss that prefetching the first does not hide. For trajectory items
-/// the slot is the trajectory's slot; for step items it is the step's physical position (page × page steps +
-/// offset), so a selected slot leads straight to its data. Keys are <see cref="SlotKey"/>s. Not thread-safe:
-/// the table uses it under its lock.
+/// The items of a table, one 16-byte record per item slot in aligned unmanaged memory: four records share a
+/// cache line and none straddles two, which matters both when a batch touches hundreds of random records and
+/// when an eviction and an insert stream through thousands of cold ones. For trajectory items the slot is the
+/// trajectory's slot; for step items it is the step's physical position (page × page steps + offset), so a
+/// selected slot leads straight to its data. Keys are <see cref="SlotKey"/>s. Not thread-safe: the table uses
+/// it under its lock.
 /// </summary>
 internal sealed unsafe class ItemTable : IDisposable
 {
@@ -23,10 +23,11 @@ internal sealed unsafe class ItemTable : IDisposable
     public ItemTable(int capacity)
     {
         _capacity = capacity;
+        // For trajectory items the capacity is the trajectory table's, so an item's key is its trajectory's.
+        _keyBits = SlotKey.BitsFor(capacity);
         _buffer = new NativeBuffer((long)capacity * sizeof(ItemRecord));
         _records = (ItemRecord*)_buffer.Pointer;
-        NativeMemory.Clear(_records, (nuint)((long)capacity * sizeof(ItemRecord)));
-        _keyBits = SlotKey.BitsFor(capacity);
+        new Span<ItemRecord>(_records, capacity).Fill(new ItemRecord { Trajectory = ItemRecord.NoTrajectory });
     }
 
     /// <summary>Live items.</summary>
@@ -46,33 +47,31 @@ internal sealed unsafe class ItemTable : IDisposable
     /// <summary>The address of a record, for prefetching.</summary>
     public ItemRecord* AddressOf(int slot) => _records + slot;
 
+    /// <summary>The key of the item in <paramref name="slot"/>.</summary>
+    public ulong KeyOf(int slot) => SlotKey.Compose(_records[slot].Generation, slot, _keyBits);
+
     /// <summary>The slot whose live item has <paramref name="key"/>, if any.</summary>
     public bool TryFind(ulong key, out int slot) =>
-        SlotKey.TrySlot(key, _keyBits, _capacity, out slot) && _records[slot].Live && _records[slot].Key == key;
+        SlotKey.TryDecompose(key, _keyBits, _capacity, out slot, out var generation)
+        && _records[slot].Live && _records[slot].Generation == generation;
 
     /// <summary>The slot <paramref name="key"/> would name (for prefetching), or -1.</summary>
-    public int SlotOf(ulong key) => SlotKey.TrySlot(key, _keyBits, _capacity, out var slot) ? slot : -1;
+    public int SlotOf(ulong key) => SlotKey.TryDecompose(key, _keyBits, _capacity, out var slot, out _) ? slot : -1;
 
-    /// <summary>The key the next item in <paramref name="slot"/> gets.</summary>
-    public ulong NextKey(int slot) => SlotKey.Next(_records[slot].Key, slot, _keyBits);
+    /// <summary>The generation the next item in <paramref name="slot"/> gets.</summary>
+    public uint NextGeneration(int slot) => _records[slot].Generation + 1;
 
-    public void Add(int slot, ulong key, int trajectory, int step, double priority)
+    /// <summary>Makes <paramref name="slot"/> hold a live item of generation <paramref name="generation"/>.</summary>
+    public void Add(int slot, uint generation, int trajectory, int step)
     {
-        _records[slot] = new ItemRecord
-        {
-            Key = key,
-            Priority = priority,
-            Trajectory = trajectory,
-            Step = step,
-            TimesSampled = 0,
-            Live = true,
-        };
+        _records[slot] = new ItemRecord { Generation = generation, Trajectory = trajectory, Step = step };
         Count++;
     }
 
+    /// <summary>Ends the slot's item (its generation stays, so the next item's key differs).</summary>
     public void Remove(int slot)
     {
-        _records[slot].Live = false;
+        _records[slot].Trajectory = ItemRecord.NoTrajectory;
         Count--;
     }
 
@@ -80,16 +79,22 @@ internal sealed unsafe class ItemTable : IDisposable
 }
 
 /// <summary>What the table knows of one item.</summary>
-[StructLayout(LayoutKind.Sequential, Size = 32)]
+[StructLayout(LayoutKind.Sequential, Size = 16)]
 internal struct ItemRecord
 {
-    /// <summary>The item's current key (kept after removal, so the slot's next key continues its generations).</summary>
-    public ulong Key;
-    public double Priority;
-    /// <summary>Slot of the trajectory the item belongs to.</summary>
+    /// <summary><see cref="Trajectory"/> of a slot that holds no live item.</summary>
+    public const int NoTrajectory = -1;
+
+    /// <summary>How many items the slot has held; the current item's key is (Generation, slot).</summary>
+    public uint Generation;
+
+    /// <summary>Slot of the trajectory the item belongs to, or <see cref="NoTrajectory"/>.</summary>
     public int Trajectory;
+
     /// <summary>The item's step in its trajectory (0 for trajectory items).</summary>
     public int Step;
+
     public int TimesSampled;
-    public bool Live;
+
+    public readonly bool Live => Trajectory != NoTrajectory;
 }

@@ -18,7 +18,7 @@ public sealed partial class Table
                 if (slot >= 0)
                 {
                     FlushLimiterDeletes();
-                    return _trajectories.Keys[slot];
+                    return _trajectories.KeyOf(slot);
                 }
                 if (TryEvictOne())
                     continue;
@@ -254,17 +254,27 @@ public sealed partial class Table
 
             if (!_stepItems)
             {
-                AddItem(slot, key, slot, 0, priorities[0]);
+                _items.Add(slot, _trajectories.Generations[slot], slot, 0);
+                _sampler.Insert(slot, priorities[0]);
+                _remover.Insert(slot, priorities[0]);
             }
             else
             {
+                // One batch for the selectors: consecutive step slots share words and tree nodes.
                 var pages = _trajectories.PageTables[slot];
                 var pageSteps = Spec.PageSteps;
+                var itemSlots = ScratchSlots(itemCount)[..itemCount];
+                var itemPriorities = ScratchPriorities(itemCount)[..itemCount];
                 for (var step = 0; step < itemCount; step++)
                 {
                     var itemSlot = pages[step >> _storage.PageShift] * pageSteps + (step & (pageSteps - 1));
-                    AddItem(itemSlot, _items.NextKey(itemSlot), slot, step, priorities[priorities.Length == 1 ? 0 : step]);
+                    var priority = priorities[priorities.Length == 1 ? 0 : step];
+                    _items.Add(itemSlot, _items.NextGeneration(itemSlot), slot, step);
+                    itemSlots[step] = itemSlot;
+                    itemPriorities[step] = priority;
                 }
+                _sampler.InsertBatch(itemSlots, itemPriorities);
+                _remover.InsertBatch(itemSlots, itemPriorities);
             }
             _trajectories.LiveItems[slot] = itemCount;
             _trajectories.States[slot] = TrajectoryState.Closed;
@@ -272,10 +282,4 @@ public sealed partial class Table
         }
     }
 
-    private void AddItem(int slot, ulong key, int trajectory, int step, double priority)
-    {
-        _items.Add(slot, key, trajectory, step, priority);
-        _sampler.Insert(slot, priority);
-        _remover.Insert(slot, priority);
-    }
 }

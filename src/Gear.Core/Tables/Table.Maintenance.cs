@@ -32,7 +32,6 @@ public sealed partial class Table
             {
                 if (!_items.TryFind(keys[i], out var slot))
                     continue;
-                _items[slot].Priority = priorities[i];
                 slots[applied] = slot;
                 applying[applied] = priorities[i];
                 applied++;
@@ -44,21 +43,6 @@ public sealed partial class Table
             _ignoredPriorityUpdates += keys.Length - applied;
             return new KeyedResult(applied, keys.Length - applied);
         }
-    }
-
-    /// <summary>A slot buffer of at least <paramref name="length"/>, kept across calls (used under the lock).</summary>
-    private Span<int> ScratchSlots(int length)
-    {
-        if (_scratchSlots.Length < length)
-            _scratchSlots = new int[Math.Max(length, _scratchSlots.Length * 2)];
-        return _scratchSlots;
-    }
-
-    private Span<double> ScratchPriorities(int length)
-    {
-        if (_scratchPriorities.Length < length)
-            _scratchPriorities = new double[Math.Max(length, _scratchPriorities.Length * 2)];
-        return _scratchPriorities;
     }
 
     /// <summary>Removes items by key. Keys not in the table are ignored and counted.</summary>

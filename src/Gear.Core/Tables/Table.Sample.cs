@@ -154,8 +154,8 @@ public sealed partial class Table
             var start = WindowStart(request, item.Step, length, placementUniforms[w]);
             _trajectories.References[trajectory]++;
             sources[w] = new WindowSource(_trajectories.PageTables[trajectory], trajectory, start, length);
-            keys[w] = item.Key;
-            trajectoryKeys[w] = _trajectories.Keys[trajectory];
+            keys[w] = _items.KeyOf(slot);
+            trajectoryKeys[w] = _trajectories.KeyOf(trajectory);
             starts[w] = start;
             probabilities[w] = probability;
             if (++item.TimesSampled >= retireAt)

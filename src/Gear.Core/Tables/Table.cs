@@ -173,30 +173,37 @@ public sealed partial class Table : IDisposable
             return 1;
         }
 
-        var removed = 0;
+        // Collect the live step items, then remove them from the selectors as one batch.
         var length = _trajectories.Lengths[trajectory];
         var pages = _trajectories.PageTables[trajectory];
-        var steps = Spec.PageSteps;
-        for (var step = 0; step < length && _trajectories.LiveItems[trajectory] > 0; step++)
+        var pageSteps = Spec.PageSteps;
+        var liveCount = _trajectories.LiveItems[trajectory];
+        var live = ScratchSlots(liveCount)[..liveCount];
+        var removed = 0;
+        for (var step = 0; step < length && removed < liveCount; step++)
         {
-            var slot = pages[step >> _storage.PageShift] * steps + (step & (steps - 1));
+            var slot = pages[step >> _storage.PageShift] * pageSteps + (step & (pageSteps - 1));
             if (_items[slot].Live)
-            {
-                RemoveItem(slot);
-                removed++;
-            }
+                live[removed++] = slot;
         }
+        _sampler.RemoveBatch(live[..removed]);
+        _remover.RemoveBatch(live[..removed]);
+        foreach (var slot in live[..removed])
+            _items.Remove(slot);
+        _pendingLimiterDeletes += removed;
+        _trajectories.LiveItems[trajectory] = 0;
+        ReleaseTrajectory(trajectory);
         return removed;
     }
 
     /// <summary>Removes one item from the selectors and the index; releases its trajectory with its last item.</summary>
     private void RemoveItem(int slot)
     {
+        var trajectory = _items[slot].Trajectory;
         _sampler.Remove(slot);
         _remover.Remove(slot);
         _items.Remove(slot);
         _pendingLimiterDeletes++;
-        var trajectory = _items[slot].Trajectory;
         if (--_trajectories.LiveItems[trajectory] == 0)
             ReleaseTrajectory(trajectory);
     }
@@ -232,6 +239,21 @@ public sealed partial class Table : IDisposable
             _slotsAwaitingRelease--;
             FreeTrajectory(trajectory);
         }
+    }
+
+    /// <summary>A slot buffer of at least <paramref name="length"/>, kept across calls (used under the lock).</summary>
+    private Span<int> ScratchSlots(int length)
+    {
+        if (_scratchSlots.Length < length)
+            _scratchSlots = new int[Math.Max(length, _scratchSlots.Length * 2)];
+        return _scratchSlots;
+    }
+
+    private Span<double> ScratchPriorities(int length)
+    {
+        if (_scratchPriorities.Length < length)
+            _scratchPriorities = new double[Math.Max(length, _scratchPriorities.Length * 2)];
+        return _scratchPriorities;
     }
 
     /// <summary>Tells the rate limiter about items removed during the current locked operation.</summary>

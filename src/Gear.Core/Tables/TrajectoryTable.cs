@@ -15,7 +15,7 @@ internal sealed class TrajectoryTable
     public TrajectoryTable(int capacity)
     {
         Capacity = capacity;
-        Keys = new ulong[capacity];
+        Generations = new uint[capacity];
         Lengths = new int[capacity];
         PageTables = new int[capacity][];
         PageCounts = new int[capacity];
@@ -36,7 +36,11 @@ internal sealed class TrajectoryTable
     /// <summary>Slots not free (open, closing, closed or awaiting release).</summary>
     public int InUse => Capacity - _freeCount;
 
-    public ulong[] Keys { get; }
+    /// <summary>How many trajectories each slot has held; the current one's key is (generation, slot).</summary>
+    public uint[] Generations { get; }
+
+    /// <summary>The key of the trajectory in <paramref name="slot"/>.</summary>
+    public ulong KeyOf(int slot) => SlotKey.Compose(Generations[slot], slot, _keyBits);
 
     /// <summary>Committed steps.</summary>
     public int[] Lengths { get; }
@@ -59,8 +63,8 @@ internal sealed class TrajectoryTable
 
     /// <summary>The slot of the trajectory with <paramref name="key"/>, if it is in the table.</summary>
     public bool TryFind(ulong key, out int slot) =>
-        SlotKey.TrySlot(key, _keyBits, Capacity, out slot)
-        && Keys[slot] == key
+        SlotKey.TryDecompose(key, _keyBits, Capacity, out slot, out var generation)
+        && Generations[slot] == generation
         && States[slot] is not (TrajectoryState.Free or TrajectoryState.Released);
 
     /// <summary>Takes a free slot for a new open trajectory and gives it a new key; -1 when none is free.</summary>
@@ -69,7 +73,7 @@ internal sealed class TrajectoryTable
         if (_freeCount == 0)
             return -1;
         var slot = _freeSlots[--_freeCount];
-        Keys[slot] = SlotKey.Next(Keys[slot], slot, _keyBits);
+        Generations[slot]++;
         Lengths[slot] = 0;
         PageCounts[slot] = 0;
         States[slot] = TrajectoryState.Open;

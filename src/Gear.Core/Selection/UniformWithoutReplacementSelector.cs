@@ -73,8 +73,14 @@ public sealed class UniformWithoutReplacementSelector : IItemSelector
             index = _unchosen;
         }
 
+        // Then the last chosen item fills the place left, unless that place is the end of the array already
+        // (moving it there would record a wrong position for an item moved above).
         _count--;
-        Place(_dense[_count], index);
+        if (index != _count)
+        {
+            Place(_dense[_count], index);
+        }
+
         _position[slot] = -1;
     }
 

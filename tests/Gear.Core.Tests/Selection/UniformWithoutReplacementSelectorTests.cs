@@ -184,4 +184,23 @@ public sealed class UniformWithoutReplacementSelectorTests
         selector.Select(uniforms, slots, new double[n]);
         return slots;
     }
+
+    [TestMethod]
+    public void RemovingAnUnchosenItemBeforeAnyChoiceKeepsTheOthersConsistent()
+    {
+        // Regression: with nothing chosen yet, removing the first of three items once left the item moved into
+        // its place recorded at a stale position, so a later insert of the removed slot was refused.
+        var selector = new UniformWithoutReplacementSelector(8);
+        selector.Insert(1, 1);
+        selector.Insert(2, 1);
+        selector.Insert(3, 1);
+        selector.Remove(1);
+        selector.Insert(1, 1);
+        selector.Remove(3);
+        var slots = new int[3];
+        var probabilities = new double[3];
+        selector.Select([0.1, 0.1, 0.1], slots, probabilities);
+        CollectionAssert.AreEquivalent(new[] { 1, 2, slots[2] }, slots);
+        Assert.IsTrue(slots[..2].Distinct().Count() == 2 && slots.All(s => s is 1 or 2));
+    }
 }

@@ -1,0 +1,98 @@
+using Gear.Core.Selection;
+
+namespace Gear.Core.Tests.Selection;
+
+/// <summary>The bitmap-and-Fenwick slot set against a sorted-set reference, its batch operations, and its picks.</summary>
+[TestClass]
+public sealed class SlotSetTests
+{
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(63)]
+    [DataRow(64)]
+    [DataRow(65)]
+    [DataRow(1000)]
+    [DataRow(4097)]
+    public void RandomOperationsMatchASortedSet(int capacity)
+    {
+        var set = new SlotSet(capacity);
+        var reference = new SortedSet<int>();
+        var random = new Random(capacity);
+        for (var round = 0; round < 2000; round++)
+        {
+            var slot = random.Next(capacity);
+            switch (random.Next(4))
+            {
+                case 0 when !reference.Contains(slot):
+                    set.Add(slot);
+                    reference.Add(slot);
+                    break;
+                case 1 when reference.Contains(slot):
+                    set.Remove(slot);
+                    reference.Remove(slot);
+                    break;
+                case 2:
+                    // A run of consecutive free slots, as a closed trajectory's step items arrive.
+                    var run = Enumerable.Range(slot, Math.Min(random.Next(1, 130), capacity - slot)).TakeWhile(s => !reference.Contains(s)).ToArray();
+                    set.AddMany(run);
+                    reference.UnionWith(run);
+                    break;
+                case 3:
+                    var held = reference.Where(s => s >= slot).Take(random.Next(1, 100)).ToArray();
+                    set.RemoveMany(held);
+                    reference.ExceptWith(held);
+                    break;
+            }
+
+            Assert.AreEqual(reference.Count, set.Count);
+            Assert.AreEqual(reference.Contains(slot), set.Contains(slot));
+        }
+
+        var ordered = reference.ToArray();
+        for (var rank = 0; rank < ordered.Length; rank++)
+            Assert.AreEqual(ordered[rank], set.SlotOfRank(rank), $"rank {rank}");
+    }
+
+    [TestMethod]
+    public void BatchesAreAllOrNothing()
+    {
+        var set = new SlotSet(200);
+        set.AddMany([10, 11, 12, 100]);
+        Assert.ThrowsException<InvalidOperationException>(() => set.AddMany([20, 21, 12]));
+        Assert.ThrowsException<InvalidOperationException>(() => set.AddMany([30, 31, 30]));
+        Assert.ThrowsException<InvalidOperationException>(() => set.RemoveMany([10, 13]));
+        Assert.ThrowsException<InvalidOperationException>(() => set.RemoveMany([11, 11]));
+        Assert.ThrowsException<ArgumentOutOfRangeException>(() => set.AddMany([40, 200]));
+        Assert.AreEqual(4, set.Count);
+        CollectionAssert.AreEqual(new[] { 10, 11, 12, 100 }, Enumerable.Range(0, 4).Select(set.SlotOfRank).ToArray());
+        foreach (var slot in new[] { 20, 21, 30, 31, 40, 13 })
+            Assert.IsFalse(set.Contains(slot), $"slot {slot} leaked from a refused batch");
+    }
+
+    [TestMethod]
+    [DataRow(100, 37)]  // sparse: most candidates are rejected, the rank fallback decides
+    [DataRow(100, 93)]  // dense: most candidates are accepted at once
+    public void PicksAreExactlyUniformOverAFineGrid(int capacity, int held)
+    {
+        var set = new SlotSet(capacity);
+        var random = new Random(held);
+        var slots = Enumerable.Range(0, capacity).OrderBy(_ => random.Next()).Take(held).ToArray();
+        foreach (var slot in slots)
+            set.Add(slot);
+
+        // Every fraction of a fine uniform grid: each held slot must get 1/held of them, up to the grid's
+        // resolution. A bias of the rejection step (say, favouring slots next to empty ones) would show here.
+        const int grid = 1_000_000;
+        var counts = new Dictionary<int, int>();
+        for (var i = 0; i < grid; i++)
+        {
+            var pick = set.Pick((i + 0.5) / grid);
+            counts[pick] = counts.GetValueOrDefault(pick) + 1;
+        }
+
+        CollectionAssert.AreEquivalent(slots, counts.Keys.ToArray(), "picks must be held slots, and every held slot picked");
+        var expected = (double)grid / held;
+        foreach (var (slot, count) in counts)
+            Assert.AreEqual(expected, count, expected * 0.002, $"slot {slot}");
+    }
+}

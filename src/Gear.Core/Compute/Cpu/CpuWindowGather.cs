@@ -15,6 +15,9 @@ namespace Gear.Core.Compute.Cpu;
 /// </summary>
 internal static unsafe class CpuWindowGather
 {
+    /// <summary>Most bytes of one run that are prefetched by hand; longer runs are streamed by the hardware.</summary>
+    private const long PrefetchBytesPerRun = 1024;
+
     /// <summary>Gathers windows [<paramref name="from"/>, <paramref name="to"/>) of <paramref name="output"/>.</summary>
     public static void GatherRange(PagedStorage storage, WindowBatch output, int from, int to)
     {
@@ -32,12 +35,12 @@ internal static unsafe class CpuWindowGather
             var destination = output.ColumnPointer(column) + from * windowBytes;
 
             if (Sse.IsSupported)
-                Prefetch(runs, from, to, poolBase, pageBytes, stepBytes);
+                Prefetch(sources, runs, from, to, storage.PageShift, poolBase, pageBytes, stepBytes);
 
             for (var w = from; w < to; w++, destination += windowBytes)
             {
                 ref readonly var run = ref runs[w];
-                if (run.Page >= 0)
+                if (run.Whole)
                     Copy(poolBase + run.Page * pageBytes + (long)run.InPage * stepBytes, destination, (nuint)windowBytes);
                 else
                     GatherGeneral(in sources[w], in run, destination, stepBytes, windowLength, storage.PageShift, pageBytes, poolBase);
@@ -47,7 +50,10 @@ internal static unsafe class CpuWindowGather
         WriteMask(runs, output.MaskPointer, from, to, windowLength);
     }
 
-    /// <summary>Valid positions of each window, and its page and offset when it is one full in-page run.</summary>
+    /// <summary>
+    /// Valid positions of each window; the page and offset of its first valid step; and whether the whole
+    /// window is that one in-page run.
+    /// </summary>
     private static void Plan(WindowSource[] sources, WindowRun[] runs, int from, int to, int windowLength, int shift, int inPageMask)
     {
         for (var w = from; w < to; w++)
@@ -55,38 +61,49 @@ internal static unsafe class CpuWindowGather
             ref readonly var source = ref sources[w];
             var first = Math.Max(0, -source.Start);
             var end = (int)Math.Clamp((long)source.TrajectoryLength - source.Start, first, windowLength);
-            var page = -1;
-            var inPage = 0;
-            if (first == 0 && end == windowLength)
+            if (first == end)
             {
-                var offset = source.Start & inPageMask;
-                if (offset + windowLength <= inPageMask + 1)
-                {
-                    page = source.PageTable[source.Start >> shift];
-                    inPage = offset;
-                }
+                runs[w] = new WindowRun(first, end, 0, 0, 0, false);
+                continue;
             }
-            runs[w] = new WindowRun(first, end, page, inPage);
+            var step = source.Start + first;
+            var offset = step & inPageMask;
+            var runLength = Math.Min(end - first, inPageMask + 1 - offset);
+            var whole = first == 0 && end == windowLength && runLength == windowLength;
+            runs[w] = new WindowRun(first, end, source.PageTable[step >> shift], offset, runLength, whole);
         }
     }
 
     /// <summary>
-    /// Requests the first source line of every planned window before copying any: small steps from random
-    /// pages are latency-bound, and overlapping the misses is worth more than the copy itself. Long runs need
-    /// no help; the hardware prefetcher follows them.
+    /// Requests the source lines of each window (up to <see cref="PrefetchBytesPerRun"/> per page run, first
+    /// two runs) before copying any: runs at random places in a large arena are latency-bound, and the hardware
+    /// prefetcher only catches up after the first lines of each. Overlapping those misses is worth more than
+    /// the copy itself.
     /// </summary>
-    private static void Prefetch(WindowRun[] runs, int from, int to, byte* poolBase, long pageBytes, int stepBytes)
+    private static void Prefetch(WindowSource[] sources, WindowRun[] runs, int from, int to, int shift, byte* poolBase, long pageBytes, int stepBytes)
     {
         for (var w = from; w < to; w++)
         {
             ref readonly var run = ref runs[w];
-            if (run.Page >= 0)
+            if (run.RunLength == 0)
+                continue;
+            PrefetchRun(poolBase + run.Page * pageBytes + (long)run.InPage * stepBytes, (long)run.RunLength * stepBytes);
+            var rest = run.End - run.First - run.RunLength;
+            if (rest > 0)
             {
-                var address = poolBase + run.Page * pageBytes + (long)run.InPage * stepBytes;
-                Sse.Prefetch0(address);
-                Sse.Prefetch0(address + stepBytes - 1);
+                // The window crosses into the next page: that run starts at the page's first step.
+                var nextStep = sources[w].Start + run.First + run.RunLength;
+                PrefetchRun(poolBase + sources[w].PageTable[nextStep >> shift] * pageBytes, (long)rest * stepBytes);
             }
         }
+    }
+
+    private static void PrefetchRun(byte* address, long runBytes)
+    {
+        var bytes = Math.Min(runBytes, PrefetchBytesPerRun);
+        for (long line = 0; line < bytes; line += 64)
+            Sse.Prefetch0(address + line);
+        Sse.Prefetch0(address + bytes - 1);
     }
 
     /// <summary>A window that crosses pages or needs padding: zero the padding, copy page run by page run.</summary>
@@ -165,7 +182,8 @@ internal static unsafe class CpuWindowGather
 }
 
 /// <summary>
-/// A window's plan: valid positions [First, End), and where a full window is one run inside one page, that
-/// page and the step's offset in it (Page = -1 otherwise).
+/// A window's plan: valid positions [First, End); the page and in-page offset of the first valid step and the
+/// length of the run from there to the end of the page or of the valid part; and whether that run is the
+/// whole window (no padding, no page crossing).
 /// </summary>
-internal readonly record struct WindowRun(int First, int End, int Page, int InPage);
+internal readonly record struct WindowRun(int First, int End, int Page, int InPage, int RunLength, bool Whole);

@@ -9,7 +9,7 @@ namespace Gear.Benchmarks;
 /// then updating the priorities of those 256 (through UpdateBatch, and through 256 single Updates), importance
 /// weights for the batch (β = 0.4), and a uniform selection for comparison. Items/s = 256 / (time per operation).
 /// </summary>
-[MemoryDiagnoser]
+[Config(typeof(BenchConfig))]
 public class SelectorBenchmarks
 {
     private const int Items = 1_000_000;

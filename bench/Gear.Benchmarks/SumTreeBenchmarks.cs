@@ -8,7 +8,7 @@ namespace Gear.Benchmarks;
 /// update of exactly those 256 (the standard workload: every sampled item gets a new priority after each batch).
 /// Items/s = 256 / (time per operation).
 /// </summary>
-[MemoryDiagnoser]
+[Config(typeof(BenchConfig))]
 public class SumTreeBenchmarks
 {
     private const int Leaves = 1_000_000;

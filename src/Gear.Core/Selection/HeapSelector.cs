@@ -6,33 +6,34 @@ namespace Gear.Core.Selection;
 /// Ties go to the item inserted or updated least recently, as in Reverb's HeapSelector
 /// (reverb/cc/selectors/heap.h: ordering by (priority, update number)); an Update moves an item behind its
 /// equals even when the priority does not change. O(log n) insert, update and remove; O(1) per choice.
+/// <see cref="TopKSelector"/> keeps the same max heap and overrides Select to walk it best-first.
 /// </summary>
 public abstract class HeapSelector : IItemSelector
 {
-    private readonly IndexedHeap _heap;
+    private protected HeapSelector(int capacity, bool minHeap) => Heap = new IndexedHeap(capacity, minHeap);
 
-    private protected HeapSelector(int capacity, bool minHeap) => _heap = new IndexedHeap(capacity, minHeap);
-
-    /// <inheritdoc />
-    public int Count => _heap.Count;
+    private protected IndexedHeap Heap { get; }
 
     /// <inheritdoc />
-    public void Insert(int slot, double priority) => _heap.Insert(slot, priority);
+    public int Count => Heap.Count;
 
     /// <inheritdoc />
-    public void Update(int slot, double priority) => _heap.Update(slot, priority);
+    public void Insert(int slot, double priority) => Heap.Insert(slot, priority);
 
     /// <inheritdoc />
-    public void Remove(int slot) => _heap.Remove(slot);
+    public void Update(int slot, double priority) => Heap.Update(slot, priority);
 
     /// <inheritdoc />
-    public void Clear() => _heap.Clear();
+    public void Remove(int slot) => Heap.Remove(slot);
 
     /// <inheritdoc />
-    public void Select(ReadOnlySpan<double> uniforms, Span<int> slots, Span<double> probabilities)
+    public void Clear() => Heap.Clear();
+
+    /// <inheritdoc />
+    public virtual void Select(ReadOnlySpan<double> uniforms, Span<int> slots, Span<double> probabilities)
     {
-        SelectorGuards.CheckSelect(_heap.Count, uniforms.Length, slots.Length, probabilities.Length);
-        slots[..uniforms.Length].Fill(_heap.Top);
+        SelectorGuards.CheckSelect(Heap.Count, uniforms.Length, slots.Length, probabilities.Length);
+        slots[..uniforms.Length].Fill(Heap.Top);
         probabilities[..uniforms.Length].Fill(1.0);
     }
 }

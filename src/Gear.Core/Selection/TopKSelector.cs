@@ -11,38 +11,22 @@ namespace Gear.Core.Selection;
 /// small candidate heap of heap positions: pop the best candidate, emit it, push its two children. That is
 /// O(k log k) for k = min(n, Count), without sorting or touching the rest of the items.
 /// </remarks>
-public sealed class TopKSelector : IItemSelector
+public sealed class TopKSelector : HeapSelector
 {
-    private readonly IndexedHeap _heap;
-    private readonly int[] _candidates; // Heap positions in _heap, themselves a binary heap best-first.
+    private readonly int[] _candidates; // Heap positions in the max heap, themselves a binary heap best-first.
 
     /// <summary>Creates a selector for slots in [0, <paramref name="capacity"/>).</summary>
     public TopKSelector(int capacity)
+        : base(capacity, minHeap: false)
     {
-        _heap = new IndexedHeap(capacity, minHeap: false);
         // Each emitted item adds at most one candidate net, so k emitted items leave at most k + 1.
         _candidates = new int[capacity + 1];
     }
 
     /// <inheritdoc />
-    public int Count => _heap.Count;
-
-    /// <inheritdoc />
-    public void Insert(int slot, double priority) => _heap.Insert(slot, priority);
-
-    /// <inheritdoc />
-    public void Update(int slot, double priority) => _heap.Update(slot, priority);
-
-    /// <inheritdoc />
-    public void Remove(int slot) => _heap.Remove(slot);
-
-    /// <inheritdoc />
-    public void Clear() => _heap.Clear();
-
-    /// <inheritdoc />
-    public void Select(ReadOnlySpan<double> uniforms, Span<int> slots, Span<double> probabilities)
+    public override void Select(ReadOnlySpan<double> uniforms, Span<int> slots, Span<double> probabilities)
     {
-        int count = _heap.Count;
+        int count = Heap.Count;
         int n = uniforms.Length;
         SelectorGuards.CheckSelect(count, n, slots.Length, probabilities.Length);
         if (n == 0)
@@ -56,7 +40,7 @@ public sealed class TopKSelector : IItemSelector
         for (int i = 0; i < distinct; i++)
         {
             int position = Pop(ref candidates);
-            slots[i] = _heap[position];
+            slots[i] = Heap[position];
             int child = (2 * position) + 1;
             if (child < count)
             {
@@ -77,7 +61,7 @@ public sealed class TopKSelector : IItemSelector
         probabilities[..n].Fill(1.0);
     }
 
-    private bool Better(int positionA, int positionB) => _heap.Before(_heap[positionA], _heap[positionB]);
+    private bool Better(int positionA, int positionB) => Heap.Before(Heap[positionA], Heap[positionB]);
 
     private void Push(ref int size, int position)
     {

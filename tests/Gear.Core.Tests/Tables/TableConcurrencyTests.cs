@@ -21,7 +21,15 @@ public sealed class TableConcurrencyTests
 
     [TestMethod]
     [Timeout(60_000)]
-    public void ConcurrentActorsSamplersUpdatersAndDeletersKeepTheTableConsistent()
+    public void ConcurrentActorsSamplersUpdatersAndDeletersKeepTheTableConsistent() => Stress(TimeSpan.FromSeconds(2));
+
+    /// <summary>The same for two minutes: `./test.sh --long`.</summary>
+    [TestMethod]
+    [TestCategory("Long")]
+    [Timeout(300_000)]
+    public void SoakForTwoMinutes() => Stress(TimeSpan.FromMinutes(2));
+
+    private static void Stress(TimeSpan duration)
     {
         const int pageSteps = 4;
         var spec = new TableSpec
@@ -43,7 +51,7 @@ public sealed class TableConcurrencyTests
         var closedKeys = new ConcurrentBag<ulong>();
         var sampledKeys = new ConcurrentDictionary<ulong, byte>();
         var failures = new ConcurrentQueue<string>();
-        var stop = DateTime.UtcNow + TimeSpan.FromSeconds(2);
+        var stop = DateTime.UtcNow + duration;
         var wait = TimeSpan.FromMilliseconds(100);
 
         void Run(string role, int seed, Action<Random> step)
@@ -161,7 +169,7 @@ public sealed class TableConcurrencyTests
             table.Delete(keys);
         });
         foreach (var thread in threads)
-            Assert.IsTrue(thread.Join(TimeSpan.FromSeconds(30)), "a thread is stuck (deadlock?)");
+            Assert.IsTrue(thread.Join(duration + TimeSpan.FromSeconds(30)), "a thread is stuck (deadlock?)");
 
         Assert.IsTrue(failures.IsEmpty, string.Join("\n", failures));
         var info = table.GetInfo();

@@ -54,10 +54,18 @@ public static class ImportanceWeights
             smallest = Math.Min(smallest, p);
         }
 
+        weights = weights[..probabilities.Length];
+        if (beta == 0)
+        {
+            weights.Fill(1.0);
+            return;
+        }
+
         for (int i = 0; i < probabilities.Length; i++)
         {
-            double p = probabilities[i];
-            weights[i] = beta == 0 || p == smallest ? 1.0 : Math.Pow(smallest / p, beta);
+            weights[i] = smallest / probabilities[i];
         }
+
+        Powers.Pow(weights, beta, weights);
     }
 }

@@ -37,6 +37,7 @@ public sealed class PrioritizedSelector : IItemSelector, IDisposable
 
     private readonly IPrioritySumTree _tree;
     private readonly double _exponent;
+    private readonly double _maxPriority;
     private readonly SlotSet _items;
 
     /// <summary>Creates a selector over <paramref name="tree"/>'s slots with priority exponent α.</summary>
@@ -58,6 +59,7 @@ public sealed class PrioritizedSelector : IItemSelector, IDisposable
 
         _tree = tree;
         _exponent = priorityExponent;
+        _maxPriority = MaxPriority(priorityExponent);
         _items = new SlotSet(tree.Capacity);
     }
 
@@ -67,24 +69,22 @@ public sealed class PrioritizedSelector : IItemSelector, IDisposable
     /// <inheritdoc />
     public int Count => _items.Count;
 
+    /// <summary>
+    /// The largest priority whose power p^α is finite (infinity for α ≤ 1), kept a little inside the true
+    /// limit so that rounding in the power cannot overflow. The table validates priorities against it before
+    /// it changes anything, so a selector never refuses a priority halfway through a batch.
+    /// </summary>
+    public static double MaxPriority(double priorityExponent) =>
+        priorityExponent <= 1 ? double.PositiveInfinity : Math.Pow(double.MaxValue, 1 / priorityExponent) * (1 - 1e-12);
+
     /// <summary>The weight p^α that a priority gets in the tree (zero for a zero priority, whatever α).</summary>
-    /// <exception cref="GearException">The power overflows.</exception>
+    /// <exception cref="GearException">The priority exceeds <see cref="MaxPriority"/>.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public double Weight(double priority)
     {
         Debug.Assert(priority >= 0 && double.IsFinite(priority), "The table validates priorities.");
-        if (priority == 0)
-        {
-            return 0;
-        }
-
-        double weight = _exponent == 1 ? priority : _exponent == 0 ? 1 : Math.Pow(priority, _exponent);
-        if (double.IsInfinity(weight))
-        {
-            ThrowOverflow(priority);
-        }
-
-        return weight;
+        CheckLimit(priority);
+        return priority == 0 ? 0 : _exponent == 1 ? priority : _exponent == 0 ? 1 : Math.Pow(priority, _exponent);
     }
 
     /// <inheritdoc />
@@ -119,10 +119,7 @@ public sealed class PrioritizedSelector : IItemSelector, IDisposable
         for (int i = 0; i < slots.Length; i++)
         {
             _items.CheckHeld(slots[i]);
-            if (_exponent > 1)
-            {
-                _ = Weight(priorities[i]); // Only powers above 1 can overflow.
-            }
+            CheckLimit(priorities[i]);
         }
 
         SetWeights(slots, priorities);
@@ -134,12 +131,9 @@ public sealed class PrioritizedSelector : IItemSelector, IDisposable
     /// </summary>
     public void InsertBatch(ReadOnlySpan<int> slots, ReadOnlySpan<double> priorities)
     {
-        if (_exponent > 1)
+        foreach (double priority in priorities)
         {
-            foreach (double priority in priorities)
-            {
-                _ = Weight(priority);
-            }
+            CheckLimit(priority);
         }
 
         _items.AddMany(slots);
@@ -160,28 +154,42 @@ public sealed class PrioritizedSelector : IItemSelector, IDisposable
         _tree.Set(slot, 0);
     }
 
-    /// <summary>Sets the slots' leaves to the weights of <paramref name="priorities"/> (zero where it is empty), in chunks.</summary>
+    /// <summary>
+    /// Sets the slots' leaves to the weights of <paramref name="priorities"/> (zero where it is empty), in
+    /// chunks whose powers are computed as one vector batch. Priorities are already checked.
+    /// </summary>
     private void SetWeights(ReadOnlySpan<int> slots, ReadOnlySpan<double> priorities)
     {
         Span<double> weights = stackalloc double[UpdateChunk];
-        // A closed trajectory usually gives all its steps one priority: reuse the power instead of recomputing it.
-        double lastPriority = 0, lastWeight = 0;
         for (int start = 0; start < slots.Length; start += UpdateChunk)
         {
             int n = Math.Min(UpdateChunk, slots.Length - start);
-            for (int i = 0; i < n; i++)
+            Span<double> chunk = weights[..n];
+            if (priorities.IsEmpty)
             {
-                double priority = priorities.IsEmpty ? 0 : priorities[start + i];
-                if (priority != lastPriority)
+                chunk.Clear();
+            }
+            else
+            {
+                ReadOnlySpan<double> given = priorities.Slice(start, n);
+                if (_exponent == 1)
                 {
-                    lastPriority = priority;
-                    lastWeight = Weight(priority);
+                    given.CopyTo(chunk);
                 }
-
-                weights[i] = lastWeight;
+                else if (_exponent == 0)
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        chunk[i] = given[i] == 0 ? 0 : 1;
+                    }
+                }
+                else
+                {
+                    Powers.Pow(given, _exponent, chunk); // 0^α = 0 for α > 0, as Weight gives
+                }
             }
 
-            _tree.SetBatch(slots.Slice(start, n), weights[..n]);
+            _tree.SetBatch(slots.Slice(start, n), chunk);
         }
     }
 
@@ -221,6 +229,15 @@ public sealed class PrioritizedSelector : IItemSelector, IDisposable
         {
             slots[i] = _items.Pick((i + uniforms[i]) / n);
             probabilities[i] = probability;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CheckLimit(double priority)
+    {
+        if (priority > _maxPriority)
+        {
+            ThrowOverflow(priority);
         }
     }
 

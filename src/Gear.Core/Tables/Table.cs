@@ -33,6 +33,7 @@ public sealed partial class Table : IDisposable
     private readonly RateLimiter _limiter;
     private readonly RandomStream _removerRandom;
     private readonly bool _stepItems;
+    private readonly double _maxPriority;
 
     private int _pagesAwaitingRelease;
     private int _slotsAwaitingRelease;
@@ -66,6 +67,7 @@ public sealed partial class Table : IDisposable
         _remover = ItemSelectors.Create(spec.Remover, _layout.ItemSlots, spec.PriorityExponent, backend);
         _removerRandom = new RandomStream(spec.RemoverSeed);
         _stepItems = spec.Granularity == ItemGranularity.Step;
+        _maxPriority = Math.Min(double.MaxValue, PrioritizedSelector.MaxPriority(spec.PriorityExponent));
         _storage = new PagedStorage(spec.Columns, spec.PageSteps, _layout.PageCount);
     }
 
@@ -276,13 +278,12 @@ public sealed partial class Table : IDisposable
         ThrowIfDisposed();
     }
 
-    /// <summary>Finite, not negative, and (for α &gt; 1) not so large that p^α overflows.</summary>
-    private bool IsValidPriority(double priority) =>
-        double.IsFinite(priority) && priority >= 0
-        && (Spec.PriorityExponent <= 1 || double.IsFinite(Math.Pow(priority, Spec.PriorityExponent)));
+    /// <summary>Finite, not negative, and (for α &gt; 1) small enough that p^α stays finite.</summary>
+    private bool IsValidPriority(double priority) => priority >= 0 && priority <= _maxPriority;
 
     /// <summary>The error for an invalid priority; <paramref name="name"/> says which one (built only on failure).</summary>
     private GearException InvalidPriority(string name, double priority) =>
-        GearException.InvalidArgument(
-            $"{name} {priority} is invalid: priorities must be finite and not negative, and p^α (α = {Spec.PriorityExponent}) finite");
+        GearException.InvalidArgument(double.IsFinite(_maxPriority) && double.IsFinite(priority) && priority > 0
+            ? $"{name} {priority} is invalid: with priority_exponent {Spec.PriorityExponent} priorities may be at most {_maxPriority:G6}"
+            : $"{name} {priority} is invalid: priorities must be finite and not negative");
 }

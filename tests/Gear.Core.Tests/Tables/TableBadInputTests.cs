@@ -116,4 +116,57 @@ public sealed class TableBadInputTests
         var error = Assert.ThrowsException<GearException>(() => table.Table.OpenTrajectory());
         Assert.AreEqual(GearErrorCode.Unavailable, error.Code);
     }
+
+    [TestMethod]
+    public void CancelledAndTimedOutWaitsLeaveTheTableAsItWas()
+    {
+        using var table = new TestTable(TestTable.Spec(rateLimiter: Gear.Core.RateLimiting.RateLimiterSpec.MinSize(3)));
+        table.Insert(2);
+        using var batch = new WindowBatch(table.Columns, 2, 1);
+        var before = table.Table.GetInfo();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsException<OperationCanceledException>(() =>
+            table.Table.Sample(new SampleRequest(2, 1), new RandomStream(1), batch, Timeout.InfiniteTimeSpan, cancelled.Token));
+        Assert.AreEqual(before, table.Table.GetInfo());
+
+        // A close that the limiter blocks past its deadline leaves the trajectory open and closable later.
+        using var queue = new TestTable(TestTable.Spec(rateLimiter: Gear.Core.RateLimiting.RateLimiterSpec.Queue(1)));
+        queue.Insert(1);
+        var key = queue.Open();
+        queue.AppendRandom(key, 2);
+        var error = Assert.ThrowsException<GearException>(() => queue.Table.Close(key, [1.0], TimeSpan.FromMilliseconds(30)));
+        Assert.AreEqual(GearErrorCode.DeadlineExceeded, error.Code);
+        Assert.AreEqual(1, queue.Table.GetInfo().OpenTrajectories);
+        using var one = new WindowBatch(queue.Columns, 1, 1);
+        queue.Table.Sample(new SampleRequest(1, 1), new RandomStream(1), one, Short);
+        queue.Table.Close(key, [1.0], Short);
+        Assert.AreEqual(2, queue.Table.GetInfo().ItemCount);
+    }
+
+    [TestMethod]
+    public void ConstructorsRefuseBadGeometryAndSpecs()
+    {
+        var columns = TestTable.Spec().Columns;
+        Assert.AreEqual(GearErrorCode.InvalidArgument, Assert.ThrowsException<GearException>(() => new WindowBatch(columns, 0, 1)).Code);
+        Assert.AreEqual(GearErrorCode.InvalidArgument, Assert.ThrowsException<GearException>(() => new WindowBatch(columns, 1, 0)).Code);
+        StringAssert.Contains(Assert.ThrowsException<GearException>(() => new WindowBatch(columns, 1 << 20, 1 << 12)).Message, "bytes for column 'obs'");
+        using var backend = new Gear.Core.Compute.Cpu.CpuBackend();
+        var bad = new TableSpec { Name = "t", Columns = columns, HostCapacityBytes = 1, MaxTrajectories = 1 };
+        StringAssert.Contains(Assert.ThrowsException<GearException>(() => new Gear.Core.Tables.Table(bad, backend)).Message, "cannot hold one page");
+    }
+
+    [TestMethod]
+    public void PrioritiesWhosePowerWouldOverflowAreRefusedUpFront()
+    {
+        using var table = new TestTable(TestTable.Spec(granularity: ItemGranularity.Step, sampler: Gear.Core.Selection.SelectorKind.Prioritized, priorityExponent: 2));
+        var key = table.Open();
+        table.AppendRandom(key, 3);
+        AssertRefused(table, GearErrorCode.InvalidArgument, "may be at most", () => table.Table.Close(key, [1.0, 1e200, 1.0], Short));
+        table.Table.Close(key, [1.0, 1e150, 1.0], Short);
+        using var batch = new WindowBatch(table.Columns, 1, 1);
+        table.Table.Sample(new SampleRequest(1, 1, WindowPlacement.StartAnchored), new RandomStream(1), batch, Short);
+        Assert.AreEqual(1, batch.StartSteps[0], "1e150 squared dominates the others");
+        AssertRefused(table, GearErrorCode.InvalidArgument, "may be at most", () => table.Table.UpdatePriorities([batch.Keys[0]], [1e155]));
+    }
 }

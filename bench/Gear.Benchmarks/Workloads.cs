@@ -22,9 +22,12 @@ internal static class Workloads
 
     public static TableSpec Atari(SelectorKind sampler) => Spec("w1", AtariColumns, 100_000, 16, ItemGranularity.Step, sampler);
 
-    public static TableSpec Mujoco(SelectorKind sampler) => Spec("w2", MujocoColumns, 1_000_000, 64, ItemGranularity.Step, sampler);
+    // Page sizes aim at tens of KiB per column page: 16 Atari steps (450 KB of frames), 256 MuJoCo steps
+    // (17 KB of observations), 64 steps of f32[256] (64 KB). Smaller pages would make more windows cross a
+    // page edge (the slower, two-run path) for no gain.
+    public static TableSpec Mujoco(SelectorKind sampler) => Spec("w2", MujocoColumns, 1_000_000, 256, ItemGranularity.Step, sampler);
 
-    public static TableSpec DecisionTransformer() => Spec("w3", MujocoColumns, 1_000_000, 64, ItemGranularity.Trajectory, SelectorKind.Uniform);
+    public static TableSpec DecisionTransformer() => Spec("w3", MujocoColumns, 1_000_000, 256, ItemGranularity.Trajectory, SelectorKind.Uniform);
 
     public static TableSpec LongWindows() => Spec("w4", LongColumns, 512 * 1024, 64, ItemGranularity.Trajectory, SelectorKind.Uniform);
 

@@ -62,6 +62,116 @@ internal sealed class InsertionOrderList
         Count++;
     }
 
+    /// <summary>Appends many slots, in order, none held yet; all or nothing.</summary>
+    public void AppendMany(ReadOnlySpan<int> slots)
+    {
+        foreach (int slot in slots)
+        {
+            SelectorGuards.CheckSlot(slot, _next.Length);
+        }
+
+        for (int i = 0; i < slots.Length; i++)
+        {
+            // Mark as we go, so that a slot repeated in the batch is caught too; undo on failure.
+            if (_next[slots[i]] != NotHeld)
+            {
+                for (int j = 0; j < i; j++)
+                {
+                    _next[slots[j]] = NotHeld;
+                }
+
+                SelectorGuards.ThrowAlreadyHeld(slots[i]);
+            }
+
+            _next[slots[i]] = None;
+        }
+
+        // Link the run: each slot points at its neighbours in the batch, and the run hangs off the old tail.
+        int previous = _tail;
+        foreach (int slot in slots)
+        {
+            _previous[slot] = previous;
+            if (previous == None)
+            {
+                _head = slot;
+            }
+            else
+            {
+                _next[previous] = slot;
+            }
+
+            previous = slot;
+        }
+
+        if (slots.Length > 0)
+        {
+            _next[previous] = None;
+            _tail = previous;
+        }
+
+        Count += slots.Length;
+    }
+
+    /// <summary>
+    /// Removes many held slots. When they form one unbroken stretch of the list in order (an evicted
+    /// trajectory's remaining step items always do), the stretch is unlinked at its two ends only.
+    /// </summary>
+    public void RemoveMany(ReadOnlySpan<int> slots)
+    {
+        foreach (int slot in slots)
+        {
+            CheckHeld(slot);
+        }
+
+        if (slots.Length == 0)
+        {
+            return;
+        }
+
+        bool stretch = true;
+        for (int i = 0; i + 1 < slots.Length && stretch; i++)
+        {
+            stretch = _next[slots[i]] == slots[i + 1];
+        }
+
+        if (!stretch)
+        {
+            foreach (int slot in slots)
+            {
+                Remove(slot);
+            }
+
+            return;
+        }
+
+        int before = _previous[slots[0]];
+        int after = _next[slots[^1]];
+        if (before == None)
+        {
+            _head = after;
+        }
+        else
+        {
+            _next[before] = after;
+        }
+
+        if (after == None)
+        {
+            _tail = before;
+        }
+        else
+        {
+            _previous[after] = before;
+        }
+
+        foreach (int slot in slots)
+        {
+            _next[slot] = NotHeld;
+        }
+
+        Count -= slots.Length;
+    }
+
     public void Remove(int slot)
     {
         CheckHeld(slot);

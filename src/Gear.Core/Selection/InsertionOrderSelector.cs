@@ -28,7 +28,13 @@ public abstract class InsertionOrderSelector : IItemSelector
     public void Update(int slot, double priority) => Order.CheckHeld(slot);
 
     /// <inheritdoc />
+    public void InsertBatch(ReadOnlySpan<int> slots, ReadOnlySpan<double> priorities) => Order.AppendMany(slots);
+
+    /// <inheritdoc />
     public void Remove(int slot) => Order.Remove(slot);
+
+    /// <inheritdoc />
+    public void RemoveBatch(ReadOnlySpan<int> slots) => Order.RemoveMany(slots);
 
     /// <inheritdoc />
     public void Clear() => Order.Clear();

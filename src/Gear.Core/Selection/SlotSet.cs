@@ -125,44 +125,50 @@ internal sealed class SlotSet
         return index >= count ? count - 1 : index < 0 ? 0 : index;
     }
 
-    /// <summary>Sets or clears the slots' bits, checking every one first, and updates the tree once per word run.</summary>
+    /// <summary>
+    /// Sets or clears the slots' bits in one pass, updating the tree once per run of slots in the same word;
+    /// on a slot that is out of range, already in the wanted state, or repeated, everything done is undone.
+    /// </summary>
     private void Flip(ReadOnlySpan<int> slots, bool adding)
     {
-        foreach (var slot in slots)
-            SelectorGuards.CheckSlot(slot, Capacity);
-        for (var i = 0; i < slots.Length; i++)
-        {
-            if (((_words[slots[i] >> 6] & (1UL << slots[i])) != 0) == adding)
-            {
-                Undo(slots[..i]);
-                if (adding)
-                    SelectorGuards.ThrowAlreadyHeld(slots[i]);
-                SelectorGuards.ThrowNotHeld(slots[i]);
-            }
-
-            // Toggle now, so that a slot repeated within the batch is caught by the check above.
-            _words[slots[i] >> 6] ^= 1UL << slots[i];
-        }
-
         var sign = adding ? 1 : -1;
         var run = 0;
+        var counted = 0; // slots[..counted] are in the tree's counts; the rest of slots[..i] only in the bits
         for (var i = 0; i < slots.Length; i++)
         {
+            var slot = slots[i];
+            var word = slot >> 6;
+            var bit = 1UL << slot;
+            if ((uint)slot >= (uint)Capacity || ((_words[word] & bit) != 0) == adding)
+            {
+                Undo(slots[..i], counted, sign);
+                SelectorGuards.CheckSlot(slot, Capacity);
+                if (adding)
+                    SelectorGuards.ThrowAlreadyHeld(slot);
+                SelectorGuards.ThrowNotHeld(slot);
+            }
+
+            _words[word] ^= bit;
             run++;
-            var word = slots[i] >> 6;
             if (i + 1 == slots.Length || slots[i + 1] >> 6 != word)
             {
                 AddToWord(word, sign * run);
                 run = 0;
+                counted = i + 1;
             }
         }
 
         Count += sign * slots.Length;
+    }
 
-        void Undo(ReadOnlySpan<int> toggled)
+    /// <summary>Reverts the bits of slots a refused batch flipped, and the tree counts of the first <paramref name="counted"/>.</summary>
+    private void Undo(ReadOnlySpan<int> flipped, int counted, int sign)
+    {
+        for (var i = 0; i < flipped.Length; i++)
         {
-            foreach (var slot in toggled)
-                _words[slot >> 6] ^= 1UL << slot;
+            _words[flipped[i] >> 6] ^= 1UL << flipped[i];
+            if (i < counted)
+                AddToWord(flipped[i] >> 6, -sign);
         }
     }
 

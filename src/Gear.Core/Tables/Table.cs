@@ -182,10 +182,11 @@ public sealed partial class Table : IDisposable
         var liveCount = _trajectories.LiveItems[trajectory];
         var live = ScratchSlots(liveCount)[..liveCount];
         var removed = 0;
+        var everyStepLive = liveCount == length; // the usual case: no record needs reading to know
         for (var step = 0; step < length && removed < liveCount; step++)
         {
             var slot = pages[step >> _storage.PageShift] * pageSteps + (step & (pageSteps - 1));
-            if (_items[slot].Live)
+            if (everyStepLive || _items[slot].Live)
                 live[removed++] = slot;
         }
         _sampler.RemoveBatch(live[..removed]);

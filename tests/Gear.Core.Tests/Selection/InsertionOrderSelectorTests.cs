@@ -74,4 +74,34 @@ public sealed class InsertionOrderSelectorTests
             Assert.AreEqual(1, selector.Count);
         }
     }
+
+    [TestMethod]
+    public void BatchedRunsKeepInsertionOrderAndUnlinkWholeStretches()
+    {
+        var fifo = new FifoSelector(64);
+        var lifo = new LifoSelector(64);
+        int[] first = [10, 11, 12, 13];
+        int[] second = [40, 41, 42];
+        int[] third = [20, 21];
+        foreach (IItemSelector selector in new IItemSelector[] { fifo, lifo })
+        {
+            selector.InsertBatch(first, new double[4]);
+            selector.InsertBatch(second, new double[3]);
+            selector.InsertBatch(third, new double[2]);
+            selector.RemoveBatch(second);           // a whole stretch in the middle
+            selector.RemoveBatch([11, 13]);         // not a stretch: removed one by one
+            Assert.AreEqual(4, selector.Count);
+        }
+        CollectionAssert.AreEqual(new[] { 10, 12, 20, 21 }, fifo.Drain());
+        CollectionAssert.AreEqual(new[] { 21, 20, 12, 10 }, lifo.Drain());
+
+        var refused = new FifoSelector(8);
+        refused.Insert(3, 0);
+        Assert.ThrowsException<InvalidOperationException>(() => refused.InsertBatch([1, 2, 3], new double[3]));
+        Assert.ThrowsException<InvalidOperationException>(() => refused.InsertBatch([4, 4], new double[2]));
+        Assert.ThrowsException<InvalidOperationException>(() => refused.RemoveBatch([3, 5]));
+        Assert.AreEqual(1, refused.Count);
+        refused.InsertBatch([1, 2, 4], new double[3]); // nothing of the refused batches stuck
+        CollectionAssert.AreEqual(new[] { 3, 1, 2, 4 }, refused.Drain());
+    }
 }

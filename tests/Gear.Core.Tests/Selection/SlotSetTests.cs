@@ -63,9 +63,10 @@ public sealed class SlotSetTests
         Assert.ThrowsException<InvalidOperationException>(() => set.RemoveMany([10, 13]));
         Assert.ThrowsException<InvalidOperationException>(() => set.RemoveMany([11, 11]));
         Assert.ThrowsException<ArgumentOutOfRangeException>(() => set.AddMany([40, 200]));
+        Assert.ThrowsException<InvalidOperationException>(() => set.AddMany([60, 70, 130, 12])); // runs in three words, then a held slot
         Assert.AreEqual(4, set.Count);
         CollectionAssert.AreEqual(new[] { 10, 11, 12, 100 }, Enumerable.Range(0, 4).Select(set.SlotOfRank).ToArray());
-        foreach (var slot in new[] { 20, 21, 30, 31, 40, 13 })
+        foreach (var slot in new[] { 20, 21, 30, 31, 40, 13, 60, 70, 130 })
             Assert.IsFalse(set.Contains(slot), $"slot {slot} leaked from a refused batch");
     }
 

@@ -30,7 +30,7 @@ public sealed class DistributionTests
             selector.Insert(slot, 1);
         }
 
-        // Removals reorder the dense index; the law must stay uniform over what is held.
+        // Removals leave holes among the slots; the law must stay uniform over what is held.
         selector.Remove(3);
         selector.Remove(0);
         selector.Remove(19);
@@ -44,18 +44,7 @@ public sealed class DistributionTests
             expected[slot] = 1.0 / held.Length;
         }
 
-        var counts = new long[32];
-        var random = new TestRandom(2024);
-        var uniforms = new double[1];
-        var slots = new int[1];
-        var probabilities = new double[1];
-        for (int draw = 0; draw < Draws; draw++)
-        {
-            uniforms[0] = random.NextDouble();
-            selector.Select(uniforms, slots, probabilities);
-            counts[slots[0]]++;
-            Assert.AreEqual(1.0 / held.Length, probabilities[0]);
-        }
+        long[] counts = DrawSingles(selector, 32, seed: 2024, (slot, probability) => Assert.AreEqual(1.0 / held.Length, probability));
 
         AssertFits(counts, expected, Draws, held.Length - 1);
     }
@@ -73,18 +62,7 @@ public sealed class DistributionTests
             selector.Insert(slot, Priorities[slot]);
         }
 
-        var counts = new long[Priorities.Length];
-        var random = new TestRandom(7);
-        var uniforms = new double[1];
-        var slots = new int[1];
-        var probabilities = new double[1];
-        for (int draw = 0; draw < Draws; draw++)
-        {
-            uniforms[0] = random.NextDouble();
-            selector.Select(uniforms, slots, probabilities);
-            counts[slots[0]]++;
-            Assert.AreEqual(expected[slots[0]], probabilities[0], 1e-12);
-        }
+        long[] counts = DrawSingles(selector, Priorities.Length, seed: 7, (slot, probability) => Assert.AreEqual(expected[slot], probability, 1e-12));
 
         Assert.AreEqual(0L, counts[3], "A zero priority must never be chosen.");
         AssertFits(counts, expected, Draws, expected.Count(p => p > 0) - 1);
@@ -175,5 +153,24 @@ public sealed class DistributionTests
         double critical = ChiSquare.CriticalValue(degreesOfFreedom, ChiSquare.Alpha);
         Assert.IsTrue(statistic < critical,
             $"Chi-square {statistic:F2} exceeds the {ChiSquare.Alpha} critical value {critical:F2} ({degreesOfFreedom} degrees of freedom).");
+    }
+
+    /// <summary>Draws <see cref="Draws"/> single choices, checking each reported probability, and counts them per slot.</summary>
+    private static long[] DrawSingles(IItemSelector selector, int capacity, ulong seed, Action<int, double> checkProbability)
+    {
+        var counts = new long[capacity];
+        var random = new TestRandom(seed);
+        var uniforms = new double[1];
+        var slots = new int[1];
+        var probabilities = new double[1];
+        for (int draw = 0; draw < Draws; draw++)
+        {
+            uniforms[0] = random.NextDouble();
+            selector.Select(uniforms, slots, probabilities);
+            counts[slots[0]]++;
+            checkProbability(slots[0], probabilities[0]);
+        }
+
+        return counts;
     }
 }

@@ -125,14 +125,6 @@ public sealed unsafe class PagedStorage : IDisposable
         _freePages[_freeCount++] = page;
     }
 
-    /// <summary>Returns every page to the free pool.</summary>
-    public void FreeAll()
-    {
-        for (var i = 0; i < PageCount; i++)
-            _freePages[i] = PageCount - 1 - i;
-        _freeCount = PageCount;
-    }
-
     /// <inheritdoc/>
     public void Dispose()
     {

@@ -33,9 +33,6 @@ internal sealed class TrajectoryTable
 
     public int Capacity { get; }
 
-    /// <summary>Slots not free (open, closing, closed or awaiting release).</summary>
-    public int InUse => Capacity - _freeCount;
-
     /// <summary>How many trajectories each slot has held; the current one's key is (generation, slot).</summary>
     public uint[] Generations { get; }
 

@@ -272,4 +272,23 @@ public sealed class TableLifecycleTests
             Assert.IsTrue(batch.Keys.ToArray().All(live.Contains), $"{kind}: sampled an evicted item");
         }
     }
+
+    [TestMethod]
+    public void SingleStepAppendsAndTypedColumnViews()
+    {
+        using var table = new TestTable(TestTable.Spec(columns: [new ColumnSpec("x", DType.F32, 2), new ColumnSpec("a", DType.I64)]));
+        var key = table.Table.OpenTrajectory();
+        for (var step = 0; step < 3; step++)
+        {
+            var x = new[] { step + 0.5f, -step };
+            var a = new[] { 100L * step };
+            table.Table.AppendStep(key, [System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.AsSpan()).ToArray(),
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()).ToArray()]);
+        }
+        table.Table.Close(key, 1.0);
+        using var batch = new WindowBatch(table.Columns, 1, 3);
+        table.Table.Sample(new SampleRequest(1, 3, WindowPlacement.StartAnchored), new RandomStream(1), batch, Short);
+        CollectionAssert.AreEqual(new[] { 0.5f, 0f, 1.5f, -1f, 2.5f, -2f }, batch.Column<float>(0).ToArray());
+        CollectionAssert.AreEqual(new[] { 0L, 100L, 200L }, batch.Column<long>(1).ToArray());
+    }
 }

@@ -135,6 +135,11 @@ internal static unsafe class CpuWindowGather
         {
             ref readonly var run = ref runs[w];
             var span = new Span<bool>(row, windowLength);
+            if (run.First == 0 && run.End == windowLength)
+            {
+                span.Fill(true);
+                continue;
+            }
             span[..run.First].Clear();
             span[run.First..run.End].Fill(true);
             span[run.End..].Clear();

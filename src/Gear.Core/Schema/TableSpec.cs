@@ -104,6 +104,13 @@ public sealed class TableSpec
             throw GearException.InvalidArgument($"table '{Name}': rate_limiter must be given");
         RateLimiter.Validate();
 
+        foreach (var column in Columns)
+        {
+            if ((long)column.StepBytes * PageSteps > int.MaxValue)
+                throw GearException.InvalidArgument(
+                    $"table '{Name}': a page of column '{column.Name}' ({PageSteps} steps of {column.StepBytes} bytes) exceeds {int.MaxValue} bytes; use fewer page_steps");
+        }
+
         var pageBytes = stepBytes * PageSteps;
         if (HostCapacityBytes < pageBytes)
             throw GearException.InvalidArgument(

@@ -57,6 +57,8 @@ public sealed class TableSpecTests
             "cannot hold one page");
         AssertInvalid(() => new TableSpec { Name = "t", Columns = ok.Columns, HostCapacityBytes = 1 << 20, MaxTrajectories = 4, PageSteps = 3 }.Validate(),
             "page_steps 3");
+        AssertInvalid(() => new TableSpec { Name = "t", Columns = [new ColumnSpec("big", DType.U8, 1 << 20)], HostCapacityBytes = 1L << 40, MaxTrajectories = 4, PageSteps = 4096 }.Validate(),
+            "a page of column 'big'");
         AssertInvalid(() => new TableSpec { Name = "t", Columns = ok.Columns, HostCapacityBytes = 1 << 20, MaxTrajectories = 0 }.Validate(),
             "max_trajectories 0");
         AssertInvalid(() => new TableSpec { Name = "t", Columns = ok.Columns, HostCapacityBytes = 1 << 20, MaxTrajectories = 4, MaxTimesSampled = -1 }.Validate(),

@@ -63,6 +63,9 @@ public sealed class RateLimiter : IDisposable
     private long _inserts;
     private long _samples;
     private long _deletes;
+    private long _resets;
+
+    private const long AnyEpoch = -1;
     private bool _closed;
 
     /// <summary>Creates a limiter with all counters at zero.</summary>
@@ -124,12 +127,12 @@ public sealed class RateLimiter : IDisposable
     public ValueTask AcquireInsertAsync(int count, TimeSpan timeout, CancellationToken cancellationToken = default)
         => AcquireAsync(insert: true, count, timeout, cancellationToken);
 
-    /// <summary>The same as <see cref="AcquireInsertAsync"/> for samples.</summary>
+    /// <summary>The same as <see cref="AcquireInsertAsync(int, TimeSpan, CancellationToken)"/> for samples.</summary>
     public ValueTask AcquireSampleAsync(int count, TimeSpan timeout, CancellationToken cancellationToken = default)
         => AcquireAsync(insert: false, count, timeout, cancellationToken);
 
     /// <summary>
-    /// Synchronous <see cref="AcquireInsertAsync"/>: blocks the calling thread until the inserts are counted, and
+    /// Synchronous <see cref="AcquireInsertAsync(int, TimeSpan, CancellationToken)"/>: blocks the calling thread until the inserts are counted, and
     /// throws what the task would fault with.
     /// </summary>
     public void AcquireInsert(int count, TimeSpan timeout, CancellationToken cancellationToken = default)
@@ -239,21 +242,52 @@ public sealed class RateLimiter : IDisposable
 
     /// <summary>
     /// Sets inserts, samples and deletes back to zero (Reverb's <c>Reset</c>, called when the table is reset) and
-    /// re-evaluates the waiters.
+    /// re-evaluates the waiting samples. Waiting inserts fail with FailedPrecondition: what they would insert
+    /// belonged to the table before the reset, and counting it afterwards would leave the limiter believing in
+    /// items the table does not hold.
     /// </summary>
     public void Reset()
     {
-        Waiter? done;
+        Waiter? failed = null;
+        Waiter? last = null;
+        Waiter? granted;
         lock (_lock)
         {
+            _resets++;
             _inserts = 0;
             _samples = 0;
             _deletes = 0;
-            done = GrantLocked();
+            DrainLocked(_inserters, WaiterState.Reset, ref failed, ref last);
+            granted = GrantLocked();
         }
 
-        Complete(done);
+        Complete(failed);
+        Complete(granted);
     }
+
+    /// <summary>How many times <see cref="Reset"/> has been called: an acquisition made for one epoch can name it.</summary>
+    public long Resets
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _resets;
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="AcquireInsert(int, TimeSpan, CancellationToken)"/> that fails (FailedPrecondition, nothing counted)
+    /// unless the limiter is still in reset epoch <paramref name="resets"/>: an insert prepared before a reset is
+    /// never counted after it.
+    /// </summary>
+    public void AcquireInsert(int count, long resets, TimeSpan timeout, CancellationToken cancellationToken = default)
+        => Acquire(insert: true, count, timeout, cancellationToken, resets);
+
+    /// <summary>The asynchronous form of <see cref="AcquireInsert(int, long, TimeSpan, CancellationToken)"/>.</summary>
+    public ValueTask AcquireInsertAsync(int count, long resets, TimeSpan timeout, CancellationToken cancellationToken = default)
+        => AcquireAsync(insert: true, count, timeout, cancellationToken, resets);
 
     /// <summary>A consistent snapshot of the counters and queues.</summary>
     public RateLimiterState Snapshot()
@@ -288,8 +322,8 @@ public sealed class RateLimiter : IDisposable
             }
 
             _closed = true;
-            DrainLocked(_inserters, ref first, ref last);
-            DrainLocked(_samplers, ref first, ref last);
+            DrainLocked(_inserters, WaiterState.Closed, ref first, ref last);
+            DrainLocked(_samplers, WaiterState.Closed, ref first, ref last);
         }
 
         Complete(first);
@@ -307,7 +341,7 @@ public sealed class RateLimiter : IDisposable
                $"{RateLimiterSpec.Format(_maxDiff)}; inserts {s.Inserts}, samples {s.Samples}, deletes {s.Deletes})";
     }
 
-    private ValueTask AcquireAsync(bool insert, int count, TimeSpan timeout, CancellationToken cancellationToken)
+    private ValueTask AcquireAsync(bool insert, int count, TimeSpan timeout, CancellationToken cancellationToken, long resets = AnyEpoch)
     {
         ValidateCount(count);
         ValidateTimeout(timeout);
@@ -316,7 +350,7 @@ public sealed class RateLimiter : IDisposable
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        Waiter? waiter = Begin(insert, count, timeout, out Exception? failure);
+        Waiter? waiter = Begin(insert, count, timeout, resets, out Exception? failure);
         if (waiter is not null)
         {
             Arm(waiter, timeout, cancellationToken);
@@ -326,12 +360,12 @@ public sealed class RateLimiter : IDisposable
         return failure is null ? default : ValueTask.FromException(failure);
     }
 
-    private void Acquire(bool insert, int count, TimeSpan timeout, CancellationToken cancellationToken)
+    private void Acquire(bool insert, int count, TimeSpan timeout, CancellationToken cancellationToken, long resets = AnyEpoch)
     {
         ValidateCount(count);
         ValidateTimeout(timeout);
         cancellationToken.ThrowIfCancellationRequested();
-        Waiter? waiter = Begin(insert, count, timeout, out Exception? failure);
+        Waiter? waiter = Begin(insert, count, timeout, resets, out Exception? failure);
         if (waiter is not null)
         {
             Arm(waiter, timeout, cancellationToken);
@@ -372,7 +406,7 @@ public sealed class RateLimiter : IDisposable
     /// Takes the acquisition at once if allowed (returns null, failure null), fails it at once (null, failure set),
     /// or queues a waiter and returns it (to be armed outside the lock).
     /// </summary>
-    private Waiter? Begin(bool insert, int count, TimeSpan timeout, out Exception? failure)
+    private Waiter? Begin(bool insert, int count, TimeSpan timeout, long resets, out Exception? failure)
     {
         failure = null;
         Waiter? done;
@@ -381,6 +415,12 @@ public sealed class RateLimiter : IDisposable
             if (_closed)
             {
                 failure = Closed();
+                return null;
+            }
+
+            if (resets != AnyEpoch && resets != _resets)
+            {
+                failure = ResetMeanwhile();
                 return null;
             }
 
@@ -563,12 +603,12 @@ public sealed class RateLimiter : IDisposable
         return first;
     }
 
-    private void DrainLocked(WaitQueue queue, ref Waiter? first, ref Waiter? last)
+    private void DrainLocked(WaitQueue queue, WaiterState state, ref Waiter? first, ref Waiter? last)
     {
         while (queue.Head is { } head)
         {
             queue.Remove(head);
-            Finish(head, WaiterState.Closed, ref first, ref last);
+            Finish(head, state, ref first, ref last);
         }
     }
 
@@ -611,6 +651,9 @@ public sealed class RateLimiter : IDisposable
                     break;
                 case WaiterState.Cancelled:
                     waiter.TrySetCanceled(waiter.Token);
+                    break;
+                case WaiterState.Reset:
+                    waiter.TrySetException(ResetMeanwhile());
                     break;
                 default:
                     waiter.TrySetException(Closed());
@@ -665,6 +708,9 @@ public sealed class RateLimiter : IDisposable
         return $"{waited}: {why}";
     }
 
+    private static GearException ResetMeanwhile() =>
+        GearException.FailedPrecondition("the table was reset while this insert was prepared or waiting; nothing was inserted");
+
     private static GearException Closed() => GearException.Unavailable("table closed: the rate limiter no longer admits inserts or samples");
 
     private static void ValidateCount(int count)
@@ -691,6 +737,7 @@ public sealed class RateLimiter : IDisposable
         TimedOut,
         Cancelled,
         Closed,
+        Reset,
     }
 
     /// <summary>One blocked acquisition. All mutable fields are guarded by the limiter's lock.</summary>

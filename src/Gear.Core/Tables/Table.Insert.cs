@@ -98,17 +98,18 @@ public sealed partial class Table
     /// <exception cref="GearException">InvalidArgument, NotFound, FailedPrecondition, DeadlineExceeded, Unavailable.</exception>
     public void Close(ulong trajectoryKey, ReadOnlySpan<double> priorities, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var (slot, itemCount, generation) = BeginClose(trajectoryKey, priorities);
+        var (slot, itemCount, epoch) = BeginClose(trajectoryKey, priorities);
         try
         {
-            _limiter.AcquireInsert(itemCount, timeout, cancellationToken);
+            // Named by the reset epoch it was prepared in, so a reset in between makes it fail, not count.
+            _limiter.AcquireInsert(itemCount, epoch, timeout, cancellationToken);
         }
         catch
         {
-            AbortClose(slot, generation);
+            AbortClose(slot, epoch);
             throw;
         }
-        CompleteClose(trajectoryKey, slot, itemCount, generation, priorities);
+        CompleteClose(trajectoryKey, slot, itemCount, epoch, priorities);
     }
 
     /// <summary>Closes an open trajectory with one priority, waiting on the rate limiter without a deadline.</summary>
@@ -118,17 +119,17 @@ public sealed partial class Table
     /// <summary>The asynchronous form of <see cref="Close(ulong, ReadOnlySpan{double}, TimeSpan, CancellationToken)"/>.</summary>
     public async ValueTask CloseAsync(ulong trajectoryKey, ReadOnlyMemory<double> priorities, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        var (slot, itemCount, generation) = BeginClose(trajectoryKey, priorities.Span);
+        var (slot, itemCount, epoch) = BeginClose(trajectoryKey, priorities.Span);
         try
         {
-            await _limiter.AcquireInsertAsync(itemCount, timeout, cancellationToken).ConfigureAwait(false);
+            await _limiter.AcquireInsertAsync(itemCount, epoch, timeout, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            AbortClose(slot, generation);
+            AbortClose(slot, epoch);
             throw;
         }
-        CompleteClose(trajectoryKey, slot, itemCount, generation, priorities.Span);
+        CompleteClose(trajectoryKey, slot, itemCount, epoch, priorities.Span);
     }
 
     /// <summary>Discards an open trajectory and frees its pages.</summary>
@@ -208,7 +209,8 @@ public sealed partial class Table
         }
     }
 
-    private (int Slot, int ItemCount, long Generation) BeginClose(ulong key, ReadOnlySpan<double> priorities)
+    /// <summary>Under the lock: checks the close and marks the trajectory closing; returns the limiter's reset epoch.</summary>
+    private (int Slot, int ItemCount, long Epoch) BeginClose(ulong key, ReadOnlySpan<double> priorities)
     {
         for (var i = 0; i < priorities.Length; i++)
         {
@@ -229,26 +231,27 @@ public sealed partial class Table
                     ? $"table '{Name}' has trajectory items: give one priority, not {priorities.Length}"
                     : $"trajectory {key} has {length} steps: give one priority for all of them or one per step, not {priorities.Length}");
             _trajectories.States[slot] = TrajectoryState.Closing;
-            return (slot, itemCount, _resetGeneration);
+            return (slot, itemCount, _limiter.Resets);
         }
     }
 
-    private void AbortClose(int slot, long generation)
+    private void AbortClose(int slot, long epoch)
     {
         lock (_sync)
         {
-            if (generation == _resetGeneration && _trajectories.States[slot] == TrajectoryState.Closing)
+            if (epoch == _limiter.Resets && _trajectories.States[slot] == TrajectoryState.Closing)
                 _trajectories.States[slot] = TrajectoryState.Open;
         }
     }
 
-    private void CompleteClose(ulong key, int slot, int itemCount, long generation, ReadOnlySpan<double> priorities)
+    private void CompleteClose(ulong key, int slot, int itemCount, long epoch, ReadOnlySpan<double> priorities)
     {
         lock (_sync)
         {
-            if (_disposed || generation != _resetGeneration || _trajectories.States[slot] != TrajectoryState.Closing)
+            if (_disposed || epoch != _limiter.Resets || _trajectories.States[slot] != TrajectoryState.Closing)
             {
-                // Reset (which also resets the limiter's counters) or disposal removed it while we waited.
+                // Reset or disposal removed it after the limiter counted the insert; a reset also zeroed that
+                // count, so there is nothing to give back.
                 throw GearException.NotFound($"trajectory {key} was removed from table '{Name}' while its close waited on the rate limiter");
             }
 

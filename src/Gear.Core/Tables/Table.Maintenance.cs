@@ -75,7 +75,6 @@ public sealed partial class Table
         lock (_sync)
         {
             ThrowIfDisposed();
-            _resetGeneration++;
             for (var slot = 0; slot < _trajectories.Capacity; slot++)
             {
                 switch (_trajectories.States[slot])

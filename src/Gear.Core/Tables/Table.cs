@@ -38,7 +38,6 @@ public sealed partial class Table : IDisposable
     private int _pagesAwaitingRelease;
     private int _slotsAwaitingRelease;
     private int _pendingLimiterDeletes;
-    private long _resetGeneration;
     private bool _disposed;
     private int[] _scratchSlots = new int[256];
     private double[] _scratchPriorities = new double[256];

@@ -68,14 +68,18 @@ public sealed class RateLimiterBlockingTests
     }
 
     [TestMethod]
-    public async Task BlockedInsert_IsReleasedByReset_AndSampleByReturn()
+    public async Task BlockedInsert_IsFailedByReset_AndSampleReleasedByReturn()
     {
+        // A reset fails a waiting insert (what it would insert belonged to the table before the reset) and
+        // leaves the counters at zero; see ResetFailsWaitingInsertsAndStaleEpochsButKeepsSamplersWaiting.
         using var limiter = new RateLimiter(RateLimiterSpec.Queue(1));
         Assert.IsTrue(limiter.TryAcquireInsert(1));
         ValueTask insert = limiter.AcquireInsertAsync(1, Long);
         limiter.Reset();
-        await insert.AsTask().WaitAsync(Long);
-        Assert.AreEqual(new RateLimiterState(1, 0, 0, 1, 0, 0, false, true), limiter.Snapshot());
+        GearException failed = await Assert.ThrowsExceptionAsync<GearException>(() => insert.AsTask().WaitAsync(Long));
+        Assert.AreEqual(GearErrorCode.FailedPrecondition, failed.Code);
+        Assert.AreEqual(new RateLimiterState(0, 0, 0, 0, 0, 0, true, false), limiter.Snapshot());
+        Assert.IsTrue(limiter.TryAcquireInsert(1));
 
         Assert.IsTrue(limiter.TryAcquireSample(1));
         ValueTask sample = limiter.AcquireSampleAsync(1, Long);
@@ -328,5 +332,33 @@ public sealed class RateLimiterBlockingTests
 
             Thread.Sleep(1);
         }
+    }
+
+    [TestMethod]
+    public async Task ResetFailsWaitingInsertsAndStaleEpochsButKeepsSamplersWaiting()
+    {
+        using var limiter = new RateLimiter(RateLimiterSpec.Queue(1));
+        limiter.AcquireInsert(1, TimeSpan.Zero);
+        var epoch = limiter.Resets;
+        var blockedInsert = limiter.AcquireInsertAsync(1, epoch, TimeSpan.FromSeconds(10)).AsTask();
+        Assert.IsFalse(blockedInsert.IsCompleted, "a full queue blocks the second insert");
+
+        limiter.Reset();
+        var error = await Assert.ThrowsExceptionAsync<GearException>(() => blockedInsert);
+        Assert.AreEqual(GearErrorCode.FailedPrecondition, error.Code);
+        StringAssert.Contains(error.Message, "reset");
+        Assert.AreEqual(0, limiter.Snapshot().Inserts, "nothing counted for the failed insert");
+
+        // An insert prepared before the reset never counts after it.
+        Assert.AreEqual(GearErrorCode.FailedPrecondition,
+            Assert.ThrowsException<GearException>(() => limiter.AcquireInsert(1, epoch, TimeSpan.FromSeconds(1))).Code);
+
+        // Samplers are not failed by a reset: they wait for the next insert.
+        var sample = limiter.AcquireSampleAsync(1, TimeSpan.FromSeconds(10)).AsTask();
+        limiter.Reset();
+        Assert.IsFalse(sample.IsCompleted);
+        limiter.AcquireInsert(1, limiter.Resets, TimeSpan.Zero);
+        await sample;
+        Assert.AreEqual(new RateLimiterState(1, 1, 0, 1, 0, 0, true, false), limiter.Snapshot());
     }
 }

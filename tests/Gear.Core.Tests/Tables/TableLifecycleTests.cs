@@ -291,4 +291,29 @@ public sealed class TableLifecycleTests
         CollectionAssert.AreEqual(new[] { 0.5f, 0f, 1.5f, -1f, 2.5f, -2f }, batch.Column<float>(0).ToArray());
         CollectionAssert.AreEqual(new[] { 0L, 100L, 200L }, batch.Column<long>(1).ToArray());
     }
+
+    [TestMethod]
+    public void ResetDuringABlockedCloseLeavesNoPhantomInsert()
+    {
+        using var table = new TestTable(TestTable.Spec(rateLimiter: Gear.Core.RateLimiting.RateLimiterSpec.Queue(1)));
+        table.Insert(1);
+        var key = table.Open();
+        table.AppendRandom(key, 2);
+        var close = Task.Run(() => table.Table.Close(key, [1.0], TimeSpan.FromSeconds(10)));
+        SpinWait.SpinUntil(() => table.Table.GetInfo().RateLimiter.BlockedInserters == 1, TimeSpan.FromSeconds(5));
+
+        table.Table.Reset();
+        var error = Assert.ThrowsException<AggregateException>(() => close.Wait(TimeSpan.FromSeconds(5))).InnerException as GearException;
+        Assert.IsNotNull(error);
+        Assert.AreEqual(GearErrorCode.FailedPrecondition, error.Code);
+
+        // The limiter and the table agree (no phantom item), and the table works as a fresh queue.
+        var info = table.Table.GetInfo();
+        Assert.AreEqual(0, info.ItemCount);
+        Assert.AreEqual(0, info.RateLimiter.Size);
+        var next = table.Insert(2);
+        using var batch = new WindowBatch(table.Columns, 1, 1);
+        table.Table.Sample(new SampleRequest(1, 1), new RandomStream(1), batch, Short);
+        Assert.AreEqual(next, batch.Keys[0]);
+    }
 }

@@ -25,13 +25,14 @@ public interface IItemSelector
     void Insert(int slot, double priority);
 
     /// <summary>
-    /// Adds many items, in order (a closed trajectory's step items). Selectors with a batched structure
-    /// override this to update shared parts once.
+    /// Adds the items at the consecutive slots [<paramref name="firstSlot"/>, firstSlot + priorities.Length), in
+    /// order: a closed trajectory's step items on one page. Selectors with word- or node-level structures
+    /// override this to touch each shared part once.
     /// </summary>
-    void InsertBatch(ReadOnlySpan<int> slots, ReadOnlySpan<double> priorities)
+    void InsertRun(int firstSlot, ReadOnlySpan<double> priorities)
     {
-        for (var i = 0; i < slots.Length; i++)
-            Insert(slots[i], priorities[i]);
+        for (var i = 0; i < priorities.Length; i++)
+            Insert(firstSlot + i, priorities[i]);
     }
 
     /// <summary>Changes the priority of a held item.</summary>
@@ -50,10 +51,10 @@ public interface IItemSelector
     /// <summary>Removes a held item.</summary>
     void Remove(int slot);
 
-    /// <summary>Removes many held items (an evicted trajectory's step items).</summary>
-    void RemoveBatch(ReadOnlySpan<int> slots)
+    /// <summary>Removes the held items at the consecutive slots [<paramref name="firstSlot"/>, firstSlot + count).</summary>
+    void RemoveRun(int firstSlot, int count)
     {
-        foreach (var slot in slots)
+        for (var slot = firstSlot; slot < firstSlot + count; slot++)
             Remove(slot);
     }
 

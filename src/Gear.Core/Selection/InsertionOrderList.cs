@@ -62,81 +62,76 @@ internal sealed class InsertionOrderList
         Count++;
     }
 
-    /// <summary>Appends many slots, in order, none held yet; all or nothing.</summary>
-    public void AppendMany(ReadOnlySpan<int> slots)
+    /// <summary>Appends the slots [first, first + count), in that order, none held yet; all or nothing.</summary>
+    public void AppendRun(int first, int count)
     {
-        foreach (int slot in slots)
-        {
-            SelectorGuards.CheckSlot(slot, _next.Length);
-        }
-
-        for (int i = 0; i < slots.Length; i++)
-        {
-            // Mark as we go, so that a slot repeated in the batch is caught too; undo on failure.
-            if (_next[slots[i]] != NotHeld)
-            {
-                for (int j = 0; j < i; j++)
-                {
-                    _next[slots[j]] = NotHeld;
-                }
-
-                SelectorGuards.ThrowAlreadyHeld(slots[i]);
-            }
-
-            _next[slots[i]] = None;
-        }
-
-        // Link the run: each slot points at its neighbours in the batch, and the run hangs off the old tail.
-        int previous = _tail;
-        foreach (int slot in slots)
-        {
-            _previous[slot] = previous;
-            if (previous == None)
-            {
-                _head = slot;
-            }
-            else
-            {
-                _next[previous] = slot;
-            }
-
-            previous = slot;
-        }
-
-        if (slots.Length > 0)
-        {
-            _next[previous] = None;
-            _tail = previous;
-        }
-
-        Count += slots.Length;
-    }
-
-    /// <summary>
-    /// Removes many held slots. When they form one unbroken stretch of the list in order (an evicted
-    /// trajectory's remaining step items always do), the stretch is unlinked at its two ends only.
-    /// </summary>
-    public void RemoveMany(ReadOnlySpan<int> slots)
-    {
-        foreach (int slot in slots)
-        {
-            CheckHeld(slot);
-        }
-
-        if (slots.Length == 0)
+        if (count == 0)
         {
             return;
         }
 
-        bool stretch = true;
-        for (int i = 0; i + 1 < slots.Length && stretch; i++)
+        SelectorGuards.CheckSlot(first, _next.Length);
+        SelectorGuards.CheckSlot(first + count - 1, _next.Length);
+        for (int slot = first; slot < first + count; slot++)
         {
-            stretch = _next[slots[i]] == slots[i + 1];
+            if (_next[slot] != NotHeld)
+            {
+                SelectorGuards.ThrowAlreadyHeld(slot);
+            }
+        }
+
+        // Each slot points at its neighbours in the run, and the run hangs off the old tail.
+        int last = first + count - 1;
+        for (int slot = first; slot <= last; slot++)
+        {
+            _previous[slot] = slot - 1;
+            _next[slot] = slot + 1;
+        }
+
+        _previous[first] = _tail;
+        _next[last] = None;
+        if (_tail == None)
+        {
+            _head = first;
+        }
+        else
+        {
+            _next[_tail] = first;
+        }
+
+        _tail = last;
+        Count += count;
+    }
+
+    /// <summary>
+    /// Removes the held slots [first, first + count). When they are one unbroken stretch of the list (an
+    /// evicted trajectory's step items on one page, appended as a run and never reordered), the stretch is
+    /// unlinked at its two ends; otherwise slot by slot.
+    /// </summary>
+    public void RemoveRun(int first, int count)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        int last = first + count - 1;
+        SelectorGuards.CheckSlot(first, _next.Length);
+        SelectorGuards.CheckSlot(last, _next.Length);
+        bool stretch = true;
+        for (int slot = first; slot <= last; slot++)
+        {
+            if (_next[slot] == NotHeld)
+            {
+                SelectorGuards.ThrowNotHeld(slot);
+            }
+
+            stretch &= slot == last || _next[slot] == slot + 1;
         }
 
         if (!stretch)
         {
-            foreach (int slot in slots)
+            for (int slot = first; slot <= last; slot++)
             {
                 Remove(slot);
             }
@@ -144,8 +139,8 @@ internal sealed class InsertionOrderList
             return;
         }
 
-        int before = _previous[slots[0]];
-        int after = _next[slots[^1]];
+        int before = _previous[first];
+        int after = _next[last];
         if (before == None)
         {
             _head = after;
@@ -164,12 +159,8 @@ internal sealed class InsertionOrderList
             _previous[after] = before;
         }
 
-        foreach (int slot in slots)
-        {
-            _next[slot] = NotHeld;
-        }
-
-        Count -= slots.Length;
+        _next.AsSpan(first, count).Fill(NotHeld);
+        Count -= count;
     }
 
     public void Remove(int slot)

@@ -28,13 +28,13 @@ public abstract class InsertionOrderSelector : IItemSelector
     public void Update(int slot, double priority) => Order.CheckHeld(slot);
 
     /// <inheritdoc />
-    public void InsertBatch(ReadOnlySpan<int> slots, ReadOnlySpan<double> priorities) => Order.AppendMany(slots);
+    public void InsertRun(int firstSlot, ReadOnlySpan<double> priorities) => Order.AppendRun(firstSlot, priorities.Length);
 
     /// <inheritdoc />
     public void Remove(int slot) => Order.Remove(slot);
 
     /// <inheritdoc />
-    public void RemoveBatch(ReadOnlySpan<int> slots) => Order.RemoveMany(slots);
+    public void RemoveRun(int firstSlot, int count) => Order.RemoveRun(firstSlot, count);
 
     /// <inheritdoc />
     public void Clear() => Order.Clear();

@@ -126,25 +126,25 @@ public sealed class PrioritizedSelector : IItemSelector, IDisposable
     }
 
     /// <summary>
-    /// Inserts many items: one batched tree update (a closed trajectory's consecutive step items share most
-    /// of their ancestors). Every power is checked first, so a refused batch changes nothing.
+    /// Inserts a run of consecutive items with one batched tree update (a page of step items shares most of its
+    /// ancestors). Every priority is checked first, so a refused run changes nothing.
     /// </summary>
-    public void InsertBatch(ReadOnlySpan<int> slots, ReadOnlySpan<double> priorities)
+    public void InsertRun(int firstSlot, ReadOnlySpan<double> priorities)
     {
         foreach (double priority in priorities)
         {
             CheckLimit(priority);
         }
 
-        _items.AddMany(slots);
-        SetWeights(slots, priorities);
+        _items.AddRun(firstSlot, priorities.Length);
+        SetWeights(firstSlot, priorities.Length, priorities);
     }
 
-    /// <summary>Removes many held items: one batched tree update setting their weights to zero.</summary>
-    public void RemoveBatch(ReadOnlySpan<int> slots)
+    /// <summary>Removes a run of consecutive held items: one batched tree update setting their weights to zero.</summary>
+    public void RemoveRun(int firstSlot, int count)
     {
-        _items.RemoveMany(slots);
-        SetWeights(slots, []);
+        _items.RemoveRun(firstSlot, count);
+        SetWeights(firstSlot, count, []);
     }
 
     /// <inheritdoc />
@@ -164,32 +164,50 @@ public sealed class PrioritizedSelector : IItemSelector, IDisposable
         for (int start = 0; start < slots.Length; start += UpdateChunk)
         {
             int n = Math.Min(UpdateChunk, slots.Length - start);
-            Span<double> chunk = weights[..n];
-            if (priorities.IsEmpty)
+            WeightsOf(priorities.IsEmpty ? [] : priorities.Slice(start, n), weights[..n]);
+            _tree.SetBatch(slots.Slice(start, n), weights[..n]);
+        }
+    }
+
+    /// <summary>The same for the consecutive slots [first, first + count).</summary>
+    private void SetWeights(int first, int count, ReadOnlySpan<double> priorities)
+    {
+        Span<int> slots = stackalloc int[UpdateChunk];
+        Span<double> weights = stackalloc double[UpdateChunk];
+        for (int start = 0; start < count; start += UpdateChunk)
+        {
+            int n = Math.Min(UpdateChunk, count - start);
+            for (int i = 0; i < n; i++)
             {
-                chunk.Clear();
-            }
-            else
-            {
-                ReadOnlySpan<double> given = priorities.Slice(start, n);
-                if (_exponent == 1)
-                {
-                    given.CopyTo(chunk);
-                }
-                else if (_exponent == 0)
-                {
-                    for (int i = 0; i < n; i++)
-                    {
-                        chunk[i] = given[i] == 0 ? 0 : 1;
-                    }
-                }
-                else
-                {
-                    Powers.Pow(given, _exponent, chunk); // 0^α = 0 for α > 0, as Weight gives
-                }
+                slots[i] = first + start + i;
             }
 
-            _tree.SetBatch(slots.Slice(start, n), chunk);
+            WeightsOf(priorities.IsEmpty ? [] : priorities.Slice(start, n), weights[..n]);
+            _tree.SetBatch(slots[..n], weights[..n]);
+        }
+    }
+
+    /// <summary>p^α for each priority (0 for 0), as one vector batch; all zeros when <paramref name="priorities"/> is empty.</summary>
+    private void WeightsOf(ReadOnlySpan<double> priorities, Span<double> weights)
+    {
+        if (priorities.IsEmpty)
+        {
+            weights.Clear();
+        }
+        else if (_exponent == 1)
+        {
+            priorities.CopyTo(weights);
+        }
+        else if (_exponent == 0)
+        {
+            for (int i = 0; i < weights.Length; i++)
+            {
+                weights[i] = priorities[i] == 0 ? 0 : 1;
+            }
+        }
+        else
+        {
+            Powers.Pow(priorities, _exponent, weights); // 0^α = 0 for α > 0, as Weight gives
         }
     }
 

@@ -72,11 +72,11 @@ internal sealed class SlotSet
         Count--;
     }
 
-    /// <summary>Adds many slots, none held yet; all or nothing.</summary>
-    public void AddMany(ReadOnlySpan<int> slots) => Flip(slots, adding: true);
+    /// <summary>Adds the slots [first, first + count), none held yet; all or nothing.</summary>
+    public void AddRun(int first, int count) => FlipRun(first, count, adding: true);
 
-    /// <summary>Removes many held slots; all or nothing.</summary>
-    public void RemoveMany(ReadOnlySpan<int> slots) => Flip(slots, adding: false);
+    /// <summary>Removes the held slots [first, first + count); all or nothing.</summary>
+    public void RemoveRun(int first, int count) => FlipRun(first, count, adding: false);
 
     public void Clear()
     {
@@ -126,50 +126,47 @@ internal sealed class SlotSet
     }
 
     /// <summary>
-    /// Sets or clears the slots' bits in one pass, updating the tree once per run of slots in the same word;
-    /// on a slot that is out of range, already in the wanted state, or repeated, everything done is undone.
+    /// Sets or clears a run of bits a word at a time, after checking that every bit is in the other state, and
+    /// updates the tree once per word: a page of 256 step items is four word operations.
     /// </summary>
-    private void Flip(ReadOnlySpan<int> slots, bool adding)
+    private void FlipRun(int first, int count, bool adding)
     {
-        var sign = adding ? 1 : -1;
-        var run = 0;
-        var counted = 0; // slots[..counted] are in the tree's counts; the rest of slots[..i] only in the bits
-        for (var i = 0; i < slots.Length; i++)
+        if (count == 0)
         {
-            var slot = slots[i];
-            var word = slot >> 6;
-            var bit = 1UL << slot;
-            if ((uint)slot >= (uint)Capacity || ((_words[word] & bit) != 0) == adding)
-            {
-                Undo(slots[..i], counted, sign);
-                SelectorGuards.CheckSlot(slot, Capacity);
-                if (adding)
-                    SelectorGuards.ThrowAlreadyHeld(slot);
-                SelectorGuards.ThrowNotHeld(slot);
-            }
+            return;
+        }
 
-            _words[word] ^= bit;
-            run++;
-            if (i + 1 == slots.Length || slots[i + 1] >> 6 != word)
+        SelectorGuards.CheckSlot(first, Capacity);
+        SelectorGuards.CheckSlot(first + count - 1, Capacity);
+        for (var pass = 0; pass < 2; pass++)
+        {
+            for (var slot = first; slot < first + count;)
             {
-                AddToWord(word, sign * run);
-                run = 0;
-                counted = i + 1;
+                var word = slot >> 6;
+                var bits = Math.Min(64 - (slot & 63), first + count - slot);
+                var mask = (bits == 64 ? ulong.MaxValue : (1UL << bits) - 1) << (slot & 63);
+                if (pass == 0)
+                {
+                    var held = _words[word] & mask;
+                    if (adding ? held != 0 : held != mask)
+                    {
+                        var wrong = (word << 6) + BitOperations.TrailingZeroCount(adding ? held : ~held & mask);
+                        if (adding)
+                            SelectorGuards.ThrowAlreadyHeld(wrong);
+                        SelectorGuards.ThrowNotHeld(wrong);
+                    }
+                }
+                else
+                {
+                    _words[word] ^= mask;
+                    AddToWord(word, adding ? bits : -bits);
+                }
+
+                slot += bits;
             }
         }
 
-        Count += sign * slots.Length;
-    }
-
-    /// <summary>Reverts the bits of slots a refused batch flipped, and the tree counts of the first <paramref name="counted"/>.</summary>
-    private void Undo(ReadOnlySpan<int> flipped, int counted, int sign)
-    {
-        for (var i = 0; i < flipped.Length; i++)
-        {
-            _words[flipped[i] >> 6] ^= 1UL << flipped[i];
-            if (i < counted)
-                AddToWord(flipped[i] >> 6, -sign);
-        }
+        Count += adding ? count : -count;
     }
 
     private void AddToWord(int word, int delta)

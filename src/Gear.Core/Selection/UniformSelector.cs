@@ -26,13 +26,13 @@ public sealed class UniformSelector : IItemSelector
     public void Update(int slot, double priority) => _items.CheckHeld(slot);
 
     /// <inheritdoc />
-    public void InsertBatch(ReadOnlySpan<int> slots, ReadOnlySpan<double> priorities) => _items.AddMany(slots);
+    public void InsertRun(int firstSlot, ReadOnlySpan<double> priorities) => _items.AddRun(firstSlot, priorities.Length);
 
     /// <inheritdoc />
     public void Remove(int slot) => _items.Remove(slot);
 
     /// <inheritdoc />
-    public void RemoveBatch(ReadOnlySpan<int> slots) => _items.RemoveMany(slots);
+    public void RemoveRun(int firstSlot, int count) => _items.RemoveRun(firstSlot, count);
 
     /// <inheritdoc />
     public void Clear() => _items.Clear();

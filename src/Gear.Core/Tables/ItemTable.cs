@@ -58,14 +58,32 @@ internal sealed unsafe class ItemTable : IDisposable
     /// <summary>The slot <paramref name="key"/> would name (for prefetching), or -1.</summary>
     public int SlotOf(ulong key) => SlotKey.TryDecompose(key, _keyBits, _capacity, out var slot, out _) ? slot : -1;
 
-    /// <summary>The generation the next item in <paramref name="slot"/> gets.</summary>
-    public uint NextGeneration(int slot) => _records[slot].Generation + 1;
-
     /// <summary>Makes <paramref name="slot"/> hold a live item of generation <paramref name="generation"/>.</summary>
     public void Add(int slot, uint generation, int trajectory, int step)
     {
         _records[slot] = new ItemRecord { Generation = generation, Trajectory = trajectory, Step = step };
         Count++;
+    }
+
+    /// <summary>
+    /// Makes the consecutive slots [firstSlot, firstSlot + count) hold live items: steps firstStep, firstStep + 1,
+    /// … of <paramref name="trajectory"/>, each slot in its next generation.
+    /// </summary>
+    public void AddRun(int firstSlot, int count, int trajectory, int firstStep)
+    {
+        var records = _records + firstSlot;
+        for (var i = 0; i < count; i++)
+            records[i] = new ItemRecord { Generation = records[i].Generation + 1, Trajectory = trajectory, Step = firstStep + i };
+        Count += count;
+    }
+
+    /// <summary>Ends the items of the consecutive slots [firstSlot, firstSlot + count).</summary>
+    public void RemoveRun(int firstSlot, int count)
+    {
+        var records = _records + firstSlot;
+        for (var i = 0; i < count; i++)
+            records[i].Trajectory = ItemRecord.NoTrajectory;
+        Count -= count;
     }
 
     /// <summary>Ends the slot's item (its generation stays, so the next item's key differs).</summary>

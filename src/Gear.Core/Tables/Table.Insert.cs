@@ -263,21 +263,21 @@ public sealed partial class Table
             }
             else
             {
-                // One batch for the selectors: consecutive step slots share words and tree nodes.
+                // Page by page: a page's step items are consecutive slots, which the selectors and the
+                // records take as one run (bitmap words, tree nodes and list links touched once per run).
                 var pages = _trajectories.PageTables[slot];
                 var pageSteps = Spec.PageSteps;
-                var itemSlots = ScratchSlots(itemCount)[..itemCount];
-                var itemPriorities = ScratchPriorities(itemCount)[..itemCount];
-                for (var step = 0; step < itemCount; step++)
+                var sharedPriority = priorities.Length == 1 ? ScratchPriorities(pageSteps)[..pageSteps] : default;
+                sharedPriority.Fill(priorities[0]);
+                for (var firstStep = 0; firstStep < itemCount; firstStep += pageSteps)
                 {
-                    var itemSlot = pages[step >> _storage.PageShift] * pageSteps + (step & (pageSteps - 1));
-                    var priority = priorities[priorities.Length == 1 ? 0 : step];
-                    _items.Add(itemSlot, _items.NextGeneration(itemSlot), slot, step);
-                    itemSlots[step] = itemSlot;
-                    itemPriorities[step] = priority;
+                    var count = Math.Min(pageSteps, itemCount - firstStep);
+                    var firstSlot = pages[firstStep >> _storage.PageShift] * pageSteps;
+                    var runPriorities = priorities.Length == 1 ? sharedPriority[..count] : priorities.Slice(firstStep, count);
+                    _items.AddRun(firstSlot, count, slot, firstStep);
+                    _sampler.InsertRun(firstSlot, runPriorities);
+                    _remover.InsertRun(firstSlot, runPriorities);
                 }
-                _sampler.InsertBatch(itemSlots, itemPriorities);
-                _remover.InsertBatch(itemSlots, itemPriorities);
             }
             _trajectories.LiveItems[slot] = itemCount;
             _trajectories.States[slot] = TrajectoryState.Closed;

@@ -174,24 +174,37 @@ public sealed partial class Table : IDisposable
             return 1;
         }
 
-        // Collect the live step items, then remove them from the selectors as one batch.
         var length = _trajectories.Lengths[trajectory];
         var pages = _trajectories.PageTables[trajectory];
         var pageSteps = Spec.PageSteps;
-        var liveCount = _trajectories.LiveItems[trajectory];
-        var live = ScratchSlots(liveCount)[..liveCount];
         var removed = 0;
-        var everyStepLive = liveCount == length; // the usual case: no record needs reading to know
-        for (var step = 0; step < length && removed < liveCount; step++)
+        if (_trajectories.LiveItems[trajectory] == length)
         {
-            var slot = pages[step >> _storage.PageShift] * pageSteps + (step & (pageSteps - 1));
-            if (everyStepLive || _items[slot].Live)
-                live[removed++] = slot;
+            // The usual case, every step still live: page by page, each page's items one run of slots.
+            for (var firstStep = 0; firstStep < length; firstStep += pageSteps)
+            {
+                var count = Math.Min(pageSteps, length - firstStep);
+                var firstSlot = pages[firstStep >> _storage.PageShift] * pageSteps;
+                _sampler.RemoveRun(firstSlot, count);
+                _remover.RemoveRun(firstSlot, count);
+                _items.RemoveRun(firstSlot, count);
+            }
+            removed = length;
         }
-        _sampler.RemoveBatch(live[..removed]);
-        _remover.RemoveBatch(live[..removed]);
-        foreach (var slot in live[..removed])
-            _items.Remove(slot);
+        else
+        {
+            // Some were retired or deleted: remove the rest one by one.
+            for (var step = 0; step < length; step++)
+            {
+                var slot = pages[step >> _storage.PageShift] * pageSteps + (step & (pageSteps - 1));
+                if (!_items[slot].Live)
+                    continue;
+                _sampler.Remove(slot);
+                _remover.Remove(slot);
+                _items.Remove(slot);
+                removed++;
+            }
+        }
         _pendingLimiterDeletes += removed;
         _trajectories.LiveItems[trajectory] = 0;
         ReleaseTrajectory(trajectory);

@@ -76,32 +76,38 @@ public sealed class InsertionOrderSelectorTests
     }
 
     [TestMethod]
-    public void BatchedRunsKeepInsertionOrderAndUnlinkWholeStretches()
+    public void RunsKeepInsertionOrderAndUnlinkWholeStretches()
     {
         var fifo = new FifoSelector(64);
         var lifo = new LifoSelector(64);
-        int[] first = [10, 11, 12, 13];
-        int[] second = [40, 41, 42];
-        int[] third = [20, 21];
         foreach (IItemSelector selector in new IItemSelector[] { fifo, lifo })
         {
-            selector.InsertBatch(first, new double[4]);
-            selector.InsertBatch(second, new double[3]);
-            selector.InsertBatch(third, new double[2]);
-            selector.RemoveBatch(second);           // a whole stretch in the middle
-            selector.RemoveBatch([11, 13]);         // not a stretch: removed one by one
-            Assert.AreEqual(4, selector.Count);
+            selector.InsertRun(10, new double[4]);  // 10..13
+            selector.InsertRun(40, new double[3]);  // 40..42
+            selector.InsertRun(20, new double[2]);  // 20..21
+            selector.RemoveRun(40, 3);              // a whole stretch in the middle
+            selector.Remove(11);
+            selector.RemoveRun(12, 2);              // 12..13 are still a stretch
+            Assert.AreEqual(3, selector.Count);
         }
-        CollectionAssert.AreEqual(new[] { 10, 12, 20, 21 }, fifo.Drain());
-        CollectionAssert.AreEqual(new[] { 21, 20, 12, 10 }, lifo.Drain());
+        CollectionAssert.AreEqual(new[] { 10, 20, 21 }, fifo.Drain());
+        CollectionAssert.AreEqual(new[] { 21, 20, 10 }, lifo.Drain());
+
+        // A run whose slots are held but not one stretch (re-inserted out of order) is removed slot by slot.
+        var mixed = new FifoSelector(8);
+        mixed.Insert(2, 0);
+        mixed.Insert(1, 0);
+        mixed.Insert(3, 0);
+        mixed.RemoveRun(1, 2);
+        CollectionAssert.AreEqual(new[] { 3 }, mixed.Drain());
 
         var refused = new FifoSelector(8);
         refused.Insert(3, 0);
-        Assert.ThrowsException<InvalidOperationException>(() => refused.InsertBatch([1, 2, 3], new double[3]));
-        Assert.ThrowsException<InvalidOperationException>(() => refused.InsertBatch([4, 4], new double[2]));
-        Assert.ThrowsException<InvalidOperationException>(() => refused.RemoveBatch([3, 5]));
+        Assert.ThrowsException<InvalidOperationException>(() => refused.InsertRun(1, new double[3])); // 3 is held
+        Assert.ThrowsException<InvalidOperationException>(() => refused.RemoveRun(3, 2));            // 4 is not
+        Assert.ThrowsException<ArgumentOutOfRangeException>(() => refused.InsertRun(6, new double[3]));
         Assert.AreEqual(1, refused.Count);
-        refused.InsertBatch([1, 2, 4], new double[3]); // nothing of the refused batches stuck
-        CollectionAssert.AreEqual(new[] { 3, 1, 2, 4 }, refused.Drain());
+        refused.InsertRun(4, new double[2]); // nothing of the refused runs stuck
+        CollectionAssert.AreEqual(new[] { 3, 4, 5 }, refused.Drain());
     }
 }

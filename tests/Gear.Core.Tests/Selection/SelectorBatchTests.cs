@@ -3,7 +3,7 @@ using Gear.Core.Selection;
 
 namespace Gear.Core.Tests.Selection;
 
-/// <summary>InsertBatch and RemoveBatch leave every selector exactly as the same calls one by one would.</summary>
+/// <summary>InsertRun and RemoveRun leave every selector exactly as the same calls one by one would.</summary>
 [TestClass]
 public sealed class SelectorBatchTests
 {
@@ -19,17 +19,20 @@ public sealed class SelectorBatchTests
             var held = new List<int>();
             for (var round = 0; round < 20; round++)
             {
-                // A run of step items in, then a trajectory's worth out.
+                // A page of step items in (a run of free slots), then a run of held ones out.
                 var start = random.Next(0, 448);
-                var run = Enumerable.Range(start, 64).Where(s => !held.Contains(s)).ToArray();
+                var run = Enumerable.Range(start, random.Next(1, 64)).TakeWhile(s => !held.Contains(s)).ToArray();
                 var priorities = run.Select(_ => Math.Round(random.NextDouble() * 4, 1)).ToArray();
-                batched.InsertBatch(run, priorities);
+                batched.InsertRun(start, priorities);
                 for (var i = 0; i < run.Length; i++)
                     single.Insert(run[i], priorities[i]);
                 held.AddRange(run);
 
-                var victims = held.Where(_ => random.Next(3) == 0).ToArray();
-                batched.RemoveBatch(victims);
+                if (held.Count == 0)
+                    continue;
+                var from = held[random.Next(held.Count)];
+                var victims = Enumerable.Range(from, random.Next(1, 40)).TakeWhile(held.Contains).ToArray();
+                batched.RemoveRun(from, victims.Length);
                 foreach (var victim in victims)
                     single.Remove(victim);
                 held.RemoveAll(victims.Contains);

@@ -32,14 +32,14 @@ public sealed class SlotSetTests
                     reference.Remove(slot);
                     break;
                 case 2:
-                    // A run of consecutive free slots, as a closed trajectory's step items arrive.
+                    // A run of consecutive free slots, as a closed trajectory's step items arrive on a page.
                     var run = Enumerable.Range(slot, Math.Min(random.Next(1, 130), capacity - slot)).TakeWhile(s => !reference.Contains(s)).ToArray();
-                    set.AddMany(run);
+                    set.AddRun(slot, run.Length);
                     reference.UnionWith(run);
                     break;
                 case 3:
-                    var held = reference.Where(s => s >= slot).Take(random.Next(1, 100)).ToArray();
-                    set.RemoveMany(held);
+                    var held = Enumerable.Range(slot, Math.Min(random.Next(1, 130), capacity - slot)).TakeWhile(reference.Contains).ToArray();
+                    set.RemoveRun(slot, held.Length);
                     reference.ExceptWith(held);
                     break;
             }
@@ -54,20 +54,26 @@ public sealed class SlotSetTests
     }
 
     [TestMethod]
-    public void BatchesAreAllOrNothing()
+    public void RunsAreAllOrNothing()
     {
         var set = new SlotSet(200);
-        set.AddMany([10, 11, 12, 100]);
-        Assert.ThrowsException<InvalidOperationException>(() => set.AddMany([20, 21, 12]));
-        Assert.ThrowsException<InvalidOperationException>(() => set.AddMany([30, 31, 30]));
-        Assert.ThrowsException<InvalidOperationException>(() => set.RemoveMany([10, 13]));
-        Assert.ThrowsException<InvalidOperationException>(() => set.RemoveMany([11, 11]));
-        Assert.ThrowsException<ArgumentOutOfRangeException>(() => set.AddMany([40, 200]));
-        Assert.ThrowsException<InvalidOperationException>(() => set.AddMany([60, 70, 130, 12])); // runs in three words, then a held slot
+        set.AddRun(10, 3);
+        set.Add(100);
+        Assert.ThrowsException<InvalidOperationException>(() => set.AddRun(5, 6));    // 10 is held
+        Assert.ThrowsException<InvalidOperationException>(() => set.AddRun(60, 70));   // crosses words, then 100
+        Assert.ThrowsException<InvalidOperationException>(() => set.RemoveRun(10, 4)); // 13 is not held
+        Assert.ThrowsException<ArgumentOutOfRangeException>(() => set.AddRun(190, 20));
         Assert.AreEqual(4, set.Count);
         CollectionAssert.AreEqual(new[] { 10, 11, 12, 100 }, Enumerable.Range(0, 4).Select(set.SlotOfRank).ToArray());
-        foreach (var slot in new[] { 20, 21, 30, 31, 40, 13, 60, 70, 130 })
-            Assert.IsFalse(set.Contains(slot), $"slot {slot} leaked from a refused batch");
+        foreach (var slot in new[] { 5, 9, 13, 60, 99, 101, 129, 190 })
+            Assert.IsFalse(set.Contains(slot), $"slot {slot} leaked from a refused run");
+        set.RemoveRun(10, 3);
+        set.Remove(100);
+        set.AddRun(0, 200); // every word, the last one partial
+        Assert.AreEqual(200, set.Count);
+        Assert.AreEqual(199, set.SlotOfRank(199));
+        set.RemoveRun(0, 200);
+        Assert.AreEqual(0, set.Count);
     }
 
     [TestMethod]

@@ -72,20 +72,23 @@ internal sealed class InsertionOrderList
 
         SelectorGuards.CheckSlot(first, _next.Length);
         SelectorGuards.CheckSlot(first + count - 1, _next.Length);
-        for (int slot = first; slot < first + count; slot++)
+        // Spans over the run let the loops run without bounds checks.
+        Span<int> next = _next.AsSpan(first, count);
+        Span<int> previous = _previous.AsSpan(first, count);
+        for (int i = 0; i < next.Length; i++)
         {
-            if (_next[slot] != NotHeld)
+            if (next[i] != NotHeld)
             {
-                SelectorGuards.ThrowAlreadyHeld(slot);
+                SelectorGuards.ThrowAlreadyHeld(first + i);
             }
         }
 
         // Each slot points at its neighbours in the run, and the run hangs off the old tail.
         int last = first + count - 1;
-        for (int slot = first; slot <= last; slot++)
+        for (int i = 0; i < next.Length; i++)
         {
-            _previous[slot] = slot - 1;
-            _next[slot] = slot + 1;
+            previous[i] = first + i - 1;
+            next[i] = first + i + 1;
         }
 
         _previous[first] = _tail;
@@ -118,15 +121,16 @@ internal sealed class InsertionOrderList
         int last = first + count - 1;
         SelectorGuards.CheckSlot(first, _next.Length);
         SelectorGuards.CheckSlot(last, _next.Length);
+        Span<int> next = _next.AsSpan(first, count);
         bool stretch = true;
-        for (int slot = first; slot <= last; slot++)
+        for (int i = 0; i < next.Length; i++)
         {
-            if (_next[slot] == NotHeld)
+            if (next[i] == NotHeld)
             {
-                SelectorGuards.ThrowNotHeld(slot);
+                SelectorGuards.ThrowNotHeld(first + i);
             }
 
-            stretch &= slot == last || _next[slot] == slot + 1;
+            stretch &= i == next.Length - 1 || next[i] == first + i + 1;
         }
 
         if (!stretch)
@@ -159,7 +163,7 @@ internal sealed class InsertionOrderList
             _previous[after] = before;
         }
 
-        _next.AsSpan(first, count).Fill(NotHeld);
+        next.Fill(NotHeld);
         Count -= count;
     }
 

@@ -143,6 +143,22 @@ internal sealed class InsertionOrderList
             return;
         }
 
+        Unlink(first, last);
+        next.Fill(NotHeld);
+        Count -= count;
+    }
+
+    public void Remove(int slot)
+    {
+        CheckHeld(slot);
+        Unlink(slot, slot);
+        _next[slot] = NotHeld;
+        Count--;
+    }
+
+    /// <summary>Joins the neighbours of the stretch [first … last] of the list (first == last for one slot).</summary>
+    private void Unlink(int first, int last)
+    {
         int before = _previous[first];
         int after = _next[last];
         if (before == None)
@@ -162,36 +178,6 @@ internal sealed class InsertionOrderList
         {
             _previous[after] = before;
         }
-
-        next.Fill(NotHeld);
-        Count -= count;
-    }
-
-    public void Remove(int slot)
-    {
-        CheckHeld(slot);
-        int next = _next[slot];
-        int previous = _previous[slot];
-        if (previous == None)
-        {
-            _head = next;
-        }
-        else
-        {
-            _next[previous] = next;
-        }
-
-        if (next == None)
-        {
-            _tail = previous;
-        }
-        else
-        {
-            _previous[next] = previous;
-        }
-
-        _next[slot] = NotHeld;
-        Count--;
     }
 
     public void Clear()

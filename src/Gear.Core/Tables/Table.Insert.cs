@@ -1,5 +1,6 @@
 using Gear.Core.Errors;
 using Gear.Core.Schema;
+using Gear.Core.Storage;
 
 namespace Gear.Core.Tables;
 
@@ -66,8 +67,8 @@ public sealed partial class Table
                 var offset = step & pageMask;
                 var run = Math.Min(stepCount - written, Spec.PageSteps - offset);
                 var bytes = run * stepBytes;
-                source.Slice(written * stepBytes, bytes)
-                    .CopyTo(new Span<byte>(_storage.StepAddress(column, pages[step >> _storage.PageShift], offset), bytes));
+                fixed (byte* from = source.Slice(written * stepBytes, bytes))
+                    StreamingCopy.Copy(from, _storage.StepAddress(column, pages[step >> _storage.PageShift], offset), (nuint)bytes);
                 written += run;
                 step += run;
             }

@@ -1,0 +1,47 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Gear.Core.Storage;
+
+/// <summary>
+/// Copies bulk step data into a table's pages with non-temporal (streaming) stores. Appended steps are not
+/// read again soon (samples come later, from anywhere in the arena), so writing them around the cache saves
+/// the read-for-ownership of every destination line that an ordinary copy into cold pages pays, and leaves the
+/// cache to the data that is about to be used.
+/// </summary>
+internal static unsafe class StreamingCopy
+{
+    /// <summary>Copies of fewer bytes than this use an ordinary copy: streaming does not pay below a few pages.</summary>
+    public const int Threshold = 4096;
+
+    /// <summary>Copies <paramref name="length"/> bytes; the two ranges must not overlap.</summary>
+    public static void Copy(byte* source, byte* destination, nuint length)
+    {
+        if (length < Threshold || !Avx.IsSupported)
+        {
+            Buffer.MemoryCopy(source, destination, length, length);
+            return;
+        }
+
+        // An ordinary copy up to the first 32-byte boundary of the destination, streaming stores of 128 bytes
+        // per iteration for the body, an ordinary copy of the rest.
+        var head = (nuint)((32 - ((nint)destination & 31)) & 31);
+        Buffer.MemoryCopy(source, destination, head, head);
+        var s = source + head;
+        var d = destination + head;
+        var body = (length - head) & ~(nuint)127;
+        for (nuint at = 0; at < body; at += 128)
+        {
+            Avx.StoreAlignedNonTemporal(d + at, Avx.LoadVector256(s + at));
+            Avx.StoreAlignedNonTemporal(d + at + 32, Avx.LoadVector256(s + at + 32));
+            Avx.StoreAlignedNonTemporal(d + at + 64, Avx.LoadVector256(s + at + 64));
+            Avx.StoreAlignedNonTemporal(d + at + 96, Avx.LoadVector256(s + at + 96));
+        }
+
+        var tail = length - head - body;
+        Buffer.MemoryCopy(s + body, d + body, tail, tail);
+
+        // Streaming stores are weakly ordered: make them visible before the caller publishes the steps.
+        Sse.StoreFence();
+    }
+}

@@ -120,6 +120,7 @@ public sealed unsafe class WindowBatch : IDisposable
 
     internal WindowSource[] Sources { get; }
 
+    // The CPU gather's per-window plan; it lives with the batch for the same reason as the scratch above.
     internal Compute.Cpu.WindowRun[] Runs { get; }
 
     /// <summary>Whether this batch's columns have the same step sizes as <paramref name="columns"/>.</summary>

@@ -268,12 +268,13 @@ public sealed partial class Table
                 // records take as one run (bitmap words, tree nodes and list links touched once per run).
                 var pages = _trajectories.PageTables[slot];
                 var pageSteps = Spec.PageSteps;
-                var sharedPriority = priorities.Length == 1 ? ScratchPriorities(pageSteps)[..pageSteps] : default;
+                // One priority for every step: a page-long span of it, shared by all runs.
+                var sharedPriority = priorities.Length == 1 ? ScratchPriorities(pageSteps)[..pageSteps] : [];
                 sharedPriority.Fill(priorities[0]);
                 for (var firstStep = 0; firstStep < itemCount; firstStep += pageSteps)
                 {
                     var count = Math.Min(pageSteps, itemCount - firstStep);
-                    var firstSlot = pages[firstStep >> _storage.PageShift] * pageSteps;
+                    var firstSlot = ItemSlotOf(pages, firstStep);
                     var runPriorities = priorities.Length == 1 ? sharedPriority[..count] : priorities.Slice(firstStep, count);
                     _items.AddRun(firstSlot, count, slot, firstStep);
                     _sampler.InsertRun(firstSlot, runPriorities);
@@ -285,5 +286,4 @@ public sealed partial class Table
             _itemsInserted += itemCount;
         }
     }
-
 }

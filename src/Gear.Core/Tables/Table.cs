@@ -23,7 +23,6 @@ namespace Gear.Core.Tables;
 public sealed partial class Table : IDisposable
 {
     private readonly object _sync = new();
-    private readonly TableLayout _layout;
     private readonly IComputeBackend _backend;
     private readonly PagedStorage _storage;
     private readonly TrajectoryTable _trajectories;
@@ -56,18 +55,18 @@ public sealed partial class Table : IDisposable
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(backend);
-        _layout = spec.Validate();
+        var layout = spec.Validate();
         Spec = spec;
         _backend = backend;
         _limiter = new RateLimiter(spec.RateLimiter);
         _trajectories = new TrajectoryTable(spec.MaxTrajectories);
-        _items = new ItemTable(_layout.ItemSlots);
-        _sampler = ItemSelectors.Create(spec.Sampler, _layout.ItemSlots, spec.PriorityExponent, backend);
-        _remover = ItemSelectors.Create(spec.Remover, _layout.ItemSlots, spec.PriorityExponent, backend);
+        _items = new ItemTable(layout.ItemSlots);
+        _sampler = ItemSelectors.Create(spec.Sampler, layout.ItemSlots, spec.PriorityExponent, backend);
+        _remover = ItemSelectors.Create(spec.Remover, layout.ItemSlots, spec.PriorityExponent, backend);
         _removerRandom = new RandomStream(spec.RemoverSeed);
         _stepItems = spec.Granularity == ItemGranularity.Step;
         _maxPriority = Math.Min(double.MaxValue, PrioritizedSelector.MaxPriority(spec.PriorityExponent));
-        _storage = new PagedStorage(spec.Columns, spec.PageSteps, _layout.PageCount);
+        _storage = new PagedStorage(spec.Columns, spec.PageSteps, layout.PageCount);
     }
 
     /// <summary>The spec the table was created from.</summary>
@@ -184,7 +183,7 @@ public sealed partial class Table : IDisposable
             for (var firstStep = 0; firstStep < length; firstStep += pageSteps)
             {
                 var count = Math.Min(pageSteps, length - firstStep);
-                var firstSlot = pages[firstStep >> _storage.PageShift] * pageSteps;
+                var firstSlot = ItemSlotOf(pages, firstStep);
                 _sampler.RemoveRun(firstSlot, count);
                 _remover.RemoveRun(firstSlot, count);
                 _items.RemoveRun(firstSlot, count);
@@ -196,7 +195,7 @@ public sealed partial class Table : IDisposable
             // Some were retired or deleted: remove the rest one by one.
             for (var step = 0; step < length; step++)
             {
-                var slot = pages[step >> _storage.PageShift] * pageSteps + (step & (pageSteps - 1));
+                var slot = ItemSlotOf(pages, step);
                 if (!_items[slot].Live)
                     continue;
                 _sampler.Remove(slot);
@@ -210,6 +209,13 @@ public sealed partial class Table : IDisposable
         ReleaseTrajectory(trajectory);
         return removed;
     }
+
+    /// <summary>
+    /// The item slot of step <paramref name="step"/> of a trajectory with page table <paramref name="pages"/>:
+    /// for step items the slot is the step's physical position, page × page steps + offset.
+    /// </summary>
+    private int ItemSlotOf(int[] pages, int step) =>
+        pages[step >> _storage.PageShift] * Spec.PageSteps + (step & (Spec.PageSteps - 1));
 
     /// <summary>Removes one item from the selectors and the index; releases its trajectory with its last item.</summary>
     private void RemoveItem(int slot)

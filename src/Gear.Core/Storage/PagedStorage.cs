@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics.X86;
 using Gear.Core.Schema;
 
 namespace Gear.Core.Storage;
@@ -96,23 +95,6 @@ public sealed unsafe class PagedStorage : IDisposable
     /// <summary>Address of step <paramref name="stepInPage"/> of page <paramref name="page"/> in <paramref name="column"/>.</summary>
     public byte* StepAddress(int column, int page, int stepInPage) =>
         _bases[column] + page * _pageBytes[column] + (long)stepInPage * _stepBytes[column];
-
-    /// <summary>
-    /// Asks the CPU to fetch every column's bytes of one step, named by its physical position (page × page
-    /// steps + offset). Sampling step items calls this for each chosen step right after selection, so the
-    /// data's cache misses overlap those of the item records instead of following them.
-    /// </summary>
-    public void PrefetchStep(int physicalStep)
-    {
-        if (!Sse.IsSupported)
-            return;
-        for (var column = 0; column < _bases.Length; column++)
-        {
-            var address = _bases[column] + (long)physicalStep * _stepBytes[column];
-            Sse.Prefetch0(address);
-            Sse.Prefetch0(address + _stepBytes[column] - 1);
-        }
-    }
 
     /// <summary>Takes a free page, or returns -1 when none is free.</summary>
     public int TryAllocatePage() => _freeCount == 0 ? -1 : _freePages[--_freeCount];

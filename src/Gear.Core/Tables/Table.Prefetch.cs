@@ -14,13 +14,6 @@ public sealed partial class Table
             return;
         foreach (var slot in slots)
             Sse.Prefetch0(_items.AddressOf(slot));
-
-        // A step item's slot is its step's physical position, so its data can be requested now as well.
-        if (_stepItems)
-        {
-            foreach (var slot in slots)
-                _storage.PrefetchStep(slot);
-        }
     }
 
     /// <summary>The same for items named by key (priority updates).</summary>

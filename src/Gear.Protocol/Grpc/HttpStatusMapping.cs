@@ -24,6 +24,7 @@ public static class HttpStatusMapping
         0x8 => StatusCode.Cancelled,          // CANCEL
         0xB => StatusCode.ResourceExhausted,  // ENHANCE_YOUR_CALM
         0xC => StatusCode.PermissionDenied,   // INADEQUATE_SECURITY
+        0xD => StatusCode.Unavailable,        // HTTP_1_1_REQUIRED (not in the spec's table): no gRPC server there
         _ => StatusCode.Internal,
     };
 

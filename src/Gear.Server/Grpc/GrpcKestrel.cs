@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Gear.Server.Grpc;
@@ -41,13 +43,27 @@ public static class GrpcKestrel
     }
 
     /// <summary>
-    /// Lets one endpoint take HTTP/2 (what gRPC needs) and HTTP/1.1 (which then gets 426 Upgrade Required
-    /// from <see cref="GrpcServiceHost"/> instead of a connection error). On cleartext, Kestrel tells the two
-    /// apart by the HTTP/2 connection preface (prior knowledge); on TLS, by ALPN.
+    /// Sets a cleartext endpoint to HTTP/2 only, which gRPC clients reach with prior knowledge (h2c).
+    /// Kestrel cannot serve both HTTP/1.1 and h2c on one cleartext port: with Http1AndHttp2 and no TLS it
+    /// speaks HTTP/1.1 only, and answers an HTTP/2 preface with GOAWAY HTTP_1_1_REQUIRED. So an HTTP/1.1
+    /// client on this port never reaches <see cref="GrpcServiceHost"/>; Kestrel closes its connection
+    /// (see GrpcHttpLevelTests for what such a client sees).
     /// </summary>
     public static void ConfigureListener(ListenOptions listen)
     {
         ArgumentNullException.ThrowIfNull(listen);
+        listen.Protocols = HttpProtocols.Http2;
+    }
+
+    /// <summary>
+    /// Sets a TLS endpoint with <paramref name="certificate"/>: ALPN offers h2 and http/1.1, so gRPC clients
+    /// get HTTP/2 and an HTTP/1.1 client reaches <see cref="GrpcServiceHost"/>, which answers 426.
+    /// </summary>
+    public static void ConfigureListener(ListenOptions listen, X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(listen);
+        ArgumentNullException.ThrowIfNull(certificate);
         listen.Protocols = HttpProtocols.Http1AndHttp2;
+        listen.UseHttps(certificate);
     }
 }

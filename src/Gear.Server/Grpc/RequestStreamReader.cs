@@ -27,17 +27,51 @@ internal sealed class RequestStreamReader<T> : IAsyncStreamReader<T> where T : c
         {
             return MoveNextLinkedAsync(cancellationToken);
         }
-        ValueTask<T?> reading = _reader.ReadAsync(_context.CancellationToken);
+        ValueTask<T?> reading = ReadAsync(_context.CancellationToken);
         if (reading.IsCompletedSuccessfully) return Accept(reading.Result) ? True : False;
         return MoveNextAsync(reading);
     }
 
+    private ValueTask<T?> ReadAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            ValueTask<T?> reading = _reader.ReadAsync(cancellationToken);
+            return reading.IsCompleted ? ValueTask.FromResult(reading.GetAwaiter().GetResult()) : WithClientGoneAsync(reading);
+        }
+        catch (Exception exception) when (IsClientGone(exception))
+        {
+            throw ClientGone(exception);
+        }
+    }
+
+    private static async ValueTask<T?> WithClientGoneAsync(ValueTask<T?> reading)
+    {
+        try
+        {
+            return await reading.ConfigureAwait(false);
+        }
+        catch (Exception exception) when (IsClientGone(exception))
+        {
+            throw ClientGone(exception);
+        }
+    }
+
+    // Kestrel fails request-body reads with IOException or ConnectionAbortedException when the client
+    // resets the stream or the connection drops, sometimes before RequestAborted has fired. Either way the
+    // client is gone, which the spec maps to CANCELLED on the server; it is not a handler bug to log.
+    private static bool IsClientGone(Exception exception) =>
+        exception is IOException or Microsoft.AspNetCore.Connections.ConnectionAbortedException;
+
+    private static RpcException ClientGone(Exception exception) =>
+        new(new Status(StatusCode.Cancelled, "The client reset the stream or closed the connection."), exception);
+
     /// <summary>Reads the one request of a unary or server-streaming call, and checks that no other follows.</summary>
     public async Task<T> ReadSingleAsync()
     {
-        T? request = await _reader.ReadAsync(_context.CancellationToken).ConfigureAwait(false)
+        T? request = await ReadAsync(_context.CancellationToken).ConfigureAwait(false)
             ?? throw new RpcException(new Status(StatusCode.Internal, "The request stream ended without a request message."));
-        if (await _reader.ReadAsync(_context.CancellationToken).ConfigureAwait(false) is not null)
+        if (await ReadAsync(_context.CancellationToken).ConfigureAwait(false) is not null)
         {
             throw new RpcException(new Status(StatusCode.Internal, "More than one request message for a single-request method."));
         }
@@ -50,7 +84,7 @@ internal sealed class RequestStreamReader<T> : IAsyncStreamReader<T> where T : c
     {
         // The caller's token and the call's (deadline, client reset, shutdown) both stop the read.
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _context.CancellationToken);
-        return Accept(await _reader.ReadAsync(linked.Token).ConfigureAwait(false));
+        return Accept(await ReadAsync(linked.Token).ConfigureAwait(false));
     }
 
     private bool Accept(T? message)

@@ -97,15 +97,21 @@ public sealed class ServerCallContext
         ValueTask<FlushResult> flushing = body.FlushAsync(cancellationToken);
         if (flushing.IsCompletedSuccessfully)
         {
-            return flushing.Result.IsCanceled ? throw new OperationCanceledException(cancellationToken) : ValueTask.CompletedTask;
+            CheckFlush(flushing.Result, cancellationToken);
+            return ValueTask.CompletedTask;
         }
         return AwaitFlushAsync(flushing, cancellationToken);
     }
 
-    private static async ValueTask AwaitFlushAsync(ValueTask<FlushResult> flushing, CancellationToken cancellationToken)
+    private static async ValueTask AwaitFlushAsync(ValueTask<FlushResult> flushing, CancellationToken cancellationToken) =>
+        CheckFlush(await flushing.ConfigureAwait(false), cancellationToken);
+
+    private static void CheckFlush(FlushResult result, CancellationToken cancellationToken)
     {
-        FlushResult result = await flushing.ConfigureAwait(false);
         if (result.IsCanceled) throw new OperationCanceledException(cancellationToken);
+        // Completed: Kestrel will take no more response bytes because the client reset the stream or left.
+        // Stop the handler rather than let it stream into nothing.
+        if (result.IsCompleted) throw new RpcException(new Status(StatusCode.Cancelled, "The client reset the stream or closed the connection."));
     }
 
     /// <summary>

@@ -92,7 +92,7 @@ public static class LengthPrefixedMessage
 
     /// <summary>The INTERNAL error for bytes that do not parse as the expected message.</summary>
     public static RpcException ParseFailure(string what, Exception exception) =>
-        new(new Status(StatusCode.Internal, $"Failed to parse {what} message: {exception.Message}"), exception);
+        new(new Status(StatusCode.Internal, $"Failed to parse {what} message: {exception.Message}"), null, exception);
 
     /// <summary>Parses message bytes, turning a protobuf failure into INTERNAL (the grpc convention).</summary>
     public static T Parse<T>(MessageParser<T> parser, in ReadOnlySequence<byte> bytes, string what)

@@ -11,8 +11,8 @@ public sealed class RpcException : Exception
         Trailers = trailers ?? new Metadata();
     }
 
-    /// <summary>Creates the exception for a status, keeping the exception that caused it.</summary>
-    public RpcException(Status status, Exception innerException, Metadata? trailers = null)
+    /// <summary>Creates the exception for a status and trailing metadata, keeping the exception that caused it.</summary>
+    public RpcException(Status status, Metadata? trailers, Exception innerException)
         : base(status.ToString(), innerException)
     {
         Status = status;

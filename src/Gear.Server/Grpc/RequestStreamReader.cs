@@ -64,7 +64,7 @@ internal sealed class RequestStreamReader<T> : IAsyncStreamReader<T> where T : c
         exception is IOException or Microsoft.AspNetCore.Connections.ConnectionAbortedException;
 
     private static RpcException ClientGone(Exception exception) =>
-        new(new Status(StatusCode.Cancelled, "The client reset the stream or closed the connection."), exception);
+        new(new Status(StatusCode.Cancelled, "The client reset the stream or closed the connection."), null, exception);
 
     /// <summary>Reads the one request of a unary or server-streaming call, and checks that no other follows.</summary>
     public async Task<T> ReadSingleAsync()

@@ -175,10 +175,7 @@ internal sealed class ClientCall<TRequest, TResponse>
             FailResponseHeaders();
             return null;
         }
-        finally
-        {
-            request.Dispose();
-        }
+        // The request is not disposed here: that would dispose its content, which a streaming call is still writing.
 
         lock (_gate)
         {
@@ -321,7 +318,7 @@ internal sealed class ClientCall<TRequest, TResponse>
     {
         Finish(status, new Metadata());
         Status final = _status!.Value;
-        return cause is null ? new RpcException(final, _trailers) : new RpcException(final, cause, _trailers);
+        return cause is null ? new RpcException(final, _trailers) : new RpcException(final, _trailers, cause);
     }
 
     /// <summary>Sets the final status if none is set yet; a failure also tears down the HTTP/2 stream.</summary>

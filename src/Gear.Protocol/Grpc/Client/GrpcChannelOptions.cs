@@ -1,0 +1,53 @@
+using System.Net.Security;
+
+namespace Gear.Protocol.Grpc;
+
+/// <summary>Settings of a <see cref="GrpcChannel"/>. Defaults suit multi-megabyte replay batches on a LAN.</summary>
+public sealed class GrpcChannelOptions
+{
+    /// <summary>The largest response message the client accepts, in bytes (default 64 MiB).</summary>
+    public int MaxReceiveMessageSize { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>The largest request message the client sends, in bytes (default 64 MiB).</summary>
+    public int MaxSendMessageSize { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>
+    /// How long a connection may be silent before the client sends an HTTP/2 PING (default 60 s); infinite
+    /// turns pings off. Pings find dead peers behind NATs and load balancers that drop idle connections.
+    /// </summary>
+    public TimeSpan KeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long to wait for a PING's answer before the connection is closed as dead (default 20 s).</summary>
+    public TimeSpan KeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Also ping connections with no call in flight (default false: only while calls are active, which is
+    /// what gRPC servers tolerate by default without sending GOAWAY for too many pings).
+    /// </summary>
+    public bool KeepAlivePingWithoutCalls { get; set; }
+
+    /// <summary>
+    /// The initial HTTP/2 receive window of each stream, in bytes (default 8 MiB, at most 16 MiB). A window
+    /// smaller than a batch stalls every batch for a round trip per window; the .NET default is 64 KiB.
+    /// </summary>
+    public int InitialStreamWindowSize { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// Validates the server's TLS certificate for "https://" addresses; null uses the system's validation.
+    /// Tests and private deployments use it to accept a self-signed certificate.
+    /// </summary>
+    public RemoteCertificateValidationCallback? ServerCertificateValidationCallback { get; set; }
+
+    /// <summary>Client certificates and other TLS settings beyond validation; null for none.</summary>
+    public SslClientAuthenticationOptions? SslOptions { get; set; }
+
+    internal void Validate()
+    {
+        if (MaxReceiveMessageSize <= 0) throw new ArgumentOutOfRangeException(nameof(MaxReceiveMessageSize), "must be positive");
+        if (MaxSendMessageSize <= 0) throw new ArgumentOutOfRangeException(nameof(MaxSendMessageSize), "must be positive");
+        if (InitialStreamWindowSize < 65535 || InitialStreamWindowSize > 16 * 1024 * 1024)
+        {
+            throw new ArgumentOutOfRangeException(nameof(InitialStreamWindowSize), "must be between 65535 bytes and 16 MiB");
+        }
+    }
+}

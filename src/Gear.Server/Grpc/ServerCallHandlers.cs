@@ -1,0 +1,71 @@
+using Gear.Protocol.Grpc;
+using Google.Protobuf;
+
+namespace Gear.Server.Grpc;
+
+/// <summary>Runs one kind of handler: reads its requests, calls it, writes its responses. Failures throw.</summary>
+internal abstract class ServerCallHandler
+{
+    public abstract MethodType Type { get; }
+
+    public abstract Task InvokeAsync(ServerCallContext context);
+}
+
+internal sealed class UnaryCallHandler<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse> handler)
+    : ServerCallHandler
+    where TRequest : class, IMessage<TRequest>
+    where TResponse : class, IMessage<TResponse>
+{
+    public override MethodType Type => MethodType.Unary;
+
+    public override async Task InvokeAsync(ServerCallContext context)
+    {
+        TRequest request = await new RequestStreamReader<TRequest>(context, method.RequestParser).ReadSingleAsync().ConfigureAwait(false);
+        TResponse response = await handler(request, context).ConfigureAwait(false) ?? throw NullResponse();
+        await context.WriteMessageAsync(response, flush: false, context.CancellationToken).ConfigureAwait(false);
+    }
+
+    internal static RpcException NullResponse() =>
+        new(new Status(StatusCode.Internal, "The handler returned no response message."));
+}
+
+internal sealed class ClientStreamingCallHandler<TRequest, TResponse>(Method<TRequest, TResponse> method, ClientStreamingServerMethod<TRequest, TResponse> handler)
+    : ServerCallHandler
+    where TRequest : class, IMessage<TRequest>
+    where TResponse : class, IMessage<TResponse>
+{
+    public override MethodType Type => MethodType.ClientStreaming;
+
+    public override async Task InvokeAsync(ServerCallContext context)
+    {
+        var requests = new RequestStreamReader<TRequest>(context, method.RequestParser);
+        TResponse response = await handler(requests, context).ConfigureAwait(false)
+            ?? throw UnaryCallHandler<TRequest, TResponse>.NullResponse();
+        await context.WriteMessageAsync(response, flush: false, context.CancellationToken).ConfigureAwait(false);
+    }
+}
+
+internal sealed class ServerStreamingCallHandler<TRequest, TResponse>(Method<TRequest, TResponse> method, ServerStreamingServerMethod<TRequest, TResponse> handler)
+    : ServerCallHandler
+    where TRequest : class, IMessage<TRequest>
+    where TResponse : class, IMessage<TResponse>
+{
+    public override MethodType Type => MethodType.ServerStreaming;
+
+    public override async Task InvokeAsync(ServerCallContext context)
+    {
+        TRequest request = await new RequestStreamReader<TRequest>(context, method.RequestParser).ReadSingleAsync().ConfigureAwait(false);
+        await handler(request, new ResponseStreamWriter<TResponse>(context), context).ConfigureAwait(false);
+    }
+}
+
+internal sealed class DuplexStreamingCallHandler<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse> handler)
+    : ServerCallHandler
+    where TRequest : class, IMessage<TRequest>
+    where TResponse : class, IMessage<TResponse>
+{
+    public override MethodType Type => MethodType.DuplexStreaming;
+
+    public override Task InvokeAsync(ServerCallContext context) =>
+        handler(new RequestStreamReader<TRequest>(context, method.RequestParser), new ResponseStreamWriter<TResponse>(context), context);
+}

@@ -1,0 +1,165 @@
+using Gear.Protocol.Grpc;
+using Gear.Server.Grpc;
+using Gear.Server.Tests.Protos;
+using Microsoft.Extensions.Logging;
+
+namespace Gear.Server.Tests.Grpc;
+
+/// <summary>Statuses, trailers, Trailers-Only, and how handler failures become statuses.</summary>
+[TestClass]
+public sealed class GrpcStatusTests
+{
+    private static readonly Method<EchoRequest, EchoResponse> Throws =
+        new(MethodType.Unary, "gear.test.Faulty", "Throws", EchoRequest.Parser, EchoResponse.Parser);
+
+    private static readonly Method<EchoRequest, EchoResponse> Mapped =
+        new(MethodType.Unary, "gear.test.Faulty", "Mapped", EchoRequest.Parser, EchoResponse.Parser);
+
+    private static readonly Method<EchoRequest, EchoResponse> Guarded =
+        new(MethodType.Unary, "gear.test.Faulty", "Guarded", EchoRequest.Parser, EchoResponse.Parser);
+
+    private static GrpcTestServer _server = null!;
+    private static GrpcChannel _channel = null!;
+    private static RawGrpcClient _raw = null!;
+    private static int _guardedRuns;
+
+    [ClassInitialize]
+    public static async Task StartAsync(TestContext _)
+    {
+        _server = await GrpcTestServer.StartAsync(host =>
+        {
+            new EchoService().Register(host);
+            host.AddUnary(Throws, (_, _) => throw new InvalidOperationException("secret internal detail"));
+            host.AddUnary(Mapped, (_, _) => throw new KeyNotFoundException("table 'x' does not exist"));
+            host.AddUnary(Guarded, (_, _) =>
+            {
+                Interlocked.Increment(ref _guardedRuns);
+                return Task.FromResult(new EchoResponse());
+            });
+        }, options =>
+        {
+            options.ExceptionMapper = e => e is KeyNotFoundException ? new Status(StatusCode.NotFound, e.Message) : null;
+            options.Interceptor = context =>
+                context.Method == Guarded.FullName && context.RequestHeaders.GetValue("authorization") != "Bearer good"
+                    ? throw new RpcException(new Status(StatusCode.Unauthenticated, "missing or bad token"))
+                    : ValueTask.CompletedTask;
+        });
+        _channel = _server.CreateChannel();
+        _raw = new RawGrpcClient(_server.Address);
+    }
+
+    [ClassCleanup]
+    public static async Task StopAsync()
+    {
+        _raw.Dispose();
+        _channel.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    [TestMethod]
+    public async Task StatusAndNonAsciiDetailRoundTrip()
+    {
+        const string detail = "table 'Größe' 100% full; 表 is 満杯\nline two\t!";
+        var error = await Assert.ThrowsExceptionAsync<RpcException>(() =>
+            _channel.UnaryAsync(EchoService.Unary, new EchoRequest { Text = detail, FailCode = (int)StatusCode.FailedPrecondition }));
+
+        Assert.AreEqual(StatusCode.FailedPrecondition, error.StatusCode);
+        Assert.AreEqual(detail, error.Status.Detail);
+        StringAssert.Contains(error.Message, "FailedPrecondition");
+    }
+
+    [TestMethod]
+    public async Task DetailIsPercentEncodedOnTheWire()
+    {
+        RawResponse response = await _raw.PostAsync(EchoService.Unary.FullName,
+            GrpcHttpLevelTests.Frame(new EchoRequest { Text = "ü 100%", FailCode = (int)StatusCode.Aborted }));
+
+        Assert.AreEqual("10", response.GrpcStatus);
+        Assert.AreEqual("%C3%BC 100%25", response.GrpcMessage);
+    }
+
+    [TestMethod]
+    public async Task ErrorBeforeAnyMessageIsTrailersOnly()
+    {
+        RawResponse response = await _raw.PostAsync(EchoService.Unary.FullName,
+            GrpcHttpLevelTests.Frame(new EchoRequest { Text = "no", FailCode = (int)StatusCode.NotFound }));
+
+        Assert.AreEqual(200, response.HttpStatus);
+        Assert.AreEqual("5", response.Headers["grpc-status"]);
+        Assert.AreEqual("no", response.Headers["grpc-message"]);
+        StringAssert.StartsWith(response.Headers["Content-Type"], "application/grpc");
+        Assert.AreEqual(0, response.Body.Length, "Trailers-Only has no body");
+        Assert.AreEqual(0, response.Trailers.Count, "Trailers-Only has no separate trailers");
+    }
+
+    [TestMethod]
+    public async Task SuccessfulUnaryHasStatusInTrailers()
+    {
+        RawResponse response = await _raw.PostAsync(EchoService.Unary.FullName, GrpcHttpLevelTests.Frame(new EchoRequest { Text = "x" }));
+
+        Assert.IsFalse(response.Headers.ContainsKey("grpc-status"));
+        Assert.AreEqual("0", response.Trailers["grpc-status"]);
+        Assert.AreEqual(5 + new EchoResponse { Text = "x" }.CalculateSize(), response.Body.Length);
+    }
+
+    [TestMethod]
+    public async Task ErrorAfterMessagesComesInTrailers()
+    {
+        using var call = _channel.ServerStreaming(EchoService.ServerStream,
+            new EchoRequest { Text = "late failure", Repeat = 3, FailCode = (int)StatusCode.DataLoss });
+        int received = 0;
+        var error = await Assert.ThrowsExceptionAsync<RpcException>(async () =>
+        {
+            while (await call.ResponseStream.MoveNext()) received++;
+        });
+
+        Assert.AreEqual(3, received);
+        Assert.AreEqual(StatusCode.DataLoss, error.StatusCode);
+        Assert.AreEqual("late failure", error.Status.Detail);
+        Assert.AreEqual(StatusCode.DataLoss, call.GetStatus().StatusCode);
+    }
+
+    [TestMethod]
+    public async Task UnexpectedExceptionIsUnknownWithAGenericMessageAndIsLogged()
+    {
+        var error = await Assert.ThrowsExceptionAsync<RpcException>(() => _channel.UnaryAsync(Throws, new EchoRequest()));
+
+        Assert.AreEqual(StatusCode.Unknown, error.StatusCode);
+        Assert.IsFalse(error.Status.Detail.Contains("secret"), "exception text must not reach the client");
+        Assert.IsTrue(_server.Logger.Entries.Any(e => e.Level == LogLevel.Error && e.Exception is InvalidOperationException));
+        Assert.AreEqual("x", (await _channel.UnaryAsync(EchoService.Unary, new EchoRequest { Text = "x" })).Text, "the server keeps serving");
+    }
+
+    [TestMethod]
+    public async Task ExceptionMapperChoosesTheStatus()
+    {
+        var error = await Assert.ThrowsExceptionAsync<RpcException>(() => _channel.UnaryAsync(Mapped, new EchoRequest()));
+
+        Assert.AreEqual(StatusCode.NotFound, error.StatusCode);
+        Assert.AreEqual("table 'x' does not exist", error.Status.Detail);
+    }
+
+    [TestMethod]
+    public async Task InterceptorRefusesBeforeTheHandlerRuns()
+    {
+        int before = Volatile.Read(ref _guardedRuns);
+        var error = await Assert.ThrowsExceptionAsync<RpcException>(() => _channel.UnaryAsync(Guarded, new EchoRequest()));
+        Assert.AreEqual(StatusCode.Unauthenticated, error.StatusCode);
+        Assert.AreEqual(before, Volatile.Read(ref _guardedRuns));
+
+        var headers = new Metadata { { "authorization", "Bearer good" } };
+        await _channel.UnaryAsync(Guarded, new EchoRequest(), new CallOptions(Headers: headers));
+        Assert.AreEqual(before + 1, Volatile.Read(ref _guardedRuns));
+    }
+
+    [TestMethod]
+    public async Task TrailersOnlyErrorStillCarriesTrailerMetadata()
+    {
+        var headers = new Metadata { { "x-echo-tag", "abc" } };
+        var error = await Assert.ThrowsExceptionAsync<RpcException>(() => _channel.UnaryAsync(EchoService.Unary,
+            new EchoRequest { FailCode = (int)StatusCode.Aborted }, new CallOptions(Headers: headers)));
+
+        Assert.AreEqual(StatusCode.Aborted, error.StatusCode);
+        Assert.AreEqual("abc", error.Trailers.GetValue("x-echo-tag"));
+    }
+}

@@ -1,0 +1,97 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Gear.Protocol.Grpc;
+using Gear.Server.Tests.Protos;
+
+namespace Gear.Server.Tests.Grpc;
+
+[TestClass]
+public sealed class GrpcTlsTests
+{
+    private static X509Certificate2 _certificate = null!;
+    private static GrpcTestServer _server = null!;
+
+    [ClassInitialize]
+    public static async Task StartAsync(TestContext _)
+    {
+        _certificate = CreateSelfSignedCertificate();
+        _server = await GrpcTestServer.StartAsync(new EchoService().Register, certificate: _certificate);
+    }
+
+    [ClassCleanup]
+    public static async Task StopAsync()
+    {
+        await _server.DisposeAsync();
+        _certificate.Dispose();
+    }
+
+    [TestMethod]
+    public async Task CallsWorkOverTlsWhenTheCallbackAcceptsTheCertificate()
+    {
+        string? seenSubject = null;
+        using var channel = GrpcChannel.ForAddress(_server.Address, new GrpcChannelOptions
+        {
+            ServerCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                seenSubject = certificate?.Subject;
+                return certificate?.GetCertHashString() == _certificate.GetCertHashString();
+            },
+        });
+
+        EchoResponse response = await channel.UnaryAsync(EchoService.Unary, new EchoRequest { Text = "secure" });
+        using var call = channel.DuplexStreaming(EchoService.Duplex);
+        await call.RequestStream.WriteAsync(new EchoRequest { Text = "d" });
+        Assert.IsTrue(await call.ResponseStream.MoveNext());
+        await call.RequestStream.CompleteAsync();
+        Assert.IsFalse(await call.ResponseStream.MoveNext());
+
+        Assert.AreEqual("secure", response.Text);
+        Assert.AreEqual("CN=gear-test", seenSubject);
+    }
+
+    [TestMethod]
+    public async Task UntrustedCertificateFailsUnavailable()
+    {
+        using var channel = GrpcChannel.ForAddress(_server.Address);
+
+        var error = await Assert.ThrowsExceptionAsync<RpcException>(() => channel.UnaryAsync(EchoService.Unary, new EchoRequest()));
+
+        Assert.AreEqual(StatusCode.Unavailable, error.StatusCode, error.Status.Detail);
+    }
+
+    [TestMethod]
+    public async Task Http11OverTlsGets426FromTheHost()
+    {
+        using var client = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+        });
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_server.Address, EchoService.Unary.FullName))
+        {
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(GrpcHttpLevelTests.Frame(new EchoRequest())),
+        };
+        request.Content.Headers.TryAddWithoutValidation("content-type", "application/grpc");
+
+        using HttpResponseMessage response = await client.SendAsync(request);
+
+        Assert.AreEqual(HttpStatusCode.UpgradeRequired, response.StatusCode);
+        Assert.AreEqual("h2", string.Join(",", response.Headers.Upgrade));
+    }
+
+    internal static X509Certificate2 CreateSelfSignedCertificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=gear-test", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(new OidCollection { new Oid("1.3.6.1.5.5.7.3.1") }, false));
+        using X509Certificate2 ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        // Kestrel on Linux needs the private key in an exportable, loadable form.
+        return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
+    }
+}

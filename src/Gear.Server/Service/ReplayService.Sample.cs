@@ -23,15 +23,16 @@ public sealed partial class ReplayService
         var core = SampleMapping.ToCore(request);
         using var lease = _tables.Lease(request.Table);
         SampleMapping.CheckReplySize(lease.Table.Spec.Columns, core, _identity.MaxSendMessageBytes);
-        var batch = lease.Served.Batches.Rent(core.BatchSize, core.WindowLength);
+        var buffer = lease.Served.Buffers.Rent(core.BatchSize, core.WindowLength);
         try
         {
-            await SampleIntoAsync(lease.Served, core, RandomFor(request), batch, context).ConfigureAwait(false);
-            return SampleMapping.ToWire(batch, sequence: 0);
+            await SampleIntoAsync(lease.Served, core, RandomFor(request), buffer.Batch, context).ConfigureAwait(false);
+            // Copied: the reply is written after this handler returns, when the buffer is back in the pool.
+            return SampleMapping.ToWire(buffer, sequence: 0, wrap: false);
         }
         finally
         {
-            lease.Served.Batches.Return(batch);
+            lease.Served.Buffers.Return(buffer);
         }
     }
 
@@ -54,24 +55,23 @@ public sealed partial class ReplayService
         // The producer gathers up to `inFlight` batches ahead while the writer sends; the bounded channel is the
         // flow control: when the learner stops reading, HTTP/2 stops the writer, the channel fills, and the
         // producer waits instead of gathering.
-        var gathered = Channel.CreateBounded<WindowBatch>(new BoundedChannelOptions(inFlight) { SingleReader = true, SingleWriter = true });
+        var gathered = Channel.CreateBounded<GatherBuffer>(new BoundedChannelOptions(inFlight) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         var producer = ProduceBatchesAsync(served, core, RandomFor(request.Sample), request.MaxBatches, gathered.Writer, context, stop.Token);
         ulong sent = 0;
         try
         {
-            await foreach (var batch in gathered.Reader.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+            await foreach (var buffer in gathered.Reader.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
             {
-                SampleResponse reply;
                 try
                 {
-                    reply = SampleMapping.ToWire(batch, sent);
+                    // The reply wraps the gathered bytes; WriteAsync has serialized it when it returns.
+                    await responses.WriteAsync(SampleMapping.ToWire(buffer, sent, wrap: true), context.CancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {
-                    served.Batches.Return(batch);
+                    served.Buffers.Return(buffer);
                 }
-                await responses.WriteAsync(reply, context.CancellationToken).ConfigureAwait(false);
                 sent++;
             }
         }
@@ -84,7 +84,7 @@ public sealed partial class ReplayService
             stop.Cancel();
             await producer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             while (gathered.Reader.TryRead(out var left))
-                served.Batches.Return(left);
+                served.Buffers.Return(left);
             _logger.LogInformation("Sample stream from {Peer} on table {Table} ended after {Batches} batches", context.Peer, served.Name, sent);
         }
         // The producer's failure (a bad request found by Core, a dropped table, a deadline) is the stream's status.
@@ -93,21 +93,21 @@ public sealed partial class ReplayService
 
     private static async Task ProduceBatchesAsync(
         ServedTable served, CoreSampleRequest request, RandomStream random, long maxBatches,
-        ChannelWriter<WindowBatch> output, ServerCallContext context, CancellationToken stop)
+        ChannelWriter<GatherBuffer> output, ServerCallContext context, CancellationToken stop)
     {
         try
         {
             for (long produced = 0; maxBatches == 0 || produced < maxBatches; produced++)
             {
-                var batch = served.Batches.Rent(request.BatchSize, request.WindowLength);
+                var buffer = served.Buffers.Rent(request.BatchSize, request.WindowLength);
                 try
                 {
-                    await SampleIntoAsync(served, request, random, batch, context, stop).ConfigureAwait(false);
-                    await output.WriteAsync(batch, stop).ConfigureAwait(false);
+                    await SampleIntoAsync(served, request, random, buffer.Batch, context, stop).ConfigureAwait(false);
+                    await output.WriteAsync(buffer, stop).ConfigureAwait(false);
                 }
                 catch
                 {
-                    served.Batches.Return(batch);
+                    served.Buffers.Return(buffer);
                     throw;
                 }
             }

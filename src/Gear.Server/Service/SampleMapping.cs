@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Gear.Core.Errors;
 using Gear.Core.Sampling;
 using Gear.Core.Schema;
@@ -54,18 +53,23 @@ internal static class SampleMapping
                 $"more than the server's max_send_message_bytes {maxSendMessageBytes}; ask for fewer or shorter windows");
     }
 
-    /// <summary>The wire reply for the windows gathered into <paramref name="batch"/>.</summary>
-    public static Wire.SampleResponse ToWire(WindowBatch batch, ulong sequence)
+    /// <summary>
+    /// The wire reply for the windows gathered into <paramref name="buffer"/>. With <paramref name="wrap"/> the
+    /// reply references the buffer's native memory instead of copying it (multi-megabyte batches): the caller
+    /// must keep the buffer until the reply is written.
+    /// </summary>
+    public static Wire.SampleResponse ToWire(GatherBuffer buffer, ulong sequence, bool wrap)
     {
+        var batch = buffer.Batch;
         var reply = new Wire.SampleResponse
         {
             BatchSize = batch.Count,
             WindowLength = batch.WindowLength,
-            Mask = ByteString.CopyFrom(MemoryMarshal.AsBytes(batch.Mask)),
+            Mask = Bytes(buffer.Mask, wrap),
             Sequence = sequence,
         };
         for (var c = 0; c < batch.Columns.Count; c++)
-            reply.Columns.Add(ByteString.CopyFrom(batch.Column(c)));
+            reply.Columns.Add(Bytes(buffer.Column(c), wrap));
         var count = batch.Count;
         reply.Keys.Capacity = count;
         reply.TrajectoryKeys.Capacity = count;
@@ -82,6 +86,9 @@ internal static class SampleMapping
         }
         return reply;
     }
+
+    private static ByteString Bytes(ReadOnlyMemory<byte> bytes, bool wrap) =>
+        wrap ? UnsafeByteOperations.UnsafeWrap(bytes) : ByteString.CopyFrom(bytes.Span);
 
     private static GearException Invalid(string message) => new(GearErrorCode.InvalidArgument, message);
 }

@@ -19,7 +19,7 @@ internal sealed class ServedTable
     public ServedTable(Table table)
     {
         Table = table;
-        Batches = new WindowBatchPool(table.Spec.Columns);
+        Buffers = new GatherBufferPool(table.Spec.Columns);
     }
 
     /// <summary>The Core table.</summary>
@@ -29,7 +29,7 @@ internal sealed class ServedTable
     public string Name => Table.Name;
 
     /// <summary>Output buffers for samples of this table, reused across calls.</summary>
-    public WindowBatchPool Batches { get; }
+    public GatherBufferPool Buffers { get; }
 
     /// <summary>Cancelled when the table is being dropped; waits on the table link to it.</summary>
     public CancellationToken Dropping => _dropping.Token;
@@ -71,7 +71,7 @@ internal sealed class ServedTable
         _dropping.Cancel();
         await _drained.Task.ConfigureAwait(false);
         Table.Dispose();
-        Batches.Dispose();
+        Buffers.Dispose();
         _dropping.Dispose();
     }
 

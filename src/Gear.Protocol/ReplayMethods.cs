@@ -62,7 +62,7 @@ public static class ReplayMethods
 
     private static Method<TRequest, TResponse> Unary<TRequest, TResponse>(
         string name, Google.Protobuf.MessageParser<TRequest> requestParser, Google.Protobuf.MessageParser<TResponse> responseParser)
-        where TRequest : Google.Protobuf.IMessage<TRequest>
-        where TResponse : Google.Protobuf.IMessage<TResponse> =>
+        where TRequest : class, Google.Protobuf.IMessage<TRequest>
+        where TResponse : class, Google.Protobuf.IMessage<TResponse> =>
         new(MethodType.Unary, ServiceName, name, requestParser, responseParser);
 }

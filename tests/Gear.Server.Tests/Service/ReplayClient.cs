@@ -19,7 +19,7 @@ internal sealed class ReplayClient(GrpcChannel channel, string? token = null)
     }
 
     public Task<TResponse> Unary<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, TimeSpan? timeout = null)
-        where TRequest : IMessage<TRequest> where TResponse : IMessage<TResponse> =>
+        where TRequest : class, IMessage<TRequest> where TResponse : class, IMessage<TResponse> =>
         channel.UnaryAsync(method, request, Options(timeout));
 
     public async Task<string> CreateTableAsync(TableSpec spec)

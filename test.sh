@@ -9,6 +9,21 @@ cd "$(dirname "$0")"
 filter="TestCategory!=Long"
 if [[ "${1:-}" == "--long" ]]; then filter=""; fi
 
+# Debian packages the tests use: python3-grpcio and friends are the reference gRPC peer of the interop
+# tests (tests/interop). Installed only when missing; `apt-get update` first, since a fresh machine's package
+# lists may be empty.
+apt_packages=(python3-grpcio python3-protobuf protobuf-compiler)
+missing=()
+for package in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  sudo_cmd=""
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd="sudo"; fi
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
 results="TestResults/run-$(date +%s)"
 mkdir -p "$results"
 

@@ -96,9 +96,14 @@ public sealed unsafe class WindowBatch : IDisposable
     /// <summary>Importance weight of each window, (N·P(i))^−β normalised so that the largest is 1.</summary>
     public ReadOnlySpan<double> ImportanceWeights => _weights.AsSpan(0, Count);
 
-    internal byte* ColumnPointer(int column) => _columns[column].Pointer;
+    /// <summary>
+    /// Start of column <paramref name="column"/>'s native buffer (room for the full batch), for code that sends
+    /// or copies the gathered bytes without a managed copy. Valid until the batch is disposed.
+    /// </summary>
+    public byte* ColumnPointer(int column) => _columns[column].Pointer;
 
-    internal bool* MaskPointer => (bool*)_mask.Pointer;
+    /// <summary>Start of the mask's native buffer (room for the full batch). Valid until the batch is disposed.</summary>
+    public bool* MaskPointer => (bool*)_mask.Pointer;
 
     internal Span<ulong> KeysBuffer => _keys;
 

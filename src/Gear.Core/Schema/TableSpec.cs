@@ -18,6 +18,9 @@ public sealed class TableSpec
     /// <summary>Largest page, in steps.</summary>
     public const int MaxPageSteps = 1 << 16;
 
+    /// <summary>Steps per page when a spec does not say.</summary>
+    public const int DefaultPageSteps = 32;
+
     /// <summary>Most item slots a table may have (slots are 32-bit indices shared with the selectors).</summary>
     public const long MaxItemSlots = 1L << 30;
 
@@ -37,7 +40,7 @@ public sealed class TableSpec
     public required int MaxTrajectories { get; init; }
 
     /// <summary>Steps per page; a power of two so that a step's page and offset are a shift and a mask.</summary>
-    public int PageSteps { get; init; } = 32;
+    public int PageSteps { get; init; } = DefaultPageSteps;
 
     /// <summary>Whether items are whole trajectories or single steps.</summary>
     public ItemGranularity Granularity { get; init; } = ItemGranularity.Trajectory;

@@ -1,0 +1,94 @@
+using Gear.Core.Errors;
+using Gear.Core.Sampling;
+using Gear.Core.Schema;
+using Google.Protobuf;
+using Wire = Gear.Protocol.V1;
+
+namespace Gear.Server.Service;
+
+/// <summary>Translates sample requests from the wire into Core and gathered batches back onto the wire.</summary>
+internal static class SampleMapping
+{
+    /// <summary>Protobuf bytes per window besides the step data: key, trajectory key, start, probability, weight.</summary>
+    private const int WindowOverheadBytes = 64;
+
+    /// <summary>The Core request for a wire request, with the wire's defaults.</summary>
+    /// <exception cref="GearException">InvalidArgument naming the field.</exception>
+    public static SampleRequest ToCore(Wire.SampleRequest request)
+    {
+        var core = new SampleRequest(
+            request.BatchSize,
+            request.WindowLength,
+            request.Placement switch
+            {
+                Wire.WindowPlacement.Unspecified or Wire.WindowPlacement.Uniform => WindowPlacement.Uniform,
+                Wire.WindowPlacement.End => WindowPlacement.EndAnchored,
+                Wire.WindowPlacement.Start => WindowPlacement.StartAnchored,
+                _ => throw Invalid($"placement {(int)request.Placement} is not a known window placement"),
+            },
+            request.ImportanceExponent,
+            request.Padding switch
+            {
+                Wire.PaddingSide.Unspecified or Wire.PaddingSide.Tail => PaddingSide.Tail,
+                Wire.PaddingSide.Head => PaddingSide.Head,
+                _ => throw Invalid($"padding {(int)request.Padding} is not a known padding side"),
+            });
+        core.Validate();
+        return core;
+    }
+
+    /// <summary>
+    /// Refuses a request whose reply would exceed the largest message the server sends, before any memory is
+    /// set aside for it.
+    /// </summary>
+    public static void CheckReplySize(IReadOnlyList<ColumnSpec> columns, in SampleRequest request, int maxSendMessageBytes)
+    {
+        var steps = (long)request.BatchSize * request.WindowLength;
+        var bytes = steps + (long)request.BatchSize * WindowOverheadBytes;
+        foreach (var column in columns)
+            bytes += steps * column.StepBytes;
+        if (bytes > maxSendMessageBytes)
+            throw Invalid(
+                $"batch_size {request.BatchSize} × window_length {request.WindowLength} needs a reply of about {bytes} bytes, " +
+                $"more than the server's max_send_message_bytes {maxSendMessageBytes}; ask for fewer or shorter windows");
+    }
+
+    /// <summary>
+    /// The wire reply for the windows gathered into <paramref name="buffer"/>. With <paramref name="wrap"/> the
+    /// reply references the buffer's native memory instead of copying it (multi-megabyte batches): the caller
+    /// must keep the buffer until the reply is written.
+    /// </summary>
+    public static Wire.SampleResponse ToWire(GatherBuffer buffer, ulong sequence, bool wrap)
+    {
+        var batch = buffer.Batch;
+        var reply = new Wire.SampleResponse
+        {
+            BatchSize = batch.Count,
+            WindowLength = batch.WindowLength,
+            Mask = Bytes(buffer.Mask, wrap),
+            Sequence = sequence,
+        };
+        for (var c = 0; c < batch.Columns.Count; c++)
+            reply.Columns.Add(Bytes(buffer.Column(c), wrap));
+        var count = batch.Count;
+        reply.Keys.Capacity = count;
+        reply.TrajectoryKeys.Capacity = count;
+        reply.StartSteps.Capacity = count;
+        reply.Probabilities.Capacity = count;
+        reply.ImportanceWeights.Capacity = count;
+        for (var i = 0; i < count; i++)
+        {
+            reply.Keys.Add(batch.Keys[i]);
+            reply.TrajectoryKeys.Add(batch.TrajectoryKeys[i]);
+            reply.StartSteps.Add(batch.StartSteps[i]);
+            reply.Probabilities.Add(batch.Probabilities[i]);
+            reply.ImportanceWeights.Add(batch.ImportanceWeights[i]);
+        }
+        return reply;
+    }
+
+    private static ByteString Bytes(ReadOnlyMemory<byte> bytes, bool wrap) =>
+        wrap ? UnsafeByteOperations.UnsafeWrap(bytes) : ByteString.CopyFrom(bytes.Span);
+
+    private static GearException Invalid(string message) => new(GearErrorCode.InvalidArgument, message);
+}

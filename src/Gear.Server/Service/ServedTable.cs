@@ -1,0 +1,99 @@
+using Gear.Core.Errors;
+using Gear.Core.Tables;
+
+namespace Gear.Server.Service;
+
+/// <summary>
+/// A table as the service serves it: the Core table plus what lets it be dropped safely while calls use it.
+/// Every call holds a lease for as long as it touches the table; dropping refuses new leases, cancels waits
+/// (rate-limited samples and inserts) through <see cref="Dropping"/>, and frees the table's memory only after
+/// the last lease is returned, so a gather or an append never touches freed pages.
+/// </summary>
+internal sealed class ServedTable
+{
+    private readonly CancellationTokenSource _dropping = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _leases;
+    private bool _dropped;
+
+    public ServedTable(Table table)
+    {
+        Table = table;
+        Buffers = new GatherBufferPool(table.Spec.Columns);
+    }
+
+    /// <summary>The Core table.</summary>
+    public Table Table { get; }
+
+    /// <summary>The table's name.</summary>
+    public string Name => Table.Name;
+
+    /// <summary>Output buffers for samples of this table, reused across calls.</summary>
+    public GatherBufferPool Buffers { get; }
+
+    /// <summary>Cancelled when the table is being dropped; waits on the table link to it.</summary>
+    public CancellationToken Dropping => _dropping.Token;
+
+    /// <summary>Takes a lease for one use of the table.</summary>
+    /// <exception cref="GearException">NotFound once the table is being dropped.</exception>
+    public Lease Acquire() =>
+        TryAcquire(out var lease) ? lease : throw new GearException(GearErrorCode.NotFound, $"table '{Name}' was dropped");
+
+    /// <summary>Takes a lease unless the table is being dropped.</summary>
+    public bool TryAcquire(out Lease lease)
+    {
+        lock (_dropping)
+        {
+            if (_dropped)
+            {
+                lease = default;
+                return false;
+            }
+            _leases++;
+        }
+        lease = new Lease(this);
+        return true;
+    }
+
+    /// <summary>
+    /// Refuses new leases, cancels waits, and completes when the last lease is returned; then frees the table.
+    /// </summary>
+    public async Task DropAsync()
+    {
+        lock (_dropping)
+        {
+            if (_dropped)
+                return;
+            _dropped = true;
+            if (_leases == 0)
+                _drained.TrySetResult();
+        }
+        _dropping.Cancel();
+        await _drained.Task.ConfigureAwait(false);
+        Table.Dispose();
+        Buffers.Dispose();
+        _dropping.Dispose();
+    }
+
+    private void Release()
+    {
+        lock (_dropping)
+        {
+            if (--_leases == 0 && _dropped)
+                _drained.TrySetResult();
+        }
+    }
+
+    /// <summary>One use of a table; dispose it when the use ends.</summary>
+    public readonly struct Lease(ServedTable table) : IDisposable
+    {
+        /// <summary>The leased table.</summary>
+        public ServedTable Served => table;
+
+        /// <summary>The Core table.</summary>
+        public Table Table => table.Table;
+
+        /// <summary>Returns the lease.</summary>
+        public void Dispose() => table.Release();
+    }
+}

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using Gear.Core.Compute;
+using Gear.Core.Errors;
+using Gear.Core.Tables;
+using Microsoft.Extensions.Logging;
+using Wire = Gear.Protocol.V1;
+
+namespace Gear.Server.Service;
+
+/// <summary>The tables a server serves, by name.</summary>
+public sealed class TableRegistry : IDisposable
+{
+    /// <summary>Most tables one server holds; each allocates its memory up front, so this bounds mistakes.</summary>
+    public const int MaxTables = 1024;
+
+    private readonly ConcurrentDictionary<string, ServedTable> _tables = new(StringComparer.Ordinal);
+    private readonly object _changes = new();
+    private readonly IComputeBackend _backend;
+    private readonly ILogger<TableRegistry> _logger;
+
+    /// <summary>Creates an empty registry whose tables use <paramref name="backend"/>.</summary>
+    public TableRegistry(IComputeBackend backend, ILogger<TableRegistry> logger)
+    {
+        _backend = backend;
+        _logger = logger;
+    }
+
+    /// <summary>The tables served now.</summary>
+    public IReadOnlyCollection<Table> Tables => _tables.Values.Select(t => t.Table).ToArray();
+
+    /// <summary>The tables served now, as the service holds them.</summary>
+    internal IReadOnlyCollection<ServedTable> Served => _tables.Values.ToArray();
+
+    /// <summary>Number of tables served now.</summary>
+    public int Count => _tables.Count;
+
+    /// <summary>Creates a table from a wire spec and allocates its storage.</summary>
+    /// <exception cref="GearException">InvalidArgument (bad spec), AlreadyExists, ResourceExhausted.</exception>
+    public Table Create(Wire.TableSpec spec)
+    {
+        var coreSpec = TableSpecMapping.ToCore(spec);
+        coreSpec.Validate();
+        lock (_changes)
+        {
+            if (_tables.ContainsKey(coreSpec.Name))
+                throw new GearException(GearErrorCode.AlreadyExists, $"table '{coreSpec.Name}' already exists");
+            if (_tables.Count >= MaxTables)
+                throw new GearException(GearErrorCode.ResourceExhausted, $"the server already serves {MaxTables} tables, the most it allows");
+            Table table;
+            try
+            {
+                table = new Table(coreSpec, _backend);
+            }
+            catch (OutOfMemoryException)
+            {
+                throw new GearException(GearErrorCode.ResourceExhausted,
+                    $"table '{coreSpec.Name}': host_capacity_bytes {coreSpec.HostCapacityBytes} could not be allocated");
+            }
+            _tables[coreSpec.Name] = new ServedTable(table);
+            _logger.LogInformation("Created table {Table}: {Columns} columns, {Bytes} bytes of host memory, sampler {Sampler}",
+                coreSpec.Name, coreSpec.Columns.Count, table.GetInfo().BytesReserved, coreSpec.Sampler);
+            return table;
+        }
+    }
+
+    /// <summary>The table called <paramref name="name"/>, if served.</summary>
+    public bool TryGet(string name, out Table table)
+    {
+        var found = _tables.TryGetValue(name, out var served);
+        table = served?.Table!;
+        return found;
+    }
+
+    /// <summary>Drops a table: new calls get NotFound, waiting calls fail, memory is freed once calls end.</summary>
+    /// <exception cref="GearException">NotFound.</exception>
+    public void Drop(string name) => DropAsync(name).GetAwaiter().GetResult();
+
+    /// <summary>The asynchronous form of <see cref="Drop"/>.</summary>
+    public Task DropAsync(string name)
+    {
+        ServedTable? served;
+        lock (_changes)
+        {
+            if (!_tables.TryRemove(name, out served))
+                throw NotFound(name);
+        }
+        _logger.LogInformation("Dropped table {Table}", name);
+        return served.DropAsync();
+    }
+
+    /// <summary>Leases the table called <paramref name="name"/> for one use.</summary>
+    /// <exception cref="GearException">InvalidArgument (empty name), NotFound.</exception>
+    internal ServedTable.Lease Lease(string name)
+    {
+        if (string.IsNullOrEmpty(name))
+            throw new GearException(GearErrorCode.InvalidArgument, "table must name a table");
+        if (!_tables.TryGetValue(name, out var served))
+            throw NotFound(name);
+        return served.Acquire();
+    }
+
+    /// <summary>Drops every table (server shutdown).</summary>
+    public void Dispose()
+    {
+        foreach (var name in _tables.Keys.ToArray())
+        {
+            try
+            {
+                Drop(name);
+            }
+            catch (GearException)
+            {
+                // Dropped concurrently: nothing left to free.
+            }
+        }
+    }
+
+    private static GearException NotFound(string name) =>
+        new(GearErrorCode.NotFound, $"table '{name}' does not exist");
+}

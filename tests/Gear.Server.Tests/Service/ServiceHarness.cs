@@ -1,0 +1,51 @@
+using Gear.Core.Compute.Cpu;
+using Gear.Protocol.Grpc;
+using Gear.Server.Grpc;
+using Gear.Server.Security;
+using Gear.Server.Service;
+using Gear.Server.Tests.Grpc;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gear.Server.Tests.Service;
+
+/// <summary>The replay service on a loopback Kestrel server, with a client channel to it.</summary>
+internal sealed class ServiceHarness : IAsyncDisposable
+{
+    private readonly GrpcTestServer _server;
+    private readonly CpuBackend _backend;
+
+    private ServiceHarness(GrpcTestServer server, CpuBackend backend, TableRegistry tables)
+    {
+        _server = server;
+        _backend = backend;
+        Tables = tables;
+        Channel = GrpcChannel.ForAddress(server.Address);
+    }
+
+    public TableRegistry Tables { get; }
+
+    public GrpcChannel Channel { get; }
+
+    /// <summary>Starts a server; with <paramref name="tokens"/> callers must authenticate, without them loopback is admin.</summary>
+    public static async Task<ServiceHarness> StartAsync(IReadOnlyDictionary<string, Role>? tokens = null)
+    {
+        var backend = new CpuBackend();
+        var tables = new TableRegistry(backend, NullLogger<TableRegistry>.Instance);
+        var limits = new GrpcServerOptions();
+        var identity = new ServerIdentity("test", backend.Name, "tests run on the CPU backend", DateTime.UtcNow,
+            limits.MaxReceiveMessageSize, limits.MaxSendMessageSize);
+        var service = new ReplayService(tables, new TokenAuthenticator(tokens ?? new Dictionary<string, Role>()), identity, NullLoggerFactory.Instance);
+        var server = await GrpcTestServer.StartAsync(service.Register, service.ConfigureOptions);
+        return new ServiceHarness(server, backend, tables);
+    }
+
+    public ReplayClient Client(string? token = null) => new(Channel, token);
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        await _server.DisposeAsync();
+        Tables.Dispose();
+        _backend.Dispose();
+    }
+}

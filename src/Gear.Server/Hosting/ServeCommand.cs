@@ -14,35 +14,35 @@ public static class ServeCommand
     public const string PfxPasswordVariable = "GEAR_TLS_PFX_PASSWORD";
 
     private static readonly Option<string> ConfigOption = new("--config")
-    { Description = "JSON config file (default: the embedded config, see --print-default-config)." };
+    { HelpName = "path", Description = "JSON config file (default: the embedded config, see --print-default-config)." };
     private static readonly Option<string> GrpcOption = new("--grpc")
-    { Description = $"gRPC listen address host:port (default {ServerDefaults.Grpc}; port 0 picks a free port)." };
+    { HelpName = "host:port", Description = $"gRPC listen address host:port (default {ServerDefaults.Grpc}; port 0 picks a free port)." };
     private static readonly Option<string> AdminOption = new("--admin")
-    { Description = $"Admin HTTP listen address: /healthz, /readyz (default {ServerDefaults.Admin})." };
+    { HelpName = "host:port", Description = $"Admin HTTP listen address: /healthz, /readyz (default {ServerDefaults.Admin})." };
     private static readonly Option<string> DataPlaneOption = new("--data-plane")
-    { Description = $"Data-plane listen address (default {ServerDefaults.DataPlane}); reserved, the data plane is not available yet." };
+    { HelpName = "host:port", Description = $"Data-plane listen address (default {ServerDefaults.DataPlane}); reserved, the data plane is not available yet." };
     private static readonly Option<string> DeviceOption = new("--device")
-    { Description = "Compute device: auto or cpu (cuda:N comes with the CUDA backend)." };
+    { HelpName = "auto|cpu", Description = "Compute device: auto or cpu (cuda:N comes with the CUDA backend)." };
     private static readonly Option<string> LogLevelOption = new("--log-level")
-    { Description = $"Minimum log level: {LogLevels.Names}." };
-    private static readonly Option<long?> MaxReceiveOption = new("--max-receive-message-bytes")
-    { Description = "Largest request message in bytes (default 64 MiB)." };
-    private static readonly Option<long?> MaxSendOption = new("--max-send-message-bytes")
-    { Description = "Largest response message in bytes (default 64 MiB)." };
-    private static readonly Option<long?> MaxStreamsOption = new("--max-concurrent-streams")
-    { Description = "Concurrent calls (HTTP/2 streams) per connection (default 100)." };
-    private static readonly Option<long?> MaxConnectionsOption = new("--max-connections")
-    { Description = "Open connections over all listeners (default: no limit)." };
-    private static readonly Option<double?> DrainOption = new("--shutdown-drain-seconds")
-    { Description = $"How long shutdown waits for calls and connections to finish (default {ServerDefaults.ShutdownDrainSeconds})." };
+    { HelpName = "level", Description = $"Minimum log level: {LogLevels.Names}." };
+    private static readonly Option<long> MaxReceiveOption = new("--max-receive-message-bytes")
+    { HelpName = "bytes", Description = "Largest request message in bytes (default 64 MiB)." };
+    private static readonly Option<long> MaxSendOption = new("--max-send-message-bytes")
+    { HelpName = "bytes", Description = "Largest response message in bytes (default 64 MiB)." };
+    private static readonly Option<long> MaxStreamsOption = new("--max-concurrent-streams")
+    { HelpName = "count", Description = "Concurrent calls (HTTP/2 streams) per connection (default 100)." };
+    private static readonly Option<long> MaxConnectionsOption = new("--max-connections")
+    { HelpName = "count", Description = "Open connections over all listeners (default: no limit)." };
+    private static readonly Option<double> DrainOption = new("--shutdown-drain-seconds")
+    { HelpName = "seconds", Description = $"How long shutdown waits for calls and connections to finish (default {ServerDefaults.ShutdownDrainSeconds})." };
     private static readonly Option<string> TokenFileOption = new("--token-file")
-    { Description = $"File of bearer tokens, one token=role per line (roles: actor, learner, admin). Tokens also come from the config and {TokenSources.EnvironmentVariable}=tok1=admin,tok2=actor." };
+    { HelpName = "path", Description = $"File of bearer tokens, one token=role per line (roles: actor, learner, admin). Tokens also come from the config and {TokenSources.EnvironmentVariable}=tok1=admin,tok2=actor." };
     private static readonly Option<string> TlsCertOption = new("--tls-cert")
-    { Description = "PEM certificate file; serves TLS on the gRPC and admin listeners (needs --tls-key)." };
+    { HelpName = "path", Description = "PEM certificate file; serves TLS on the gRPC and admin listeners (needs --tls-key)." };
     private static readonly Option<string> TlsKeyOption = new("--tls-key")
-    { Description = "PEM private key file for --tls-cert." };
+    { HelpName = "path", Description = "PEM private key file for --tls-cert." };
     private static readonly Option<string> TlsPfxOption = new("--tls-pfx")
-    { Description = $"PKCS#12 certificate file instead of PEM; its password comes from {PfxPasswordVariable}." };
+    { HelpName = "path", Description = $"PKCS#12 certificate file instead of PEM; its password comes from {PfxPasswordVariable}." };
     private static readonly Option<bool> CheckOption = new("--check")
     { Description = "Validate the configuration, print a summary and exit (0 if valid, 2 if not)." };
     private static readonly Option<bool> PrintDefaultOption = new("--print-default-config")
@@ -145,9 +145,10 @@ public static class ServeCommand
             set(new(value, option.Name));
     }
 
-    private static void Override<T>(ParseResult parse, Option<T?> option, Action<Sourced<T>> set) where T : struct
+    private static void Override<T>(ParseResult parse, Option<T> option, Action<Sourced<T>> set) where T : struct
     {
-        if (parse.GetValue(option) is { } value)
-            set(new(value, option.Name));
+        // Only a flag actually given overrides; a value type's default would otherwise look like a setting.
+        if (parse.GetResult(option) is { Implicit: false })
+            set(new(parse.GetValue(option), option.Name));
     }
 }

@@ -37,8 +37,8 @@ public static class ServerConfigValidator
             foreach (var listener in new[] { grpc, admin, dataPlane })
                 if (!listener.Address.IsLoopback)
                     throw new ConfigException(listener.Field,
-                        $"{listener.Value} is not a loopback address and no token is configured; the server is " +
-                        "loopback-only by default when no token is configured. Configure tokens (config 'tokens', " +
+                        $"{listener.Value} is not a loopback address, refused by the loopback-only default when no " +
+                        "token is configured (without tokens every caller is admin). Configure tokens (config 'tokens', " +
                         $"{TokenSources.EnvironmentVariable} or --token-file) or listen on 127.0.0.1");
         }
 
@@ -134,6 +134,8 @@ public static class ServerConfigValidator
         var tokens = new Dictionary<string, (Role Role, string Field)>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {
+            if (entry.Token.Length == 0)
+                throw new ConfigException(entry.Field, "the token is empty");
             // Visible ASCII only: the token travels in an HTTP header ("authorization: Bearer <token>").
             if (!entry.Token.All(c => c is > ' ' and <= '~'))
                 throw new ConfigException(entry.Field, "the token has spaces, control or non-ASCII characters; use visible ASCII only");

@@ -17,7 +17,14 @@ public static class ConsoleLogging
     {
         logging.ClearProviders();
         logging.SetMinimumLevel(level);
-        logging.AddFilter("Microsoft", level <= LogLevel.Debug ? level : LogLevel.Warning);
+        var framework = level <= LogLevel.Debug ? level : LogLevel.Warning;
+        logging.AddFilter("Microsoft", framework);
+        // A failed start is logged by Kestrel ("Unable to start Kestrel", critical) and by the host ("Hosting
+        // failed to start", error), each with the bind exception's stack trace. The exception itself reaches
+        // GearServer, which prints one clear line (or lets what it cannot explain surface), so both are held back.
+        // (The host logs nothing else at error or above: gear runs no background services.)
+        logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", l => l >= framework && l < LogLevel.Critical);
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", l => l >= framework && l < LogLevel.Error);
         logging.AddSimpleConsole(options =>
         {
             options.SingleLine = true;

@@ -175,4 +175,43 @@ public sealed class ServeProcessTests
         using var response = await http.SendAsync(grpc);
         Assert.AreEqual(HttpVersion.Version20, response.Version, "gRPC over TLS negotiates HTTP/2");
     }
+
+    [TestMethod]
+    public async Task ATableTheRegistryRefusesExitsTwoNamingTheTable()
+    {
+        using var directory = new TempDirectory();
+        var config = directory.Write("gear.json", """
+            { "listen": { "grpc": "127.0.0.1:0", "admin": "127.0.0.1:0" },
+              "tables": [ { "name": "tiny", "columns": [ { "name": "x", "dtype": "DTYPE_F32" } ],
+                            "hostCapacityBytes": "1", "maxTrajectories": 1, "sampler": "SELECTOR_UNIFORM" } ] }
+            """);
+        using var gear = GearProcess.StartServe(["--config", config]);
+
+        Assert.AreEqual(2, await gear.WaitForExitAsync(ExitTimeout));
+        StringAssert.Contains(gear.Stderr, "gear serve: tables[0] ('tiny'): ");
+        StringAssert.Contains(gear.Stderr, "host_capacity_bytes");
+        Assert.IsFalse(gear.Stdout.Contains("ready: serving"), "never ready");
+    }
+
+    [TestMethod]
+    public async Task CheckValidatesWithoutStarting()
+    {
+        using var gear = GearProcess.StartServe(["--check", "--grpc", "127.0.0.1:1234"]);
+        Assert.AreEqual(0, await gear.WaitForExitAsync(ExitTimeout));
+        StringAssert.StartsWith(gear.Stdout, "configuration is valid: gRPC 127.0.0.1:1234, admin 127.0.0.1:8080");
+        StringAssert.Contains(gear.Stdout, "2 tables (replay, prioritized)");
+    }
+
+    [TestMethod]
+    public async Task PrintDefaultConfigPrintsAConfigThatRunsAsIs()
+    {
+        using var printer = GearProcess.StartServe(["--print-default-config"]);
+        Assert.AreEqual(0, await printer.WaitForExitAsync(ExitTimeout));
+        using var directory = new TempDirectory();
+        var file = directory.Write("gear.json", printer.Stdout);
+
+        using var check = GearProcess.StartServe(["--check", "--config", file]);
+        Assert.AreEqual(0, await check.WaitForExitAsync(ExitTimeout), check.Stderr);
+        StringAssert.Contains(check.Stdout, "2 tables (replay, prioritized)");
+    }
 }

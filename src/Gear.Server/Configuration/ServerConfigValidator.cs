@@ -91,7 +91,7 @@ public static class ServerConfigValidator
         return new ServerLimits(
             MessageBytes(settings.MaxReceiveMessageBytes, defaults.MaxReceiveMessageBytes),
             MessageBytes(settings.MaxSendMessageBytes, defaults.MaxSendMessageBytes),
-            (int)InRange(settings.MaxConcurrentStreamsPerConnection, defaults.MaxConcurrentStreamsPerConnection, 1, int.MaxValue),
+            settings.MaxConcurrentStreamsPerConnection is { } streams ? (int)InRange(streams, 0, 1, int.MaxValue) : null,
             settings.MaxConnections is { } connections ? InRange(connections, 0, 1, long.MaxValue) : null);
     }
 

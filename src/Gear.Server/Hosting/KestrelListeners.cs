@@ -36,7 +36,8 @@ public sealed class KestrelListeners
         options.AddServerHeader = false;
         GrpcKestrel.ConfigureLimits(options);
         // The configured limits win over the gRPC layer's defaults, so they are set after it.
-        options.Limits.Http2.MaxStreamsPerConnection = _config.Limits.MaxConcurrentStreamsPerConnection;
+        if (_config.Limits.MaxConcurrentStreamsPerConnection is { } streams)
+            options.Limits.Http2.MaxStreamsPerConnection = streams;
         options.Limits.MaxConcurrentConnections = _config.Limits.MaxConnections;
         options.Limits.MaxConcurrentUpgradedConnections = _config.Limits.MaxConnections;
 
@@ -44,8 +45,10 @@ public sealed class KestrelListeners
         {
             _grpc = listen;
             ListenerRouting.Tag(listen, ListenerKind.Grpc);
-            GrpcKestrel.ConfigureListener(listen);
-            UseTls(listen);
+            if (_config.TlsCertificate is { } certificate)
+                GrpcKestrel.ConfigureListener(listen, certificate);
+            else
+                GrpcKestrel.ConfigureListener(listen);
         });
         options.Listen(_config.Admin.EndPoint, listen =>
         {
@@ -53,14 +56,9 @@ public sealed class KestrelListeners
             ListenerRouting.Tag(listen, ListenerKind.Admin);
             // HTTP/2 needs ALPN, so only with TLS; cleartext admin speaks HTTP/1.1 (what probes and browsers use).
             listen.Protocols = _config.TlsCertificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
-            UseTls(listen);
+            // UseHttps captures the listener's protocols when called, so it comes after they are set.
+            if (_config.TlsCertificate is { } certificate)
+                listen.UseHttps(certificate);
         });
-    }
-
-    // UseHttps captures the listener's protocols when called, so it comes after they are set.
-    private void UseTls(ListenOptions listen)
-    {
-        if (_config.TlsCertificate is { } certificate)
-            listen.UseHttps(certificate);
     }
 }

@@ -30,7 +30,7 @@ public static class ServeCommand
     private static readonly Option<long> MaxSendOption = new("--max-send-message-bytes")
     { HelpName = "bytes", Description = "Largest response message in bytes (default 64 MiB)." };
     private static readonly Option<long> MaxStreamsOption = new("--max-concurrent-streams")
-    { HelpName = "count", Description = "Concurrent calls (HTTP/2 streams) per connection (default 100)." };
+    { HelpName = "count", Description = "Concurrent calls (HTTP/2 streams) per connection (default: the gRPC layer's)." };
     private static readonly Option<long> MaxConnectionsOption = new("--max-connections")
     { HelpName = "count", Description = "Open connections over all listeners (default: no limit)." };
     private static readonly Option<double> DrainOption = new("--shutdown-drain-seconds")

@@ -45,10 +45,8 @@ public sealed class KestrelListeners
         {
             _grpc = listen;
             ListenerRouting.Tag(listen, ListenerKind.Grpc);
-            if (_config.TlsCertificate is { } certificate)
-                GrpcKestrel.ConfigureListener(listen, certificate);
-            else
-                GrpcKestrel.ConfigureListener(listen);
+            GrpcKestrel.ConfigureListener(listen);
+            UseTls(listen);
         });
         options.Listen(_config.Admin.EndPoint, listen =>
         {
@@ -56,9 +54,14 @@ public sealed class KestrelListeners
             ListenerRouting.Tag(listen, ListenerKind.Admin);
             // HTTP/2 needs ALPN, so only with TLS; cleartext admin speaks HTTP/1.1 (what probes and browsers use).
             listen.Protocols = _config.TlsCertificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
-            // UseHttps captures the listener's protocols when called, so it comes after they are set.
-            if (_config.TlsCertificate is { } certificate)
-                listen.UseHttps(certificate);
+            UseTls(listen);
         });
+    }
+
+    // UseHttps captures the listener's protocols when called, so it comes after they are set.
+    private void UseTls(ListenOptions listen)
+    {
+        if (_config.TlsCertificate is { } certificate)
+            listen.UseHttps(certificate);
     }
 }

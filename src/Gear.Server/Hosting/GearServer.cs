@@ -76,9 +76,10 @@ public static class GearServer
                 await app.StopAsync(CancellationToken.None);
                 return ExitCodes.InvalidConfiguration;
             }
-            readiness.MarkReady($"ready: {registry.Tables.Count} tables");
-            log.LogInformation("ready: serving {Count} tables ({Names})", registry.Tables.Count,
-                registry.Tables.Count == 0 ? "none" : string.Join(", ", registry.Tables.Select(t => t.Name)));
+            readiness.MarkReady($"ready: {config.Tables.Count} tables");
+            // Named in config order (the registry's own order is its business).
+            log.LogInformation("ready: serving {Count} tables ({Names})", config.Tables.Count,
+                config.Tables.Count == 0 ? "none" : string.Join(", ", config.Tables.Select(t => t.Name)));
 
             using (stopping.Register(() => app.Lifetime.StopApplication()))
                 await app.WaitForShutdownAsync(CancellationToken.None);

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Gear.Server.Tests.Configuration;
+using Google.Protobuf;
+using Wire = Gear.Protocol.V1;
 
 namespace Gear.Server.Tests.Hosting;
 
@@ -214,4 +216,54 @@ public sealed class ServeProcessTests
         Assert.AreEqual(0, await check.WaitForExitAsync(ExitTimeout), check.Stderr);
         StringAssert.Contains(check.Stdout, "2 tables (replay, prioritized)");
     }
+
+    [TestMethod]
+    public async Task SigtermEndsAnInFlightCallWithUnavailable()
+    {
+        using var gear = await GearProcess.StartReadyAsync("--shutdown-drain-seconds", "3");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        // Sampling the empty 'replay' table waits on its rate limiter (MinSize 1): a call that stays in flight.
+        var sample = new Wire.SampleRequest { Table = "replay", BatchSize = 1, WindowLength = 1 };
+        var call = http.SendAsync(GrpcRequest(gear.GrpcAddress, "/gear.v1.Replay/Sample", sample));
+
+        await Task.WhenAny(call, Task.Delay(TimeSpan.FromMilliseconds(700)));
+        if (call.IsCompleted)
+        {
+            using var early = await call;
+            if (GrpcStatus(early) == "12")
+                Assert.Inconclusive("the replay service is not composed in this build (stand-ins answer UNIMPLEMENTED)");
+            Assert.Fail($"Sample on an empty table should wait, but ended with grpc-status {GrpcStatus(early)}");
+        }
+
+        var clock = Stopwatch.StartNew();
+        gear.Terminate();
+        using var response = await call;
+        await response.Content.ReadAsByteArrayAsync();
+
+        Assert.AreEqual("14", GrpcStatus(response), "in-flight calls end with UNAVAILABLE at shutdown");
+        Assert.AreEqual(0, await gear.WaitForExitAsync(ExitTimeout));
+        Assert.IsTrue(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed} to exit");
+    }
+
+    private static HttpRequestMessage GrpcRequest(Uri server, string path, IMessage message)
+    {
+        var payload = message.ToByteArray();
+        var framed = new byte[5 + payload.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(framed.AsSpan(1), payload.Length);
+        payload.CopyTo(framed, 5);
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, path))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(framed),
+        };
+        request.Content.Headers.ContentType = new("application/grpc");
+        request.Headers.TE.ParseAdd("trailers");
+        return request;
+    }
+
+    // Trailers-Only responses carry grpc-status in the headers, others in the trailers.
+    private static string? GrpcStatus(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("grpc-status", out var headers) ? headers.Single()
+        : response.TrailingHeaders.TryGetValues("grpc-status", out var trailers) ? trailers.Single() : null;
 }

@@ -1,28 +1,30 @@
 using System.CommandLine;
+using Gear.Server.Hosting;
 
 namespace Gear.Server;
 
-/// <summary>The `gear` command line.</summary>
+/// <summary>The <c>gear</c> command line.</summary>
 public static class Program
 {
     /// <summary>Parses the command line and runs the chosen command.</summary>
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
-        var serve = new Command("serve", "Start the replay service.");
-        serve.SetAction(_ =>
-        {
-            // The service (gRPC on Kestrel, admin HTTP, data plane) is the next issue. Until it lands this
-            // command says so plainly rather than pretending to serve.
-            Console.Error.WriteLine(
-                "gear serve: the replay service is not built yet. The storage engine (Gear.Core) is ready; " +
-                "the gRPC service lands with the service issue.");
-            return 2;
-        });
-
         var root = new RootCommand("Gear: a GPU-centric experience replay service for reinforcement learning.")
         {
-            serve,
+            ServeCommand.Create(),
         };
-        return root.Parse(args).Invoke();
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // Usage errors share the invalid-configuration exit code: both mean "fix the command, then retry".
+            foreach (var problem in parse.Errors)
+                await Console.Error.WriteLineAsync($"gear: {problem.Message}");
+            await Console.Error.WriteLineAsync("Run 'gear --help' or 'gear serve --help' for usage.");
+            return ExitCodes.InvalidConfiguration;
+        }
+
+        // The server handles SIGTERM and Ctrl-C itself (graceful drain); System.CommandLine must not race it.
+        return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 }

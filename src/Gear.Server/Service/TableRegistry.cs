@@ -57,8 +57,9 @@ public sealed class TableRegistry : IDisposable
                     $"table '{coreSpec.Name}': host_capacity_bytes {coreSpec.HostCapacityBytes} could not be allocated");
             }
             _tables[coreSpec.Name] = new ServedTable(table);
-            _logger.LogInformation("Created table {Table}: {Columns} columns, {Bytes} bytes of host memory, sampler {Sampler}",
-                coreSpec.Name, coreSpec.Columns.Count, table.GetInfo().BytesReserved, coreSpec.Sampler);
+            _logger.LogInformation("table '{Table}': {Sampler} sampler, {Granularity} items, {HostMiB:0.#} MiB host memory, columns {Columns}",
+                coreSpec.Name, coreSpec.Sampler, coreSpec.Granularity, table.GetInfo().BytesReserved / (1024.0 * 1024.0),
+                string.Join(", ", coreSpec.Columns));
             return table;
         }
     }

@@ -1,0 +1,44 @@
+using System.Security.Cryptography.X509Certificates;
+using Gear.Server.Security;
+using Microsoft.Extensions.Logging;
+using Wire = Gear.Protocol.V1;
+
+namespace Gear.Server.Configuration;
+
+/// <summary>
+/// The validated configuration of <c>gear serve</c>: everything the host needs, each value checked. Built only
+/// by <see cref="ServerConfigValidator"/>. A class rather than a record so that no generated ToString can
+/// print the tokens.
+/// </summary>
+public sealed class ServerConfig
+{
+    /// <summary>Where gRPC listens.</summary>
+    public required ListenAddress Grpc { get; init; }
+
+    /// <summary>Where the admin HTTP endpoints (/healthz, /readyz) listen.</summary>
+    public required ListenAddress Admin { get; init; }
+
+    /// <summary>Where the data plane will listen; reserved and validated, nothing listens there yet.</summary>
+    public required ListenAddress DataPlane { get; init; }
+
+    /// <summary>Tables to create at start, in order, names unique.</summary>
+    public required IReadOnlyList<Wire.TableSpec> Tables { get; init; }
+
+    /// <summary>Message, stream and connection limits.</summary>
+    public required ServerLimits Limits { get; init; }
+
+    /// <summary>Bearer tokens and their roles; empty means loopback-only, every local caller is admin.</summary>
+    public required IReadOnlyDictionary<string, Role> Tokens { get; init; }
+
+    /// <summary>The server certificate; null serves cleartext (h2c for gRPC).</summary>
+    public X509Certificate2? TlsCertificate { get; init; }
+
+    /// <summary>The compute device asked for (never CUDA in this build: validation refuses it).</summary>
+    public required DeviceSetting Device { get; init; }
+
+    /// <summary>Minimum log level.</summary>
+    public required LogLevel LogLevel { get; init; }
+
+    /// <summary>How long shutdown waits for in-flight calls and connections.</summary>
+    public required TimeSpan ShutdownDrain { get; init; }
+}

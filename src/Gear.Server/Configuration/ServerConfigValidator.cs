@@ -1,0 +1,166 @@
+using System.Security.Cryptography.X509Certificates;
+using Gear.Server.Security;
+using Microsoft.Extensions.Logging;
+using Wire = Gear.Protocol.V1;
+
+namespace Gear.Server.Configuration;
+
+/// <summary>
+/// Checks <see cref="ServerSettings"/> as a whole and builds the <see cref="ServerConfig"/>. Every error is a
+/// <see cref="ConfigException"/> naming the field (config path, flag or environment variable) at fault. Table
+/// specs are checked here only for what the config owns (a name, unique); the table registry checks the rest
+/// when it creates them.
+/// </summary>
+public static class ServerConfigValidator
+{
+    /// <summary>Validates <paramref name="settings"/>, filling defaults for what is absent.</summary>
+    /// <exception cref="ConfigException">The first problem found.</exception>
+    public static ServerConfig Validate(ServerSettings settings)
+    {
+        var grpc = Address(settings.Grpc, ServerDefaults.Grpc, "listen.grpc");
+        var admin = Address(settings.Admin, ServerDefaults.Admin, "listen.admin");
+        var dataPlane = Address(settings.DataPlane, ServerDefaults.DataPlane, "listen.dataPlane");
+        RequireDistinct(admin, grpc);
+        RequireDistinct(dataPlane, grpc);
+        RequireDistinct(dataPlane, admin);
+
+        var device = Device(settings.Device);
+        var logLevel = LogLevels.Parse(settings.LogLevel?.Value ?? ServerDefaults.LogLevel, settings.LogLevel?.Field ?? "logLevel");
+        var limits = Limits(settings);
+        var drain = Drain(settings.ShutdownDrainSeconds);
+        var tables = Tables(settings.Tables);
+        var tokens = Tokens(settings.Tokens);
+
+        if (tokens.Count == 0)
+        {
+            // Without tokens every caller that reaches the server is admin: only this machine may reach it.
+            foreach (var listener in new[] { grpc, admin, dataPlane })
+                if (!listener.Address.IsLoopback)
+                    throw new ConfigException(listener.Field,
+                        $"{listener.Value} is not a loopback address, refused by the loopback-only default when no " +
+                        "token is configured (without tokens every caller is admin). Configure tokens (config 'tokens', " +
+                        $"{TokenSources.EnvironmentVariable} or --token-file) or listen on 127.0.0.1");
+        }
+
+        X509Certificate2? certificate = settings.Tls.IsConfigured ? settings.Tls.Load() : null;
+
+        return new ServerConfig
+        {
+            Grpc = grpc.Address,
+            Admin = admin.Address,
+            DataPlane = dataPlane.Address,
+            Tables = tables,
+            Limits = limits,
+            Tokens = tokens,
+            TlsCertificate = certificate,
+            Device = device,
+            LogLevel = logLevel,
+            ShutdownDrain = drain,
+        };
+    }
+
+    private readonly record struct FieldAddress(ListenAddress Address, string Value, string Field);
+
+    private static FieldAddress Address(Sourced<string>? setting, string fallback, string defaultField)
+    {
+        var field = setting?.Field ?? defaultField;
+        var text = setting?.Value ?? fallback;
+        return new FieldAddress(ListenAddress.Parse(text, field), text, field);
+    }
+
+    private static void RequireDistinct(FieldAddress address, FieldAddress other)
+    {
+        if (address.Address.Overlaps(other.Address))
+            throw new ConfigException(address.Field,
+                $"{address.Value} uses the same port as {other.Field} ({other.Value}); give each listener its own port");
+    }
+
+    private static DeviceSetting Device(Sourced<string>? setting)
+    {
+        var field = setting?.Field ?? "device";
+        var device = DeviceSetting.Parse(setting?.Value ?? ServerDefaults.Device, field);
+        if (device.Kind == DeviceKind.Cuda)
+            throw new ConfigException(field,
+                $"{device} is not available: this build has no CUDA backend yet (it comes in a later release); use auto or cpu");
+        return device;
+    }
+
+    private static ServerLimits Limits(ServerSettings settings)
+    {
+        var defaults = ServerLimits.Default;
+        return new ServerLimits(
+            MessageBytes(settings.MaxReceiveMessageBytes, defaults.MaxReceiveMessageBytes),
+            MessageBytes(settings.MaxSendMessageBytes, defaults.MaxSendMessageBytes),
+            settings.MaxConcurrentStreamsPerConnection is { } streams ? (int)InRange(streams, 0, 1, int.MaxValue) : null,
+            settings.MaxConnections is { } connections ? InRange(connections, 0, 1, long.MaxValue) : null);
+    }
+
+    private static int MessageBytes(Sourced<long>? setting, int fallback) =>
+        (int)InRange(setting, fallback, ServerLimits.MinMessageBytes, int.MaxValue);
+
+    private static long InRange(Sourced<long>? setting, long fallback, long min, long max)
+    {
+        if (setting is not { } value)
+            return fallback;
+        if (value.Value < min || value.Value > max)
+            throw new ConfigException(value.Field, $"{value.Value} is out of range; it must be from {min} to {max}");
+        return value.Value;
+    }
+
+    private static TimeSpan Drain(Sourced<double>? setting)
+    {
+        var seconds = setting?.Value ?? ServerDefaults.ShutdownDrainSeconds;
+        if (!double.IsFinite(seconds) || seconds < 0 || seconds > ServerDefaults.MaxShutdownDrainSeconds)
+            throw new ConfigException(setting?.Field ?? "shutdownDrainSeconds",
+                $"{seconds} is out of range; it must be from 0 to {ServerDefaults.MaxShutdownDrainSeconds} seconds");
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    private static IReadOnlyList<Wire.TableSpec> Tables(List<Sourced<Wire.TableSpec>> tables)
+    {
+        var firstByName = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (spec, field) in tables)
+        {
+            if (string.IsNullOrEmpty(spec.Name))
+                throw new ConfigException($"{field}.name", "every table needs a name");
+            if (!firstByName.TryAdd(spec.Name, field))
+                throw new ConfigException($"{field}.name", $"'{spec.Name}' is already the name of {firstByName[spec.Name]}; table names must be unique");
+        }
+        return tables.Select(t => t.Value).ToArray();
+    }
+
+    private static IReadOnlyDictionary<string, Role> Tokens(List<TokenEntry> entries)
+    {
+        var tokens = new Dictionary<string, (Role Role, string Field)>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            if (entry.Token.Length == 0)
+                throw new ConfigException(entry.Field, "the token is empty");
+            // Visible ASCII only: the token travels in an HTTP header ("authorization: Bearer <token>").
+            if (!entry.Token.All(c => c is > ' ' and <= '~'))
+                throw new ConfigException(entry.Field, "the token has spaces, control or non-ASCII characters; use visible ASCII only");
+            var role = ParseRole(entry.RoleText, entry.Field);
+            if (tokens.TryGetValue(entry.Token, out var earlier))
+            {
+                if (earlier.Role != role)
+                    throw new ConfigException(entry.Field,
+                        $"the same token already has role {Name(earlier.Role)} from {earlier.Field}; give each token one role");
+                continue;
+            }
+            tokens.Add(entry.Token, (role, entry.Field));
+        }
+        return tokens.ToDictionary(pair => pair.Key, pair => pair.Value.Role, StringComparer.Ordinal);
+    }
+
+    /// <summary>Parses a role name (actor, learner, admin; case-insensitive).</summary>
+    /// <exception cref="ConfigException">Any other name.</exception>
+    public static Role ParseRole(string text, string field) => text.Trim().ToLowerInvariant() switch
+    {
+        "actor" => Role.Actor,
+        "learner" => Role.Learner,
+        "admin" => Role.Admin,
+        _ => throw new ConfigException(field, $"unknown role '{text}'; roles are actor, learner and admin"),
+    };
+
+    private static string Name(Role role) => role.ToString().ToLowerInvariant();
+}

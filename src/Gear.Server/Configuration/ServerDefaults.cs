@@ -1,0 +1,26 @@
+namespace Gear.Server.Configuration;
+
+/// <summary>Values used where neither the config file nor a flag gives one. Loopback only: safe without tokens.</summary>
+public static class ServerDefaults
+{
+    /// <summary>gRPC listen address.</summary>
+    public const string Grpc = "127.0.0.1:50051";
+
+    /// <summary>Admin HTTP listen address.</summary>
+    public const string Admin = "127.0.0.1:8080";
+
+    /// <summary>Data-plane listen address.</summary>
+    public const string DataPlane = "127.0.0.1:50052";
+
+    /// <summary>Compute device.</summary>
+    public const string Device = "auto";
+
+    /// <summary>Log level.</summary>
+    public const string LogLevel = "information";
+
+    /// <summary>Shutdown drain, seconds: long enough for a batch in flight, short enough for an orchestrator's grace period.</summary>
+    public const double ShutdownDrainSeconds = 5;
+
+    /// <summary>Longest shutdown drain accepted, seconds.</summary>
+    public const double MaxShutdownDrainSeconds = 300;
+}

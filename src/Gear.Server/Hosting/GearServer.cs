@@ -1,0 +1,158 @@
+using Gear.Core.Errors;
+using Gear.Core.Tables;
+using Gear.Server.Configuration;
+using Gear.Server.Grpc;
+using Gear.Server.Security;
+using Gear.Server.Service;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gear.Server.Hosting;
+
+/// <summary>
+/// Runs <c>gear serve</c> from a validated config: composes backend, table registry, authenticator and replay
+/// service onto the gRPC host, starts Kestrel with the gRPC and admin listeners, creates the tables, and on
+/// SIGTERM or Ctrl-C ends in-flight calls (UNAVAILABLE), drains, and releases the tables.
+/// </summary>
+public static class GearServer
+{
+    /// <summary>Runs until shutdown is requested by a signal or by <paramref name="stopping"/>.</summary>
+    /// <returns>An <see cref="ExitCodes"/> value. Start failures are written to <paramref name="error"/> as one line.</returns>
+    public static async Task<int> RunAsync(ServerConfig config, TextWriter error, CancellationToken stopping = default)
+    {
+        var startedUtc = DateTime.UtcNow;
+        var listeners = new KestrelListeners(config);
+        var listenerNames = new ListenerBindFailure.Listener[] { new("gRPC", config.Grpc), new("admin", config.Admin) };
+        if (ListenerBindFailure.Probe(listenerNames) is { } bindProblem)
+        {
+            await error.WriteLineAsync($"gear serve: {bindProblem}");
+            return ExitCodes.StartFailed;
+        }
+
+        var app = BuildHost(config, listeners);
+        await using var appLifetime = app;
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+        var log = loggers.CreateLogger(ConsoleLogging.Category);
+
+        var backend = ComputeBackendChoice.For(config.Device);
+        using var backendLifetime = backend.Backend;
+        var registry = new TableRegistry(backend.Backend, loggers.CreateLogger<TableRegistry>());
+        try
+        {
+            var grpcOptions = new GrpcServerOptions
+            {
+                MaxReceiveMessageSize = config.Limits.MaxReceiveMessageBytes,
+                MaxSendMessageSize = config.Limits.MaxSendMessageBytes,
+            };
+            var identity = new ServerIdentity(ServerVersion.Current, backend.Backend.Name, backend.Reason, startedUtc,
+                config.Limits.MaxReceiveMessageBytes, config.Limits.MaxSendMessageBytes);
+            var replay = new ReplayService(registry, new TokenAuthenticator(config.Tokens), identity, loggers);
+            replay.ConfigureOptions(grpcOptions);
+            var grpcHost = new GrpcServiceHost(grpcOptions, loggers.CreateLogger<GrpcServiceHost>());
+            replay.Register(grpcHost);
+
+            var readiness = new ServerReadiness();
+            var admin = new AdminEndpoints(readiness);
+            app.Run(ListenerRouting.Dispatch(grpcHost.HandleAsync, admin.HandleAsync));
+            app.Lifetime.ApplicationStopping.Register(() =>
+            {
+                readiness.MarkNotReady("shutting down");
+                log.LogInformation("shutting down: ending in-flight calls with UNAVAILABLE, draining for up to {Drain:0.#} s",
+                    config.ShutdownDrain.TotalSeconds);
+                grpcHost.BeginShutdown();
+            });
+
+            log.LogInformation("gear {Version} starting (pid {Pid})", ServerVersion.Current, Environment.ProcessId);
+            log.LogInformation("backend {Backend}: {Reason}", backend.Backend.Name, backend.Reason);
+            if (!await TryStartAsync(app, listeners, listenerNames, error))
+                return ExitCodes.StartFailed;
+            LogListeners(log, config, listeners);
+
+            if (!TryCreateTables(config, registry, log, error))
+            {
+                await app.StopAsync(CancellationToken.None);
+                return ExitCodes.InvalidConfiguration;
+            }
+            readiness.MarkReady($"ready: {config.Tables.Count} tables");
+            // Named in config order (the registry's own order is its business).
+            log.LogInformation("ready: serving {Count} tables ({Names})", config.Tables.Count,
+                config.Tables.Count == 0 ? "none" : string.Join(", ", config.Tables.Select(t => t.Name)));
+
+            using (stopping.Register(() => app.Lifetime.StopApplication()))
+                await app.WaitForShutdownAsync(CancellationToken.None);
+            log.LogInformation("listeners closed; releasing tables");
+            return ExitCodes.Ok;
+        }
+        finally
+        {
+            registry.Dispose();
+            log.LogInformation("stopped");
+        }
+    }
+
+    private static WebApplication BuildHost(ServerConfig config, KestrelListeners listeners)
+    {
+        // No args and the binary's directory as content root: the host reads none of our command line and no
+        // appsettings from wherever the user happens to stand; gear's own config is the only config.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ApplicationName = "gear",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        ConsoleLogging.Configure(builder.Logging, config.LogLevel);
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.ShutdownDrain);
+        builder.WebHost.ConfigureKestrel(listeners.Configure);
+        return builder.Build();
+    }
+
+    private static async Task<bool> TryStartAsync(WebApplication app, KestrelListeners listeners,
+        IEnumerable<ListenerBindFailure.Listener> names, TextWriter error)
+    {
+        try
+        {
+            await app.StartAsync(CancellationToken.None);
+            return true;
+        }
+        catch (Exception e) when (ListenerBindFailure.Describe(e, names) is { } message)
+        {
+            await error.WriteLineAsync($"gear serve: {message}");
+            return false;
+        }
+    }
+
+    private static void LogListeners(ILogger log, ServerConfig config, KestrelListeners listeners)
+    {
+        log.LogInformation("gRPC listening on {Scheme}://{EndPoint}", listeners.Scheme, listeners.GrpcEndPoint);
+        log.LogInformation("admin listening on {Scheme}://{EndPoint} (/healthz, /readyz)", listeners.Scheme, listeners.AdminEndPoint);
+        log.LogInformation("data plane {EndPoint}: not available yet (the data plane comes in a later release); nothing listens there",
+            config.DataPlane);
+        log.LogInformation(config.Tokens.Count == 0
+            ? "no tokens configured: loopback callers only, each with the admin role"
+            : "{Count} tokens configured: every call needs a bearer token", config.Tokens.Count);
+        if (config.TlsCertificate is { } certificate)
+            log.LogInformation("TLS certificate {Subject}, valid until {NotAfter:yyyy-MM-dd}", certificate.Subject, certificate.NotAfter);
+    }
+
+    private static bool TryCreateTables(ServerConfig config, TableRegistry registry, ILogger log, TextWriter error)
+    {
+        for (var i = 0; i < config.Tables.Count; i++)
+        {
+            var spec = config.Tables[i];
+            try
+            {
+                registry.Create(spec); // the registry logs each table it creates
+            }
+            catch (GearException e)
+            {
+                error.WriteLine($"gear serve: tables[{i}] ('{spec.Name}'): {e.Message}");
+                return false;
+            }
+        }
+        return true;
+    }
+}

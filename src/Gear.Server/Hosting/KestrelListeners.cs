@@ -1,0 +1,70 @@
+using System.Net;
+using Gear.Server.Configuration;
+using Gear.Server.Grpc;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Gear.Server.Hosting;
+
+/// <summary>
+/// Configures Kestrel for <c>gear serve</c>: the gRPC layer's HTTP/2 limits, the configured stream and
+/// connection limits on top, and two listeners (gRPC, admin), each tagged for routing and with TLS when a
+/// certificate is configured. Keeps the listen options so the bound addresses can be read after start (port
+/// 0 becomes the port the system chose).
+/// </summary>
+public sealed class KestrelListeners
+{
+    private readonly ServerConfig _config;
+    private ListenOptions? _grpc;
+    private ListenOptions? _admin;
+
+    /// <summary>Creates the setup for <paramref name="config"/>.</summary>
+    public KestrelListeners(ServerConfig config) => _config = config;
+
+    /// <summary>"https" with a certificate, "http" without.</summary>
+    public string Scheme => _config.TlsCertificate is null ? "http" : "https";
+
+    /// <summary>The gRPC endpoint as bound (after start), else as configured.</summary>
+    public IPEndPoint GrpcEndPoint => _grpc?.IPEndPoint ?? _config.Grpc.EndPoint;
+
+    /// <summary>The admin endpoint as bound (after start), else as configured.</summary>
+    public IPEndPoint AdminEndPoint => _admin?.IPEndPoint ?? _config.Admin.EndPoint;
+
+    /// <summary>Applies limits and listeners to Kestrel's options.</summary>
+    public void Configure(KestrelServerOptions options)
+    {
+        options.AddServerHeader = false;
+        GrpcKestrel.ConfigureLimits(options);
+        // The configured limits win over the gRPC layer's defaults, so they are set after it.
+        if (_config.Limits.MaxConcurrentStreamsPerConnection is { } streams)
+            options.Limits.Http2.MaxStreamsPerConnection = streams;
+        options.Limits.MaxConcurrentConnections = _config.Limits.MaxConnections;
+        options.Limits.MaxConcurrentUpgradedConnections = _config.Limits.MaxConnections;
+
+        options.Listen(_config.Grpc.EndPoint, listen =>
+        {
+            _grpc = listen;
+            ListenerRouting.Tag(listen, ListenerKind.Grpc);
+            // With TLS, ALPN lets HTTP/1.1 clients reach the gRPC host, which answers 426.
+            if (_config.TlsCertificate is { } certificate)
+                GrpcKestrel.ConfigureListener(listen, certificate);
+            else
+                GrpcKestrel.ConfigureListener(listen);
+        });
+        options.Listen(_config.Admin.EndPoint, listen =>
+        {
+            _admin = listen;
+            ListenerRouting.Tag(listen, ListenerKind.Admin);
+            // HTTP/2 needs ALPN, so only with TLS; cleartext admin speaks HTTP/1.1 (what probes and browsers use).
+            listen.Protocols = _config.TlsCertificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
+            UseTls(listen);
+        });
+    }
+
+    // UseHttps captures the listener's protocols when called, so it comes after they are set.
+    private void UseTls(ListenOptions listen)
+    {
+        if (_config.TlsCertificate is { } certificate)
+            listen.UseHttps(certificate);
+    }
+}

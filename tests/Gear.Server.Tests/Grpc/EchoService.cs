@@ -100,7 +100,9 @@ public sealed class EchoService
         LastContext = context;
         context.CancellationToken.Register(() => CallCancelled.TrySetResult(new CancellationSeen(
             ClientReset: context.HttpContext.RequestAborted.IsCancellationRequested,
-            DeadlinePassed: DateTime.UtcNow >= context.Deadline,
+            // The timer behind the deadline and DateTime.UtcNow are different clocks; a timer may fire a
+            // millisecond or so before UtcNow reaches the deadline.
+            DeadlinePassed: DateTime.UtcNow >= context.Deadline - TimeSpan.FromMilliseconds(50),
             Deadline: context.Deadline)));
     }
 

@@ -20,6 +20,8 @@ public sealed class GrpcDeadlineTests
 
         Assert.AreEqual(StatusCode.DeadlineExceeded, error.StatusCode);
         Assert.IsTrue(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed}");
+        if (service.Invocations == 0)
+            Assert.Inconclusive("the deadline passed before the call reached its handler (a heavily loaded machine); nothing to cancel");
         CancellationSeen seen = await service.CallCancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.AreNotEqual(DateTime.MaxValue, seen.Deadline, "the server got grpc-timeout");
     }

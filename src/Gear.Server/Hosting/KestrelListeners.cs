@@ -45,6 +45,7 @@ public sealed class KestrelListeners
         {
             _grpc = listen;
             ListenerRouting.Tag(listen, ListenerKind.Grpc);
+            ConnectionLogging.Log(listen);
             // With TLS, ALPN lets HTTP/1.1 clients reach the gRPC host, which answers 426.
             if (_config.TlsCertificate is { } certificate)
                 GrpcKestrel.ConfigureListener(listen, certificate);

@@ -48,7 +48,7 @@ public sealed class ServeProcessTests
     }
 
     [TestMethod]
-    public async Task GrpcListenerSpeaksCleartextHttp2AndAnswersWithAGrpcStatus()
+    public async Task GrpcListenerSpeaksCleartextHttp2AnswersWithAGrpcStatusAndLogsTheConnection()
     {
         using var gear = await GearProcess.StartReadyAsync();
         using var http = new HttpClient();
@@ -69,6 +69,9 @@ public sealed class ServeProcessTests
         var status = response.Headers.TryGetValues("grpc-status", out var inHeaders) ? inHeaders.Single()
             : response.TrailingHeaders.GetValues("grpc-status").Single();
         Assert.AreEqual("12", status, "an unknown method is UNIMPLEMENTED");
+        http.Dispose();
+        await gear.WaitForLineAsync(line => line.Contains("connection") && line.Contains("opened"), TimeSpan.FromSeconds(10));
+        await gear.WaitForLineAsync(line => line.Contains("connection") && line.Contains("closed after"), TimeSpan.FromSeconds(10));
     }
 
     [TestMethod]

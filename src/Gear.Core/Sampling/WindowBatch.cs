@@ -69,6 +69,12 @@ public sealed unsafe class WindowBatch : IDisposable
     /// <summary>Windows filled by the last sample (at most <see cref="BatchSize"/>).</summary>
     public int Count { get; internal set; }
 
+    /// <summary>Items the table could choose from when this batch was selected (N of the importance weights).</summary>
+    public int ItemCount { get; internal set; }
+
+    /// <summary>The sampler's selection mass when this batch was selected (Σ p^α, or the item count).</summary>
+    public double SelectionMass { get; internal set; }
+
     /// <summary>Bytes of one window of <paramref name="column"/>.</summary>
     public int WindowBytes(int column) => _stepBytes[column] * WindowLength;
 

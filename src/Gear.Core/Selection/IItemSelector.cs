@@ -21,6 +21,12 @@ public interface IItemSelector
     /// <summary>How many items the selector currently holds.</summary>
     int Count { get; }
 
+    /// <summary>
+    /// The weight of everything this selector chooses from: Σ p^α for prioritized selection, the item count
+    /// otherwise. A client sampling several tables as one draws from each in proportion to this.
+    /// </summary>
+    double SelectionMass => Count;
+
     /// <summary>Adds an item. Insertion order is the order of calls. The slot must not be held already.</summary>
     void Insert(int slot, double priority);
 

@@ -69,6 +69,9 @@ public sealed class PrioritizedSelector : IItemSelector, IDisposable
     /// <inheritdoc />
     public int Count => _items.Count;
 
+    /// <inheritdoc/>
+    public double SelectionMass => _items.Count == 0 ? 0 : _tree.Total;
+
     /// <summary>
     /// The largest priority whose power p^α is finite (infinity for α ≤ 1), kept a little inside the true
     /// limit so that rounding in the power cannot overflow. The table validates priorities against it before

@@ -114,6 +114,8 @@ public sealed partial class Table
         var batch = request.BatchSize;
         var itemCount = _sampler.Count;
         output.Count = 0;
+        output.ItemCount = itemCount;
+        output.SelectionMass = _sampler.SelectionMass;
         if (itemCount == 0)
             return 0;
 

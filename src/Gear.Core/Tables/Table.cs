@@ -111,6 +111,7 @@ public sealed partial class Table : IDisposable
                 ItemsDeleted: _itemsDeleted,
                 IgnoredPriorityUpdates: _ignoredPriorityUpdates,
                 IgnoredDeletes: _ignoredDeletes,
+                SelectionMass: _sampler.SelectionMass,
                 RateLimiter: _limiter.Snapshot());
         }
     }

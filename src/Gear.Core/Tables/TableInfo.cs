@@ -20,4 +20,5 @@ public sealed record TableInfo(
     long ItemsDeleted,
     long IgnoredPriorityUpdates,
     long IgnoredDeletes,
+    double SelectionMass,
     RateLimiterState RateLimiter);

@@ -67,6 +67,8 @@ internal static class SampleMapping
             WindowLength = batch.WindowLength,
             Mask = Bytes(buffer.Mask, wrap),
             Sequence = sequence,
+            ItemCount = batch.ItemCount,
+            SelectionMass = batch.SelectionMass,
         };
         for (var c = 0; c < batch.Columns.Count; c++)
             reply.Columns.Add(Bytes(buffer.Column(c), wrap));

@@ -29,6 +29,7 @@ internal static class TableInfoMapping
             ItemsDeleted = info.ItemsDeleted,
             IgnoredPriorityUpdates = info.IgnoredPriorityUpdates,
             IgnoredDeletes = info.IgnoredDeletes,
+            SelectionMass = info.SelectionMass,
             RateLimiter = new Wire.RateLimiterState
             {
                 Inserts = limiter.Inserts,

@@ -104,6 +104,10 @@ public sealed class ReplayServiceTests
         var after = await ShareAsync();
 
         Assert.AreEqual(10, result.Applied);
+        Assert.AreEqual(100, (await _client.InfoAsync(name)).SelectionMass, 1e-9, "Σ p^α with α = 1");
+        var reply = await _client.Unary(ReplayMethods.Sample, new SampleRequest { Table = name, BatchSize = 1, WindowLength = 1 });
+        Assert.AreEqual(100, reply.SelectionMass, 1e-9);
+        Assert.AreEqual(10, reply.ItemCount);
         Assert.AreEqual(0.1, before, 0.03);
         Assert.AreEqual(0.91, after, 0.03);
     }

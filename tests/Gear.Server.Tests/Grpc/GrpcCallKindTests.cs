@@ -7,29 +7,21 @@ namespace Gear.Server.Tests.Grpc;
 [TestClass]
 public sealed class GrpcCallKindTests
 {
-    private static EchoService _service = null!;
-    private static GrpcTestServer _server = null!;
-    private static GrpcChannel _channel = null!;
+    private static EchoFixture _echo = null!;
 
     [ClassInitialize]
     public static async Task StartAsync(TestContext _)
     {
-        _service = new EchoService();
-        _server = await GrpcTestServer.StartAsync(_service.Register);
-        _channel = _server.CreateChannel();
+        _echo = await EchoFixture.StartAsync();
     }
 
     [ClassCleanup]
-    public static async Task StopAsync()
-    {
-        _channel.Dispose();
-        await _server.DisposeAsync();
-    }
+    public static async Task StopAsync() => await _echo.DisposeAsync();
 
     [TestMethod]
     public async Task UnaryEchoesTheRequest()
     {
-        EchoResponse response = await _channel.UnaryAsync(EchoService.Unary,
+        EchoResponse response = await _echo.Channel.UnaryAsync(EchoService.Unary,
             new EchoRequest { Text = "hello", Payload = ByteString.CopyFrom(1, 2, 3) });
 
         Assert.AreEqual("hello", response.Text);
@@ -40,7 +32,7 @@ public sealed class GrpcCallKindTests
     public async Task UnaryWithAnEmptyMessageWorks()
     {
         // A zero-length message is a valid frame (prefix only) in both directions.
-        EchoResponse response = await _channel.UnaryAsync(EchoService.Unary, new EchoRequest());
+        EchoResponse response = await _echo.Channel.UnaryAsync(EchoService.Unary, new EchoRequest());
 
         Assert.AreEqual(string.Empty, response.Text);
         Assert.AreEqual(0, response.Index);
@@ -49,7 +41,7 @@ public sealed class GrpcCallKindTests
     [TestMethod]
     public async Task ServerStreamingDeliversEveryResponseInOrderThenOk()
     {
-        using var call = _channel.ServerStreaming(EchoService.ServerStream, new EchoRequest { Text = "s", Repeat = 50 });
+        using var call = _echo.Channel.ServerStreaming(EchoService.ServerStream, new EchoRequest { Text = "s", Repeat = 50 });
         var indexes = new List<int>();
         while (await call.ResponseStream.MoveNext()) indexes.Add(call.ResponseStream.Current.Index);
 
@@ -60,7 +52,7 @@ public sealed class GrpcCallKindTests
     [TestMethod]
     public async Task ServerStreamingWithNoResponsesEndsOk()
     {
-        using var call = _channel.ServerStreaming(EchoService.ServerStream, new EchoRequest { Repeat = 0 });
+        using var call = _echo.Channel.ServerStreaming(EchoService.ServerStream, new EchoRequest { Repeat = 0 });
 
         Assert.IsFalse(await call.ResponseStream.MoveNext());
         Assert.AreEqual(StatusCode.OK, call.GetStatus().StatusCode);
@@ -69,7 +61,7 @@ public sealed class GrpcCallKindTests
     [TestMethod]
     public async Task ClientStreamingReadsEveryRequest()
     {
-        using var call = _channel.ClientStreaming(EchoService.ClientStream);
+        using var call = _echo.Channel.ClientStreaming(EchoService.ClientStream);
         for (int i = 0; i < 20; i++)
         {
             await call.RequestStream.WriteAsync(new EchoRequest { Text = i.ToString(), Payload = ByteString.CopyFrom(new byte[100]) });
@@ -85,7 +77,7 @@ public sealed class GrpcCallKindTests
     [TestMethod]
     public async Task ClientStreamingWithNoRequestsGetsAResponse()
     {
-        using var call = _channel.ClientStreaming(EchoService.ClientStream);
+        using var call = _echo.Channel.ClientStreaming(EchoService.ClientStream);
         await call.RequestStream.CompleteAsync();
 
         Assert.AreEqual(0, (await call.ResponseAsync).Count);
@@ -96,7 +88,7 @@ public sealed class GrpcCallKindTests
     {
         // Each response is read before the next request is written: this only completes if requests and
         // responses flow independently on the one HTTP/2 stream.
-        using var call = _channel.DuplexStreaming(EchoService.Duplex);
+        using var call = _echo.Channel.DuplexStreaming(EchoService.Duplex);
         for (int i = 0; i < 10; i++)
         {
             await call.RequestStream.WriteAsync(new EchoRequest { Text = "ping" + i });
@@ -116,7 +108,7 @@ public sealed class GrpcCallKindTests
         byte[] payload = new byte[8 * 1024 * 1024];
         new Random(42).NextBytes(payload);
 
-        EchoResponse response = await _channel.UnaryAsync(EchoService.Unary, new EchoRequest { Payload = ByteString.CopyFrom(payload) });
+        EchoResponse response = await _echo.Channel.UnaryAsync(EchoService.Unary, new EchoRequest { Payload = ByteString.CopyFrom(payload) });
 
         Assert.AreEqual(payload.Length, response.Payload.Length);
         Assert.IsTrue(response.Payload.Span.SequenceEqual(payload), "payload came back altered");
@@ -127,7 +119,7 @@ public sealed class GrpcCallKindTests
     {
         byte[] payload = new byte[8 * 1024 * 1024];
         new Random(7).NextBytes(payload);
-        using var call = _channel.DuplexStreaming(EchoService.Duplex);
+        using var call = _echo.Channel.DuplexStreaming(EchoService.Duplex);
         for (int i = 0; i < 3; i++)
         {
             await call.RequestStream.WriteAsync(new EchoRequest { Payload = ByteString.CopyFrom(payload) });
@@ -142,7 +134,7 @@ public sealed class GrpcCallKindTests
     public async Task ManyConcurrentCallsShareTheChannel()
     {
         Task<EchoResponse>[] calls = Enumerable.Range(0, 64)
-            .Select(i => _channel.UnaryAsync(EchoService.Unary, new EchoRequest { Text = "c" + i }))
+            .Select(i => _echo.Channel.UnaryAsync(EchoService.Unary, new EchoRequest { Text = "c" + i }))
             .ToArray();
         EchoResponse[] responses = await Task.WhenAll(calls);
 

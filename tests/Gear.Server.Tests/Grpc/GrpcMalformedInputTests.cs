@@ -8,27 +8,16 @@ namespace Gear.Server.Tests.Grpc;
 [TestClass]
 public sealed class GrpcMalformedInputTests
 {
-    private static EchoService _service = null!;
-    private static GrpcTestServer _server = null!;
-    private static RawGrpcClient _raw = null!;
-    private static GrpcChannel _channel = null!;
+    private static EchoFixture _echo = null!;
 
     [ClassInitialize]
     public static async Task StartAsync(TestContext _)
     {
-        _service = new EchoService();
-        _server = await GrpcTestServer.StartAsync(_service.Register, options => options.MaxReceiveMessageSize = 1024 * 1024);
-        _raw = new RawGrpcClient(_server.Address);
-        _channel = _server.CreateChannel();
+        _echo = await EchoFixture.StartAsync(options => options.MaxReceiveMessageSize = 1024 * 1024);
     }
 
     [ClassCleanup]
-    public static async Task StopAsync()
-    {
-        _raw.Dispose();
-        _channel.Dispose();
-        await _server.DisposeAsync();
-    }
+    public static async Task StopAsync() => await _echo.DisposeAsync();
 
     [TestMethod]
     public async Task RandomBytesAreInternal()
@@ -37,7 +26,7 @@ public sealed class GrpcMalformedInputTests
         new Random(1234).NextBytes(garbage);
         garbage[0] = 0x7F; // a flag that is neither 0 nor 1, whatever the seed gives
 
-        RawResponse response = await _raw.PostAsync(EchoService.Unary.FullName, garbage);
+        RawResponse response = await _echo.Raw.PostAsync(EchoService.Unary.FullName, garbage);
 
         Assert.AreEqual("13", response.GrpcStatus, response.GrpcMessage);
         await AssertStillServingAsync();
@@ -48,7 +37,7 @@ public sealed class GrpcMalformedInputTests
     {
         byte[] frame = GrpcHttpLevelTests.Frame(new EchoRequest { Text = "this message is cut short" });
 
-        RawResponse response = await _raw.PostAsync(EchoService.Unary.FullName, frame[..^5]);
+        RawResponse response = await _echo.Raw.PostAsync(EchoService.Unary.FullName, frame[..^5]);
 
         Assert.AreEqual("13", response.GrpcStatus);
         StringAssert.Contains(Uri.UnescapeDataString(response.GrpcMessage!), "middle of a message");
@@ -58,7 +47,7 @@ public sealed class GrpcMalformedInputTests
     [TestMethod]
     public async Task TruncatedPrefixIsInternal()
     {
-        RawResponse response = await _raw.PostAsync(EchoService.Unary.FullName, new byte[] { 0, 0, 0 });
+        RawResponse response = await _echo.Raw.PostAsync(EchoService.Unary.FullName, new byte[] { 0, 0, 0 });
 
         Assert.AreEqual("13", response.GrpcStatus);
         await AssertStillServingAsync();
@@ -72,7 +61,7 @@ public sealed class GrpcMalformedInputTests
         byte[] prefix = new byte[5];
         LengthPrefixedMessage.WriteHeader(prefix, 1 << 30);
 
-        RawResponse response = await _raw.PostOpenEndedAsync(EchoService.ClientStream.FullName, prefix);
+        RawResponse response = await _echo.Raw.PostOpenEndedAsync(EchoService.ClientStream.FullName, prefix);
 
         Assert.AreEqual("8", response.GrpcStatus);
         string detail = Uri.UnescapeDataString(response.GrpcMessage!);
@@ -87,7 +76,7 @@ public sealed class GrpcMalformedInputTests
         // A valid frame whose content is not an EchoRequest: field 1 (string) with a length past the end.
         byte[] frame = { 0, 0, 0, 0, 3, 0x0A, 0x7F, 0x41 };
 
-        RawResponse response = await _raw.PostAsync(EchoService.Unary.FullName, frame);
+        RawResponse response = await _echo.Raw.PostAsync(EchoService.Unary.FullName, frame);
 
         Assert.AreEqual("13", response.GrpcStatus);
         StringAssert.Contains(Uri.UnescapeDataString(response.GrpcMessage!), "Failed to parse request message");
@@ -100,7 +89,7 @@ public sealed class GrpcMalformedInputTests
         byte[] frame = GrpcHttpLevelTests.Frame(new EchoRequest { Text = "x" });
         frame[0] = 1;
 
-        RawResponse response = await _raw.PostAsync(EchoService.Unary.FullName, frame);
+        RawResponse response = await _echo.Raw.PostAsync(EchoService.Unary.FullName, frame);
 
         Assert.AreEqual("13", response.GrpcStatus);
         StringAssert.Contains(Uri.UnescapeDataString(response.GrpcMessage!), "compressed");
@@ -110,7 +99,7 @@ public sealed class GrpcMalformedInputTests
     [TestMethod]
     public async Task UnsupportedGrpcEncodingIsUnimplemented()
     {
-        RawResponse response = await _raw.PostAsync(EchoService.Unary.FullName, GrpcHttpLevelTests.Frame(new EchoRequest()),
+        RawResponse response = await _echo.Raw.PostAsync(EchoService.Unary.FullName, GrpcHttpLevelTests.Frame(new EchoRequest()),
             headers: new[] { KeyValuePair.Create("grpc-encoding", "gzip") });
 
         Assert.AreEqual("12", response.GrpcStatus);
@@ -123,7 +112,7 @@ public sealed class GrpcMalformedInputTests
     {
         byte[] one = GrpcHttpLevelTests.Frame(new EchoRequest { Text = "a" });
 
-        RawResponse response = await _raw.PostAsync(EchoService.Unary.FullName, one.Concat(one).ToArray());
+        RawResponse response = await _echo.Raw.PostAsync(EchoService.Unary.FullName, one.Concat(one).ToArray());
 
         Assert.AreEqual("13", response.GrpcStatus);
         await AssertStillServingAsync();
@@ -132,7 +121,7 @@ public sealed class GrpcMalformedInputTests
     [TestMethod]
     public async Task NoMessageForAUnaryMethodIsInternal()
     {
-        RawResponse response = await _raw.PostAsync(EchoService.Unary.FullName, Array.Empty<byte>());
+        RawResponse response = await _echo.Raw.PostAsync(EchoService.Unary.FullName, Array.Empty<byte>());
 
         Assert.AreEqual("13", response.GrpcStatus);
         await AssertStillServingAsync();
@@ -144,7 +133,7 @@ public sealed class GrpcMalformedInputTests
         byte[] good = GrpcHttpLevelTests.Frame(new EchoRequest { Text = "fine" });
         byte[] bad = { 9, 0, 0, 0, 0 };
 
-        RawResponse response = await _raw.PostAsync(EchoService.Duplex.FullName, good.Concat(bad).ToArray());
+        RawResponse response = await _echo.Raw.PostAsync(EchoService.Duplex.FullName, good.Concat(bad).ToArray());
 
         Assert.AreEqual(5 + new EchoResponse { Text = "fine" }.CalculateSize(), response.Body.Length, "the first message was answered");
         Assert.AreEqual("13", response.Trailers["grpc-status"]);
@@ -153,7 +142,7 @@ public sealed class GrpcMalformedInputTests
 
     private static async Task AssertStillServingAsync()
     {
-        EchoResponse response = await _channel.UnaryAsync(EchoService.Unary, new EchoRequest { Text = "after" });
+        EchoResponse response = await _echo.Channel.UnaryAsync(EchoService.Unary, new EchoRequest { Text = "after" });
         Assert.AreEqual("after", response.Text);
     }
 }

@@ -6,24 +6,16 @@ namespace Gear.Server.Tests.Grpc;
 [TestClass]
 public sealed class GrpcMetadataTests
 {
-    private static EchoService _service = null!;
-    private static GrpcTestServer _server = null!;
-    private static GrpcChannel _channel = null!;
+    private static EchoFixture _echo = null!;
 
     [ClassInitialize]
     public static async Task StartAsync(TestContext _)
     {
-        _service = new EchoService();
-        _server = await GrpcTestServer.StartAsync(_service.Register);
-        _channel = _server.CreateChannel();
+        _echo = await EchoFixture.StartAsync();
     }
 
     [ClassCleanup]
-    public static async Task StopAsync()
-    {
-        _channel.Dispose();
-        await _server.DisposeAsync();
-    }
+    public static async Task StopAsync() => await _echo.DisposeAsync();
 
     [TestMethod]
     public async Task ServerSeesTextAndBinaryRequestMetadata()
@@ -31,9 +23,9 @@ public sealed class GrpcMetadataTests
         byte[] binary = { 0, 1, 2, 253, 254, 255, 10 }; // 7 bytes: unpadded base64 on the wire
         var headers = new Metadata { { "x-echo-text", "hello world" }, { "X-Echo-Data-Bin", binary } };
 
-        await _channel.UnaryAsync(EchoService.Unary, new EchoRequest(), new CallOptions(Headers: headers));
+        await _echo.Channel.UnaryAsync(EchoService.Unary, new EchoRequest(), new CallOptions(Headers: headers));
 
-        Metadata seen = _service.LastContext!.RequestHeaders;
+        Metadata seen = _echo.Service.LastContext!.RequestHeaders;
         Assert.AreEqual("hello world", seen.GetValue("x-echo-text"));
         CollectionAssert.AreEqual(binary, seen.GetValueBytes("x-echo-data-bin"));
         Assert.IsNull(seen.GetValue("te"), "protocol headers are not metadata");
@@ -44,7 +36,7 @@ public sealed class GrpcMetadataTests
     public async Task UnaryEchoSendsHeadersAndTrailersWithBinaryValues()
     {
         byte[] binary = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
-        var raw = new RawGrpcClient(_server.Address);
+        var raw = new RawGrpcClient(_echo.Server.Address);
         RawResponse response = await raw.PostAsync(EchoService.Unary.FullName, GrpcHttpLevelTests.Frame(new EchoRequest()),
             headers: new[]
             {
@@ -65,7 +57,7 @@ public sealed class GrpcMetadataTests
     {
         byte[] binary = { 200, 100, 50, 25 };
         var options = new CallOptions(Headers: new Metadata { { "x-echo-k-bin", binary }, { "x-echo-t", "v" } });
-        var echoed = await EchoWithHeadersAsync(_channel, options);
+        var echoed = await EchoWithHeadersAsync(_echo.Channel, options);
         CollectionAssert.AreEqual(binary, echoed.Headers.GetValueBytes("h-x-echo-k-bin"));
         Assert.AreEqual("v", echoed.Headers.GetValue("h-x-echo-t"));
         CollectionAssert.AreEqual(binary, echoed.Trailers.GetValueBytes("x-echo-k-bin"));

@@ -18,17 +18,21 @@ public sealed class GrpcStatusTests
     private static readonly Method<EchoRequest, EchoResponse> Guarded =
         new(MethodType.Unary, "gear.test.Faulty", "Guarded", EchoRequest.Parser, EchoResponse.Parser);
 
-    private static GrpcTestServer _server = null!;
-    private static GrpcChannel _channel = null!;
-    private static RawGrpcClient _raw = null!;
+    private static EchoFixture _echo = null!;
     private static int _guardedRuns;
 
     [ClassInitialize]
     public static async Task StartAsync(TestContext _)
     {
-        _server = await GrpcTestServer.StartAsync(host =>
+        _echo = await EchoFixture.StartAsync(options =>
         {
-            new EchoService().Register(host);
+            options.ExceptionMapper = e => e is KeyNotFoundException ? new Status(StatusCode.NotFound, e.Message) : null;
+            options.Interceptor = context =>
+                context.Method == Guarded.FullName && context.RequestHeaders.GetValue("authorization") != "Bearer good"
+                    ? throw new RpcException(new Status(StatusCode.Unauthenticated, "missing or bad token"))
+                    : ValueTask.CompletedTask;
+        }, host =>
+        {
             host.AddUnary(Throws, (_, _) => throw new InvalidOperationException("secret internal detail"));
             host.AddUnary(Mapped, (_, _) => throw new KeyNotFoundException("table 'x' does not exist"));
             host.AddUnary(Guarded, (_, _) =>
@@ -36,32 +40,18 @@ public sealed class GrpcStatusTests
                 Interlocked.Increment(ref _guardedRuns);
                 return Task.FromResult(new EchoResponse());
             });
-        }, options =>
-        {
-            options.ExceptionMapper = e => e is KeyNotFoundException ? new Status(StatusCode.NotFound, e.Message) : null;
-            options.Interceptor = context =>
-                context.Method == Guarded.FullName && context.RequestHeaders.GetValue("authorization") != "Bearer good"
-                    ? throw new RpcException(new Status(StatusCode.Unauthenticated, "missing or bad token"))
-                    : ValueTask.CompletedTask;
         });
-        _channel = _server.CreateChannel();
-        _raw = new RawGrpcClient(_server.Address);
     }
 
     [ClassCleanup]
-    public static async Task StopAsync()
-    {
-        _raw.Dispose();
-        _channel.Dispose();
-        await _server.DisposeAsync();
-    }
+    public static async Task StopAsync() => await _echo.DisposeAsync();
 
     [TestMethod]
     public async Task StatusAndNonAsciiDetailRoundTrip()
     {
         const string detail = "table 'Größe' 100% full; 表 is 満杯\nline two\t!";
         var error = await Assert.ThrowsExceptionAsync<RpcException>(() =>
-            _channel.UnaryAsync(EchoService.Unary, new EchoRequest { Text = detail, FailCode = (int)StatusCode.FailedPrecondition }));
+            _echo.Channel.UnaryAsync(EchoService.Unary, new EchoRequest { Text = detail, FailCode = (int)StatusCode.FailedPrecondition }));
 
         Assert.AreEqual(StatusCode.FailedPrecondition, error.StatusCode);
         Assert.AreEqual(detail, error.Status.Detail);
@@ -71,7 +61,7 @@ public sealed class GrpcStatusTests
     [TestMethod]
     public async Task DetailIsPercentEncodedOnTheWire()
     {
-        RawResponse response = await _raw.PostAsync(EchoService.Unary.FullName,
+        RawResponse response = await _echo.Raw.PostAsync(EchoService.Unary.FullName,
             GrpcHttpLevelTests.Frame(new EchoRequest { Text = "ü 100%", FailCode = (int)StatusCode.Aborted }));
 
         Assert.AreEqual("10", response.GrpcStatus);
@@ -81,7 +71,7 @@ public sealed class GrpcStatusTests
     [TestMethod]
     public async Task ErrorBeforeAnyMessageIsTrailersOnly()
     {
-        RawResponse response = await _raw.PostAsync(EchoService.Unary.FullName,
+        RawResponse response = await _echo.Raw.PostAsync(EchoService.Unary.FullName,
             GrpcHttpLevelTests.Frame(new EchoRequest { Text = "no", FailCode = (int)StatusCode.NotFound }));
 
         Assert.AreEqual(200, response.HttpStatus);
@@ -95,7 +85,7 @@ public sealed class GrpcStatusTests
     [TestMethod]
     public async Task SuccessfulUnaryHasStatusInTrailers()
     {
-        RawResponse response = await _raw.PostAsync(EchoService.Unary.FullName, GrpcHttpLevelTests.Frame(new EchoRequest { Text = "x" }));
+        RawResponse response = await _echo.Raw.PostAsync(EchoService.Unary.FullName, GrpcHttpLevelTests.Frame(new EchoRequest { Text = "x" }));
 
         Assert.IsFalse(response.Headers.ContainsKey("grpc-status"));
         Assert.AreEqual("0", response.Trailers["grpc-status"]);
@@ -105,7 +95,7 @@ public sealed class GrpcStatusTests
     [TestMethod]
     public async Task ErrorAfterMessagesComesInTrailers()
     {
-        using var call = _channel.ServerStreaming(EchoService.ServerStream,
+        using var call = _echo.Channel.ServerStreaming(EchoService.ServerStream,
             new EchoRequest { Text = "late failure", Repeat = 3, FailCode = (int)StatusCode.DataLoss });
         int received = 0;
         var error = await Assert.ThrowsExceptionAsync<RpcException>(async () =>
@@ -122,18 +112,18 @@ public sealed class GrpcStatusTests
     [TestMethod]
     public async Task UnexpectedExceptionIsUnknownWithAGenericMessageAndIsLogged()
     {
-        var error = await Assert.ThrowsExceptionAsync<RpcException>(() => _channel.UnaryAsync(Throws, new EchoRequest()));
+        var error = await Assert.ThrowsExceptionAsync<RpcException>(() => _echo.Channel.UnaryAsync(Throws, new EchoRequest()));
 
         Assert.AreEqual(StatusCode.Unknown, error.StatusCode);
         Assert.IsFalse(error.Status.Detail.Contains("secret"), "exception text must not reach the client");
-        Assert.IsTrue(_server.Logger.Entries.Any(e => e.Level == LogLevel.Error && e.Exception is InvalidOperationException));
-        Assert.AreEqual("x", (await _channel.UnaryAsync(EchoService.Unary, new EchoRequest { Text = "x" })).Text, "the server keeps serving");
+        Assert.IsTrue(_echo.Server.Logger.Entries.Any(e => e.Level == LogLevel.Error && e.Exception is InvalidOperationException));
+        Assert.AreEqual("x", (await _echo.Channel.UnaryAsync(EchoService.Unary, new EchoRequest { Text = "x" })).Text, "the server keeps serving");
     }
 
     [TestMethod]
     public async Task ExceptionMapperChoosesTheStatus()
     {
-        var error = await Assert.ThrowsExceptionAsync<RpcException>(() => _channel.UnaryAsync(Mapped, new EchoRequest()));
+        var error = await Assert.ThrowsExceptionAsync<RpcException>(() => _echo.Channel.UnaryAsync(Mapped, new EchoRequest()));
 
         Assert.AreEqual(StatusCode.NotFound, error.StatusCode);
         Assert.AreEqual("table 'x' does not exist", error.Status.Detail);
@@ -143,12 +133,12 @@ public sealed class GrpcStatusTests
     public async Task InterceptorRefusesBeforeTheHandlerRuns()
     {
         int before = Volatile.Read(ref _guardedRuns);
-        var error = await Assert.ThrowsExceptionAsync<RpcException>(() => _channel.UnaryAsync(Guarded, new EchoRequest()));
+        var error = await Assert.ThrowsExceptionAsync<RpcException>(() => _echo.Channel.UnaryAsync(Guarded, new EchoRequest()));
         Assert.AreEqual(StatusCode.Unauthenticated, error.StatusCode);
         Assert.AreEqual(before, Volatile.Read(ref _guardedRuns));
 
         var headers = new Metadata { { "authorization", "Bearer good" } };
-        await _channel.UnaryAsync(Guarded, new EchoRequest(), new CallOptions(Headers: headers));
+        await _echo.Channel.UnaryAsync(Guarded, new EchoRequest(), new CallOptions(Headers: headers));
         Assert.AreEqual(before + 1, Volatile.Read(ref _guardedRuns));
     }
 
@@ -156,7 +146,7 @@ public sealed class GrpcStatusTests
     public async Task TrailersOnlyErrorStillCarriesTrailerMetadata()
     {
         var headers = new Metadata { { "x-echo-tag", "abc" } };
-        var error = await Assert.ThrowsExceptionAsync<RpcException>(() => _channel.UnaryAsync(EchoService.Unary,
+        var error = await Assert.ThrowsExceptionAsync<RpcException>(() => _echo.Channel.UnaryAsync(EchoService.Unary,
             new EchoRequest { FailCode = (int)StatusCode.Aborted }, new CallOptions(Headers: headers)));
 
         Assert.AreEqual(StatusCode.Aborted, error.StatusCode);

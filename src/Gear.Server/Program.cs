@@ -12,6 +12,7 @@ public static class Program
         var root = new RootCommand("Gear: a GPU-centric experience replay service for reinforcement learning.")
         {
             ServeCommand.Create(),
+            Bench.BenchCommand.Create(),
         };
 
         var parse = root.Parse(args);

@@ -1,0 +1,94 @@
+using System.CommandLine;
+using Gear.Server.Hosting;
+
+namespace Gear.Server.Bench;
+
+/// <summary>
+/// The <c>gear bench</c> command: the end-to-end load generator. It starts a <c>gear serve</c> child on
+/// loopback, runs the chosen workloads against it, and reports each throughput as a ratio to a raw loopback
+/// socket measured in the same run (DESIGN.md "Benchmarks"). <c>gear bench raw-peer</c> (hidden) is that
+/// reference's far end.
+/// </summary>
+public static class BenchCommand
+{
+    /// <summary>Exit code after Ctrl-C (128 + SIGINT, as shells report it).</summary>
+    public const int Interrupted = 130;
+
+    private static readonly Option<double> DurationOption = new("--duration")
+    { HelpName = "seconds", Description = "How long each workload is measured (default 5).", DefaultValueFactory = _ => 5 };
+    private static readonly Option<double> WarmupOption = new("--warmup")
+    { HelpName = "seconds", Description = "How long each workload runs before it is measured (default 1).", DefaultValueFactory = _ => 1 };
+    private static readonly Option<string> WorkloadOption = new("--workload")
+    {
+        HelpName = string.Join('|', BenchWorkloadNames.Accepted),
+        Description = "Which workload to run (default all).",
+        DefaultValueFactory = _ => BenchWorkloadNames.All,
+    };
+    private static readonly Option<string> JsonOption = new("--json")
+    { HelpName = "path", Description = "Also write the results as JSON to this file." };
+    private static readonly Option<int> PortOption = new("--port")
+    { HelpName = "port", Description = "Loopback port to listen on (0: a free one, printed).", DefaultValueFactory = _ => 0 };
+
+    /// <summary>Creates the command with its hidden <c>raw-peer</c> subcommand.</summary>
+    public static Command Create()
+    {
+        var rawPeer = new Command("raw-peer", "The raw socket reference's far end (started by gear bench itself).") { PortOption };
+        rawPeer.Hidden = true;
+        rawPeer.SetAction((parse, cancellation) => RawPeer.RunAsync(parse.GetValue(PortOption), Console.Out, cancellation));
+
+        var command = new Command("bench",
+            "Run the service benchmarks (W1 inserts, W1 and W4 sample streams, W2 sample latency) against a gear serve child on loopback.")
+        {
+            DurationOption, WarmupOption, WorkloadOption, JsonOption, rawPeer,
+        };
+        command.SetAction((parse, _) => RunAsync(parse));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse)
+    {
+        var duration = parse.GetValue(DurationOption);
+        var warmup = parse.GetValue(WarmupOption);
+        var name = parse.GetValue(WorkloadOption)!;
+        if (BenchWorkloadNames.Parse(name) is not { } workloads)
+            return await UsageAsync($"--workload '{name}' is not one of {string.Join(", ", BenchWorkloadNames.Accepted)}");
+        if (!(duration > 0 && duration <= 3600))
+            return await UsageAsync($"--duration {duration} must be more than 0 and at most 3600 seconds");
+        if (!(warmup >= 0 && warmup <= 3600))
+            return await UsageAsync($"--warmup {warmup} must be between 0 and 3600 seconds");
+
+        // Ctrl-C stops the workloads, and the finally blocks stop the server and the peer (SIGTERM, then kill).
+        using var interrupted = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            interrupted.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            var command = "gear " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
+            var report = await BenchRunner.RunAsync(workloads, TimeSpan.FromSeconds(warmup), TimeSpan.FromSeconds(duration),
+                command, Console.Error, interrupted.Token);
+            await Console.Out.WriteAsync(BenchReportWriter.Table(report));
+            if (parse.GetValue(JsonOption) is { } json)
+                await File.WriteAllTextAsync(json, BenchReportWriter.Json(report));
+            return ExitCodes.Ok;
+        }
+        catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync("gear bench: interrupted");
+            return Interrupted;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static async Task<int> UsageAsync(string problem)
+    {
+        await Console.Error.WriteLineAsync($"gear bench: {problem}");
+        return ExitCodes.InvalidConfiguration;
+    }
+}

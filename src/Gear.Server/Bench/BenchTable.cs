@@ -1,0 +1,68 @@
+using Google.Protobuf;
+using Wire = Gear.Protocol.V1;
+
+namespace Gear.Server.Bench;
+
+/// <summary>
+/// A table a workload runs against: its layout, its capacity and how it is filled before measuring. Tables are
+/// larger than the last-level cache, so gathers read memory as they would on a real server.
+/// </summary>
+/// <param name="Name">The table's name on the server.</param>
+/// <param name="Layout">The workload's step columns.</param>
+/// <param name="CapacitySteps">Steps the table holds (a multiple of the 32-step page).</param>
+/// <param name="Granularity">Step items (transitions) or trajectory items (long windows).</param>
+/// <param name="MaxTrajectories">Trajectories the table may hold, open and closed.</param>
+/// <param name="FillSteps">Steps inserted before measuring (0: none).</param>
+/// <param name="TrajectorySteps">Steps per trajectory when filling (and, for inserts, when measuring).</param>
+/// <param name="AppendSteps">Steps per AppendSteps message.</param>
+public sealed record BenchTable(
+    string Name, StepLayout Layout, int CapacitySteps, Wire.ItemGranularity Granularity, int MaxTrajectories,
+    int FillSteps, int TrajectorySteps, int AppendSteps)
+{
+    /// <summary>W1 inserts: 4,096 steps (116 MB); trajectories of 64 steps, one AppendSteps of 64 each.</summary>
+    public static BenchTable W1Insert { get; } =
+        new("bench-w1-insert", StepLayout.W1, 4096, Wire.ItemGranularity.Step, 1024, 0, 64, 64);
+
+    /// <summary>W1 samples: 8,192 steps (231 MB) of transitions, filled with trajectories of 256 steps.</summary>
+    public static BenchTable W1Sample { get; } =
+        new("bench-w1-sample", StepLayout.W1, 8192, Wire.ItemGranularity.Step, 1024, 8192, 256, 64);
+
+    /// <summary>W4 samples: 131,072 steps of f32[256] (134 MB) in trajectories of 4,096 steps.</summary>
+    public static BenchTable W4Sample { get; } =
+        new("bench-w4-sample", StepLayout.W4, 131_072, Wire.ItemGranularity.Trajectory, 64, 131_072, 4096, 512);
+
+    /// <summary>W2: 1,000,000 steps (97 MB) of transitions, filled in trajectories and appends of 1,000 steps.</summary>
+    public static BenchTable W2 { get; } =
+        new("bench-w2", StepLayout.W2, 1_000_000, Wire.ItemGranularity.Step, 2048, 1_000_000, 1000, 1000);
+
+    /// <summary>The tables a set of workloads needs, each once.</summary>
+    public static IReadOnlyList<BenchTable> For(IEnumerable<BenchWorkload> workloads) =>
+        [.. workloads.Select(For).Distinct()];
+
+    /// <summary>The table a workload runs against.</summary>
+    public static BenchTable For(BenchWorkload workload) => workload switch
+    {
+        BenchWorkload.W1Insert => W1Insert,
+        BenchWorkload.W1Sample => W1Sample,
+        BenchWorkload.W4Sample => W4Sample,
+        BenchWorkload.W2Latency => W2,
+        _ => throw new ArgumentOutOfRangeException(nameof(workload), workload, null),
+    };
+
+    /// <summary>The table's gear.v1.TableSpec: uniform sampling, FIFO eviction, sampling from the first item on.</summary>
+    public Wire.TableSpec Spec() => new()
+    {
+        Name = Name,
+        Columns = { Layout.Columns },
+        HostCapacityBytes = (long)CapacitySteps * Layout.StepBytes,
+        MaxTrajectories = MaxTrajectories,
+        Granularity = Granularity,
+        Sampler = Wire.Selector.Uniform,
+        Remover = Wire.Selector.Fifo,
+        RateLimiter = new Wire.RateLimiterSpec { MinSize = new Wire.RateLimiterSpec.Types.MinSize { MinSizeToSample = 1 } },
+    };
+
+    /// <summary>A <c>gear serve</c> config file holding <paramref name="tables"/> (proto-JSON TableSpecs).</summary>
+    public static string ConfigJson(IEnumerable<BenchTable> tables) =>
+        "{ \"tables\": [" + string.Join(", ", tables.Select(t => JsonFormatter.Default.Format(t.Spec()))) + "] }";
+}

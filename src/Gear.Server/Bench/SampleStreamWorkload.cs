@@ -1,0 +1,67 @@
+using Gear.Protocol;
+using Gear.Protocol.Grpc;
+using Gear.Protocol.V1;
+
+namespace Gear.Server.Bench;
+
+/// <summary>
+/// One learner reading a SampleStream of fixed-size batches (W1 transitions, W4 long windows), parsed into
+/// SampleResponse messages as a real learner gets them: the parser copies each column into its own array.
+/// </summary>
+internal static class SampleStreamWorkload
+{
+    /// <summary>The least ratio to the raw receive throughput the issue asks for.</summary>
+    public const double Target = 0.4;
+
+    /// <summary>Step bytes received per second: B × L × step bytes of every batch.</summary>
+    public static async Task<double> RunAsync(BenchRun run, BenchTable table, int batchSize, int windowLength)
+    {
+        var received = new ByteCounter();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(run.Cancellation);
+        using var channel = run.NewChannel();
+        var learner = Task.Run(() => ReadAsync(channel, table, batchSize, windowLength, received, stop.Token));
+        double bytesPerSecond;
+        try
+        {
+            bytesPerSecond = await received.MeasureAsync(run.Warmup, run.Duration, run.Cancellation);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+        await learner;
+        return bytesPerSecond;
+    }
+
+    private static async Task ReadAsync(GrpcChannel channel, BenchTable table, int batchSize, int windowLength, ByteCounter received, CancellationToken stop)
+    {
+        var request = new SampleStreamRequest
+        {
+            Sample = new SampleRequest
+            {
+                Table = table.Name,
+                BatchSize = batchSize,
+                WindowLength = windowLength,
+                // Step items place a window at the chosen step; trajectory items anywhere inside the trajectory.
+                Placement = table.Granularity == ItemGranularity.Step ? WindowPlacement.Start : WindowPlacement.Uniform,
+            },
+        };
+        using var call = channel.ServerStreaming(ReplayMethods.SampleStream, request, new CallOptions(CancellationToken: stop));
+        try
+        {
+            while (await call.ResponseStream.MoveNext())
+            {
+                var batch = call.ResponseStream.Current;
+                if (batch.BatchSize != batchSize || batch.WindowLength != windowLength || batch.Columns.Count != table.Layout.Columns.Count)
+                    throw new InvalidOperationException(
+                        $"asked for {batchSize} windows of {windowLength} steps in {table.Layout.Columns.Count} columns, " +
+                        $"got {batch.BatchSize} of {batch.WindowLength} in {batch.Columns.Count}");
+                received.Add((long)batchSize * windowLength * table.Layout.StepBytes);
+            }
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && stop.IsCancellationRequested)
+        {
+            // The end of the measurement.
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Gear.Server.Bench;
+using Gear.Server.Tests.Hosting;
+
+namespace Gear.Server.Tests.Bench;
+
+/// <summary>
+/// Runs the built <c>gear bench</c> for every workload with the shortest durations, as a user would, and checks
+/// that each workload produced a positive figure next to a positive reference. The figures themselves are
+/// not judged: a 0.3 s run on a shared machine says nothing about speed.
+/// </summary>
+[TestClass]
+public sealed class BenchSmokeTests
+{
+    [TestMethod]
+    [Timeout(180_000)]
+    public async Task EveryWorkloadReportsAThroughputAndAReference()
+    {
+        var json = Path.Combine(Path.GetTempPath(), $"gear-bench-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (exitCode, stdout, stderr) = await RunGearAsync("bench", "--workload", "all", "--duration", "0.3", "--warmup", "0.2", "--json", json);
+            Assert.AreEqual(0, exitCode, $"gear bench failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+
+            using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+            var throughputs = report.RootElement.GetProperty("Throughputs").EnumerateArray().ToArray();
+            CollectionAssert.AreEquivalent(new[] { "w1-insert", "w1-sample", "w4-sample" },
+                throughputs.Select(t => t.GetProperty("Workload").GetString()).ToArray());
+            foreach (var throughput in throughputs)
+            {
+                var workload = throughput.GetProperty("Workload").GetString();
+                var bytesPerSecond = throughput.GetProperty("BytesPerSecond").GetDouble();
+                var reference = throughput.GetProperty("ReferenceBytesPerSecond").GetDouble();
+                Assert.IsTrue(bytesPerSecond > 0, $"{workload}: throughput {bytesPerSecond}");
+                Assert.IsTrue(reference > 0, $"{workload}: reference {reference}");
+                Assert.AreEqual(bytesPerSecond / reference, throughput.GetProperty("Ratio").GetDouble(), 1e-9, workload);
+                StringAssert.Contains(stdout, workload, "the table names every workload");
+            }
+
+            var latencies = report.RootElement.GetProperty("Latencies").EnumerateArray().ToArray();
+            CollectionAssert.AreEqual(new[] { 1, 8 }, latencies.Select(l => l.GetProperty("Learners").GetInt32()).ToArray());
+            foreach (var latency in latencies)
+            {
+                var p50 = latency.GetProperty("P50Microseconds").GetDouble();
+                var p99 = latency.GetProperty("P99Microseconds").GetDouble();
+                Assert.IsTrue(latency.GetProperty("Calls").GetInt64() > 0);
+                Assert.IsTrue(p50 > 0 && p99 >= p50, $"p50 {p50} µs, p99 {p99} µs");
+            }
+            StringAssert.Contains(stdout, "w2-latency");
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+
+    [TestMethod]
+    public async Task AnUnknownWorkloadIsAUsageError()
+    {
+        var (exitCode, _, stderr) = await RunGearAsync("bench", "--workload", "w9-nothing");
+        Assert.AreEqual(2, exitCode);
+        StringAssert.Contains(stderr, "w9-nothing");
+        foreach (var name in BenchWorkloadNames.Accepted)
+            StringAssert.Contains(stderr, name, "the error lists what is accepted");
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunGearAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(GearProcess.GearDll);
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}

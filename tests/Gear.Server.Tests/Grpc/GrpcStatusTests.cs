@@ -18,6 +18,9 @@ public sealed class GrpcStatusTests
     private static readonly Method<EchoRequest, EchoResponse> Guarded =
         new(MethodType.Unary, "gear.test.Faulty", "Guarded", EchoRequest.Parser, EchoResponse.Parser);
 
+    private static readonly Method<EchoRequest, EchoResponse> GuardedDuplex =
+        new(MethodType.DuplexStreaming, "gear.test.Faulty", "GuardedDuplex", EchoRequest.Parser, EchoResponse.Parser);
+
     private static EchoFixture _echo = null!;
     private static int _guardedRuns;
 
@@ -28,13 +31,15 @@ public sealed class GrpcStatusTests
         {
             options.ExceptionMapper = e => e is KeyNotFoundException ? new Status(StatusCode.NotFound, e.Message) : null;
             options.Interceptor = context =>
-                context.Method == Guarded.FullName && context.RequestHeaders.GetValue("authorization") != "Bearer good"
+                (context.Method == Guarded.FullName || context.Method == GuardedDuplex.FullName)
+                && context.RequestHeaders.GetValue("authorization") != "Bearer good"
                     ? throw new RpcException(new Status(StatusCode.Unauthenticated, "missing or bad token"))
                     : ValueTask.CompletedTask;
         }, host =>
         {
             host.AddUnary(Throws, (_, _) => throw new InvalidOperationException("secret internal detail"));
             host.AddUnary(Mapped, (_, _) => throw new KeyNotFoundException("table 'x' does not exist"));
+            host.AddDuplexStreaming(GuardedDuplex, (_, _, _) => Task.CompletedTask);
             host.AddUnary(Guarded, (_, _) =>
             {
                 Interlocked.Increment(ref _guardedRuns);
@@ -151,5 +156,26 @@ public sealed class GrpcStatusTests
 
         Assert.AreEqual(StatusCode.Aborted, error.StatusCode);
         Assert.AreEqual("abc", error.Trailers.GetValue("x-echo-tag"));
+    }
+
+    [TestMethod]
+    public async Task AStreamingCallRefusedWhileTheClientWritesReportsTheServersStatus()
+    {
+        // The refusal resets the request stream; a write racing with it must still report UNAUTHENTICATED.
+        var payload = new EchoRequest { Text = new string('x', 64 * 1024) };
+        for (var attempt = 0; attempt < 30; attempt++)
+        {
+            using var call = _echo.Channel.DuplexStreaming(GuardedDuplex);
+            var error = await Assert.ThrowsExceptionAsync<RpcException>(async () =>
+            {
+                for (var i = 0; i < 64; i++)
+                    await call.RequestStream.WriteAsync(payload);
+                await call.RequestStream.CompleteAsync();
+                while (await call.ResponseStream.MoveNext())
+                {
+                }
+            });
+            Assert.AreEqual(StatusCode.Unauthenticated, error.StatusCode, $"attempt {attempt}: {error.Status.Detail}");
+        }
     }
 }

@@ -16,6 +16,7 @@ internal sealed class ClientCall<TRequest, TResponse>
     where TResponse : class, IMessage<TResponse>
 {
     private static readonly StreamPipeReaderOptions ResponsePipeOptions = new(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024);
+    private static readonly TimeSpan ServerVerdictWait = TimeSpan.FromSeconds(2);
     private static readonly StreamPipeWriterOptions RequestPipeOptions = new(minimumBufferSize: 16 * 1024, leaveOpen: true);
 
     private readonly GrpcChannel _channel;
@@ -250,6 +251,7 @@ internal sealed class ClientCall<TRequest, TResponse>
         }
         catch (Exception exception)
         {
+            await AwaitServerVerdictAsync().ConfigureAwait(false);
             ThrowIfFinishedForWrite();
             throw Fail(StatusForException(exception), exception);
         }
@@ -266,10 +268,28 @@ internal sealed class ClientCall<TRequest, TResponse>
         }
         catch (Exception exception) when (exception is not RpcException)
         {
+            await AwaitServerVerdictAsync().ConfigureAwait(false);
             ThrowIfFinishedForWrite();
             throw Fail(StatusForException(exception), exception);
         }
         _content?.Complete();
+    }
+
+    /// <summary>
+    /// After a failed write: a server that refuses a call (Trailers-Only, e.g. UNAUTHENTICATED) resets the
+    /// request stream, and the write can fail before the response headers with the real status are read. The
+    /// server's status is the call's status, so wait briefly for the headers before blaming the transport.
+    /// </summary>
+    private async Task AwaitServerVerdictAsync()
+    {
+        try
+        {
+            await _responseTask.WaitAsync(ServerVerdictWait).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // No answer in time: the transport error stands.
+        }
     }
 
     private void ThrowIfFinishedForWrite()

@@ -39,6 +39,16 @@ public sealed class PythonInteropTests
     }
 
     [TestMethod]
+    public void PythonActorSampleCommitsEveryEpisode()
+    {
+        PythonPeer.RequireInstalled();
+        var (exitCode, output) = PythonPeer.RunActorSample("--address", Address(_gear!), "--table", "py-actor-smoke", "--episodes", "2", "--steps", "50");
+
+        Assert.AreEqual(0, exitCode, output);
+        StringAssert.Contains(output, "3 actors committed 6 episodes of 50 steps; table 'py-actor-smoke' holds 6 items, 300 steps");
+    }
+
+    [TestMethod]
     public async Task RolesOfBearerTokens()
     {
         PythonPeer.RequireInstalled();

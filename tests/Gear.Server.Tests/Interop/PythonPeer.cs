@@ -13,6 +13,9 @@ internal static class PythonPeer
 
     public static string Script => Path.Combine(RepositoryRoot(), "tests", "interop", "gear_interop.py");
 
+    /// <summary>The Python actor sample.</summary>
+    public static string ActorSample => Path.Combine(RepositoryRoot(), "samples", "python-actor", "actor.py");
+
     /// <summary>Marks the test inconclusive when the reference peer is not installed (test.sh installs it).</summary>
     public static void RequireInstalled()
     {
@@ -23,6 +26,10 @@ internal static class PythonPeer
     /// <summary>Runs the script with <paramref name="arguments"/>; returns its exit code and output.</summary>
     public static (int ExitCode, string Output) RunScenario(params string[] arguments) =>
         Run([Script, .. arguments], TimeSpan.FromSeconds(120));
+
+    /// <summary>Runs the Python actor sample with <paramref name="arguments"/>.</summary>
+    public static (int ExitCode, string Output) RunActorSample(params string[] arguments) =>
+        Run([ActorSample, .. arguments], TimeSpan.FromSeconds(120));
 
     private static (int ExitCode, string Output) Run(string[] arguments, TimeSpan timeout)
     {

@@ -119,4 +119,66 @@ public sealed class RetryPolicyTests
         var e = await Assert.ThrowsExceptionAsync<RpcException>(() => client.ListTablesAsync());
         Assert.AreEqual(StatusCode.Unavailable, e.StatusCode);
     }
+
+    [TestMethod]
+    public async Task BatchStreamReopensAfterUnavailableAndKeepsCounting()
+    {
+        var opened = new List<SampleStreamRequest>();
+        var host = new GrpcServiceHost(new GrpcServerOptions(), NullLogger.Instance);
+        host.AddUnary(ReplayMethods.ListTables, (ListTablesRequest _, ServerCallContext _) =>
+        {
+            var list = new ListTablesResponse();
+            list.Tables.Add(new TableInfo { Spec = TableFill.ValueTable("t", Selector.Uniform) });
+            return Task.FromResult(list);
+        });
+        host.AddServerStreaming(ReplayMethods.SampleStream, async (SampleStreamRequest request, IServerStreamWriter<SampleResponse> responses, ServerCallContext _) =>
+        {
+            int attempt;
+            lock (opened)
+            {
+                opened.Add(request);
+                attempt = opened.Count;
+            }
+            // The first stream delivers two batches and breaks; the second fails at once; the third serves the rest.
+            var batches = attempt switch { 1 => 2, 2 => 0, _ => (int)request.MaxBatches };
+            for (var i = 0; i < batches; i++)
+            {
+                var reply = new SampleResponse { BatchSize = 1, WindowLength = 1, Mask = Google.Protobuf.ByteString.CopyFrom(1), ItemCount = 1, SelectionMass = 1 };
+                reply.Columns.Add(Google.Protobuf.ByteString.CopyFrom(BitConverter.GetBytes(attempt * 100 + i)));
+                reply.Keys.Add(1);
+                reply.TrajectoryKeys.Add(1);
+                reply.StartSteps.Add(0);
+                reply.Probabilities.Add(1);
+                reply.ImportanceWeights.Add(1);
+                await responses.WriteAsync(reply);
+            }
+            if (attempt < 3)
+                throw new RpcException(new Status(StatusCode.Unavailable, "restarting"));
+        });
+        var (app, address) = await LoopbackServer.StartRawAsync(host);
+        await using var _ = app;
+        using var client = new GearClient(new GearClientOptions
+        {
+            Endpoints = [address],
+            Retry = new RetryPolicy { MaxAttempts = 3, InitialBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(10) },
+        });
+        await using var stream = await client.OpenBatchStreamAsync(new SampleOptions("t") { BatchSize = 1, MaxBatches = 5, Seed = 11, BatchesInFlight = 3 });
+        var values = new List<int>();
+        var sequences = new List<long>();
+        await foreach (var batch in stream)
+        {
+            using (batch)
+            {
+                values.Add(batch.Column<int>("value")[0]);
+                sequences.Add(batch.Sequence);
+            }
+        }
+        CollectionAssert.AreEqual(new[] { 100, 101, 300, 301, 302 }, values);
+        CollectionAssert.AreEqual(new long[] { 0, 1, 2, 3, 4 }, sequences);
+        Assert.AreEqual(3, opened.Count);
+        Assert.AreEqual(5, opened[0].MaxBatches);
+        Assert.AreEqual(3, opened[2].MaxBatches, "a reopened stream asks only for the batches still owed");
+        Assert.AreEqual(3, opened[0].BatchesInFlight, "BatchesInFlight maps to batches_in_flight");
+        Assert.AreNotEqual(opened[0].Sample.Seed, opened[2].Sample.Seed, "a reopened stream must not replay the first one's selections");
+    }
 }

@@ -1,0 +1,96 @@
+using Gear.Protocol;
+using Gear.Protocol.Grpc;
+using Gear.Protocol.V1;
+
+namespace Gear.Client;
+
+public sealed partial class GearClient
+{
+    /// <summary>
+    /// Creates a table (on every shard). Admin. Not retried: a repeat after a lost reply would fail with
+    /// ALREADY_EXISTS. Returns the table as created (summed over shards).
+    /// </summary>
+    /// <exception cref="RpcException">ALREADY_EXISTS, INVALID_ARGUMENT naming the field, PERMISSION_DENIED, …</exception>
+    public async Task<TableInfo> CreateTableAsync(TableSpec spec, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var created = await OnEveryShardAsync(shard => shard.UnaryAsync(
+            ReplayMethods.CreateTable, new CreateTableRequest { Spec = spec }, retryable: false, timeout, cancellationToken)).ConfigureAwait(false);
+        return TableInfoMerge.Merge(created.Select(c => c.Table).ToArray());
+    }
+
+    /// <summary>Drops a table (on every shard) and frees its memory. Admin. Not retried.</summary>
+    public async Task DropTableAsync(string table, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(table);
+        await OnEveryShardAsync(shard => shard.UnaryAsync(
+            ReplayMethods.DropTable, new DropTableRequest { Table = table }, retryable: false, timeout, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Empties a table (on every shard) and resets its rate limiter. Admin. Not retried: a repeat could wipe
+    /// inserts that landed after the first attempt.
+    /// </summary>
+    public async Task ResetAsync(string table, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(table);
+        await OnEveryShardAsync(shard => shard.UnaryAsync(
+            ReplayMethods.Reset, new ResetRequest { Table = table }, retryable: false, timeout, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Every table with its spec and counters. With several shards, a table's counters (items, steps, bytes,
+    /// selection mass, rate limiter counts) are summed over the shards that hold it.
+    /// </summary>
+    public async Task<IReadOnlyList<TableInfo>> ListTablesAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var lists = await OnEveryShardAsync(shard => shard.UnaryAsync(
+            ReplayMethods.ListTables, new ListTablesRequest(), retryable: true, timeout, cancellationToken)).ConfigureAwait(false);
+        return lists
+            .SelectMany(list => list.Tables)
+            .GroupBy(info => info.Spec?.Name ?? string.Empty, StringComparer.Ordinal)
+            .Select(group => TableInfoMerge.Merge(group.ToArray()))
+            .OrderBy(info => info.Spec?.Name, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    /// <summary>One table's spec and counters (summed over shards).</summary>
+    /// <exception cref="RpcException">NOT_FOUND when a shard lacks the table.</exception>
+    public async Task<TableInfo> GetTableAsync(string table, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(table);
+        var infos = await OnEveryShardAsync(shard => FindTableAsync(shard, table, timeout, cancellationToken)).ConfigureAwait(false);
+        return TableInfoMerge.Merge(infos);
+    }
+
+    /// <summary>
+    /// The layout of <paramref name="table"/>'s columns, as writers check steps against it and batches are
+    /// viewed through it.
+    /// </summary>
+    /// <exception cref="RpcException">NOT_FOUND when a shard lacks the table.</exception>
+    /// <exception cref="InvalidOperationException">Shards hold tables of that name with different columns.</exception>
+    public async Task<TableLayout> GetLayoutAsync(string table, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var (layout, _) = await GetLayoutAndInfosAsync(table, timeout, cancellationToken).ConfigureAwait(false);
+        return layout;
+    }
+
+    /// <summary>The server's version, backend and limits, one per endpoint.</summary>
+    public async Task<IReadOnlyList<ServerInfo>> GetServerInfoAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        await OnEveryShardAsync(shard => shard.UnaryAsync(
+            ReplayMethods.GetServerInfo, new GetServerInfoRequest(), retryable: true, timeout, cancellationToken)).ConfigureAwait(false);
+
+    private async Task<(TableLayout Layout, TableInfo[] Infos)> GetLayoutAndInfosAsync(string table, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(table);
+        var infos = await OnEveryShardAsync(shard => FindTableAsync(shard, table, timeout, cancellationToken)).ConfigureAwait(false);
+        var layout = new TableLayout(infos[0].Spec);
+        for (var s = 1; s < infos.Length; s++)
+        {
+            if (!layout.HasSameColumns(new TableLayout(infos[s].Spec)))
+                throw new InvalidOperationException(
+                    $"table '{table}' has different columns on {_shards[s].Endpoint} than on {_shards[0].Endpoint}; shards must hold the same table");
+        }
+        return (layout, infos);
+    }
+}

@@ -1,0 +1,129 @@
+using System.Buffers;
+using Gear.Protocol.V1;
+
+namespace Gear.Client;
+
+/// <summary>
+/// Turns sample replies into <see cref="SampleBatch"/>es: one reply is wrapped as received; replies from
+/// several shards are joined into pooled buffers with probabilities and weights of the combined table.
+/// Replies are checked against the layout so that a view never reads past its bytes.
+/// </summary>
+internal sealed class SampleBatchAssembler(TableLayout layout)
+{
+    private readonly BatchShapeCache _shapes = new(layout);
+
+    public TableLayout Layout => layout;
+
+    /// <summary>A batch over one reply from <paramref name="shard"/>, its bytes used in place.</summary>
+    public SampleBatch FromReply(SampleResponse reply, int shard)
+    {
+        var count = reply.BatchSize;
+        var length = reply.WindowLength;
+        Check(reply);
+        var columns = new ReadOnlyMemory<byte>[layout.Columns.Count];
+        for (var c = 0; c < columns.Length; c++)
+            columns[c] = reply.Columns[c].Memory;
+        var batch = new SampleBatch(layout, count, length, _shapes.For(count, length), columns, null, reply.Mask.Memory, null)
+        {
+            Sequence = (long)reply.Sequence,
+            ItemCount = reply.ItemCount,
+            SelectionMass = reply.SelectionMass,
+        };
+        Copy(reply.Keys, batch.KeysToFill);
+        Copy(reply.TrajectoryKeys, batch.TrajectoryKeysToFill);
+        Copy(reply.StartSteps, batch.StartStepsToFill);
+        Copy(reply.Probabilities, batch.ProbabilitiesToFill);
+        Copy(reply.ImportanceWeights, batch.WeightsToFill);
+        batch.ShardsToFill.Fill(shard);
+        return batch;
+    }
+
+    /// <summary>
+    /// A batch joining <paramref name="parts"/> (replies and their shards). <paramref name="totalMass"/> and
+    /// <paramref name="totalItems"/> are the combined table's Σ mass and Σ item count.
+    /// </summary>
+    public SampleBatch FromShards(IReadOnlyList<(SampleResponse Reply, int Shard)> parts, double totalMass, long totalItems, double beta, int windowLength, long sequence)
+    {
+        var count = 0;
+        foreach (var (reply, _) in parts)
+        {
+            Check(reply);
+            if (reply.WindowLength != windowLength)
+                throw Bad($"a shard replied with windows of {reply.WindowLength} steps; {windowLength} were asked for");
+            count += reply.BatchSize;
+        }
+        var steps = count * windowLength;
+        var pooled = new byte[layout.Columns.Count][];
+        var columns = new ReadOnlyMemory<byte>[pooled.Length];
+        for (var c = 0; c < pooled.Length; c++)
+        {
+            var bytes = steps * layout.Columns[c].StepBytes;
+            pooled[c] = ArrayPool<byte>.Shared.Rent(bytes);
+            columns[c] = pooled[c].AsMemory(0, bytes);
+            var offset = 0;
+            foreach (var (reply, _) in parts)
+            {
+                reply.Columns[c].Span.CopyTo(pooled[c].AsSpan(offset));
+                offset += reply.Columns[c].Length;
+            }
+        }
+        var mask = ArrayPool<byte>.Shared.Rent(Math.Max(1, steps));
+        var maskOffset = 0;
+        foreach (var (reply, _) in parts)
+        {
+            reply.Mask.Span.CopyTo(mask.AsSpan(maskOffset));
+            maskOffset += reply.Mask.Length;
+        }
+        var batch = new SampleBatch(layout, count, windowLength, _shapes.For(count, windowLength), columns, pooled, mask.AsMemory(0, steps), mask)
+        {
+            Sequence = sequence,
+            ItemCount = totalItems,
+            SelectionMass = totalMass,
+        };
+        var at = 0;
+        var probabilities = batch.ProbabilitiesToFill;
+        foreach (var (reply, shard) in parts)
+        {
+            var n = reply.BatchSize;
+            Copy(reply.Keys, batch.KeysToFill.Slice(at, n));
+            Copy(reply.TrajectoryKeys, batch.TrajectoryKeysToFill.Slice(at, n));
+            Copy(reply.StartSteps, batch.StartStepsToFill.Slice(at, n));
+            batch.ShardsToFill.Slice(at, n).Fill(shard);
+            // P(i) = P(shard) × P(i | shard), with P(shard) = mass_s / Σ mass: the probability in one table
+            // holding every shard's items (Σ p^α splits the same way for prioritized and uniform tables).
+            var shardProbability = totalMass > 0 ? reply.SelectionMass / totalMass : 0;
+            for (var i = 0; i < n; i++)
+                probabilities[at + i] = shardProbability * reply.Probabilities[i];
+            at += n;
+        }
+        CombinedWeights.Compute(probabilities, beta, batch.WeightsToFill);
+        return batch;
+    }
+
+    private static void Copy<T>(Google.Protobuf.Collections.RepeatedField<T> field, Span<T> destination)
+    {
+        for (var i = 0; i < destination.Length; i++)
+            destination[i] = field[i];
+    }
+
+    private void Check(SampleResponse reply)
+    {
+        var count = reply.BatchSize;
+        var length = reply.WindowLength;
+        if (count < 0 || length < 1)
+            throw Bad($"a reply has batch_size {count} and window_length {length}");
+        if (reply.Columns.Count != layout.Columns.Count)
+            throw Bad($"a reply has {reply.Columns.Count} columns; table '{layout.Name}' has {layout.Columns.Count} (was the table re-created with another spec?)");
+        var steps = (long)count * length;
+        for (var c = 0; c < layout.Columns.Count; c++)
+        {
+            if (reply.Columns[c].Length != steps * layout.Columns[c].StepBytes)
+                throw Bad($"column {layout.Columns[c].Description} has {reply.Columns[c].Length} bytes in a reply of {count} × {length} steps; {steps * layout.Columns[c].StepBytes} expected");
+        }
+        if (reply.Mask.Length != steps || reply.Keys.Count != count || reply.TrajectoryKeys.Count != count ||
+            reply.StartSteps.Count != count || reply.Probabilities.Count != count || reply.ImportanceWeights.Count != count)
+            throw Bad($"a reply of {count} windows has a mask or per-window fields of another length");
+    }
+
+    private InvalidDataException Bad(string message) => new($"sample reply from table '{layout.Name}' does not fit its spec: {message}");
+}

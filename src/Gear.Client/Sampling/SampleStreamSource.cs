@@ -1,0 +1,65 @@
+using Gear.Protocol;
+using Gear.Protocol.Grpc;
+using Gear.Protocol.V1;
+
+namespace Gear.Client;
+
+/// <summary>
+/// Batches from one server's SampleStream, which gathers up to batches_in_flight ahead. After UNAVAILABLE the
+/// stream is opened again with backoff (sampling is safe to repeat); the batch count carries over.
+/// </summary>
+internal sealed class SampleStreamSource(ShardConnection shard, SampleOptions options, SampleBatchAssembler assembler) : IBatchSource
+{
+    private readonly CancellationTokenSource _disposing = new();
+    private AsyncServerStreamingCall<SampleResponse>? _call;
+    private long _delivered;
+    private int _opened;
+
+    public async ValueTask<SampleBatch?> NextAsync(CancellationToken cancellationToken)
+    {
+        for (var retry = 0; ; )
+        {
+            if (options.MaxBatches > 0 && _delivered >= options.MaxBatches)
+                return null;
+            _call ??= Open();
+            try
+            {
+                if (!await _call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+                    return null;
+                var batch = assembler.FromReply(_call.ResponseStream.Current, shard.Index);
+                batch.Sequence = _delivered++;
+                return batch;
+            }
+            catch (RpcException e) when (RetryPolicy.IsRetryable(e.StatusCode))
+            {
+                _call.Dispose();
+                _call = null;
+                if (!await shard.BackOffAsync(++retry, deadline: null, cancellationToken).ConfigureAwait(false))
+                    throw;
+            }
+        }
+    }
+
+    private AsyncServerStreamingCall<SampleResponse> Open()
+    {
+        // A stream opened again must not repeat the first one's selections: each opening gets its own seed.
+        var seed = options.Seed == 0 ? 0 : options.Seed + (ulong)_opened;
+        _opened++;
+        var request = new SampleStreamRequest
+        {
+            Sample = options.ToRequest(options.BatchSize, seed),
+            MaxBatches = options.MaxBatches == 0 ? 0 : options.MaxBatches - _delivered,
+            BatchesInFlight = options.BatchesInFlight,
+        };
+        return shard.Channel.ServerStreaming(ReplayMethods.SampleStream, request, shard.Options(deadline: null, _disposing.Token));
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _disposing.Cancel();
+        _call?.Dispose();
+        _call = null;
+        _disposing.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

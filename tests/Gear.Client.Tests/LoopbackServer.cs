@@ -1,0 +1,136 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Gear.Core.Compute.Cpu;
+using Gear.Protocol.V1;
+using Gear.Server.Grpc;
+using Gear.Server.Security;
+using Gear.Server.Service;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gear.Client.Tests;
+
+/// <summary>
+/// The real replay service (ReplayService over a TableRegistry on the CPU backend) on a Kestrel server at a
+/// random loopback port, as `gear serve` hosts it; the pattern of Gear.Server.Tests' ServiceHarness.
+/// </summary>
+internal sealed class LoopbackServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly CpuBackend _backend;
+
+    private LoopbackServer(WebApplication app, CpuBackend backend, TableRegistry tables, Uri address)
+    {
+        _app = app;
+        _backend = backend;
+        Tables = tables;
+        Address = address;
+    }
+
+    public TableRegistry Tables { get; }
+
+    /// <summary>"http://127.0.0.1:port" (or https with a certificate).</summary>
+    public Uri Address { get; }
+
+    /// <summary>Starts a server; with tokens callers must authenticate, without them loopback callers are admins.</summary>
+    public static async Task<LoopbackServer> StartAsync(IReadOnlyDictionary<string, Role>? tokens = null, X509Certificate2? certificate = null)
+    {
+        var backend = new CpuBackend();
+        var tables = new TableRegistry(backend, NullLogger<TableRegistry>.Instance);
+        var options = new GrpcServerOptions();
+        var identity = new ServerIdentity("test", backend.Name, "client tests run on the CPU backend", DateTime.UtcNow,
+            options.MaxReceiveMessageSize, options.MaxSendMessageSize);
+        var service = new ReplayService(tables, new TokenAuthenticator(tokens ?? new Dictionary<string, Role>()), identity, NullLoggerFactory.Instance);
+        service.ConfigureOptions(options);
+        var host = new GrpcServiceHost(options, NullLogger.Instance);
+        service.Register(host);
+        var app = await StartKestrelAsync(host, certificate);
+        return new LoopbackServer(app, backend, tables, BoundAddress(app, certificate));
+    }
+
+    /// <summary>A Kestrel server at a loopback port serving <paramref name="host"/> (for fake services).</summary>
+    public static async Task<(WebApplication App, Uri Address)> StartRawAsync(GrpcServiceHost host)
+    {
+        var app = await StartKestrelAsync(host, null);
+        return (app, BoundAddress(app, null));
+    }
+
+    /// <summary>A table spec with the given columns (trajectory items unless said), capacity for small tests.</summary>
+    public static TableSpec Spec(string name, Selector sampler, params ColumnSpec[] columns) => Spec(name, sampler, ItemGranularity.Trajectory, columns);
+
+    /// <summary>A table spec with the given granularity.</summary>
+    public static TableSpec Spec(string name, Selector sampler, ItemGranularity granularity, params ColumnSpec[] columns)
+    {
+        var spec = new TableSpec
+        {
+            Name = name,
+            HostCapacityBytes = 16 << 20,
+            MaxTrajectories = 1024,
+            PageSteps = 16,
+            Granularity = granularity,
+            Sampler = sampler,
+        };
+        spec.Columns.AddRange(columns);
+        return spec;
+    }
+
+    /// <summary>A column spec.</summary>
+    public static ColumnSpec Column(string name, DType dtype, params int[] shape)
+    {
+        var column = new ColumnSpec { Name = name, Dtype = dtype };
+        column.Shape.AddRange(shape);
+        return column;
+    }
+
+    /// <summary>A self-signed certificate for 127.0.0.1 and localhost.</summary>
+    public static X509Certificate2 SelfSignedCertificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=gear-client-test", key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        san.AddDnsName("localhost");
+        request.CertificateExtensions.Add(san.Build());
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+            await _app.StopAsync(stopping.Token);
+        await _app.DisposeAsync();
+        Tables.Dispose();
+        _backend.Dispose();
+    }
+
+    private static async Task<WebApplication> StartKestrelAsync(GrpcServiceHost host, X509Certificate2? certificate)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            GrpcKestrel.ConfigureLimits(kestrel);
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                if (certificate is null)
+                    GrpcKestrel.ConfigureListener(listen);
+                else
+                    GrpcKestrel.ConfigureListener(listen, certificate);
+            });
+        });
+        var app = builder.Build();
+        app.Run(host.HandleAsync);
+        await app.StartAsync();
+        return app;
+    }
+
+    private static Uri BoundAddress(WebApplication app, X509Certificate2? certificate)
+    {
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new Uri($"{(certificate is null ? "http" : "https")}://127.0.0.1:{new Uri(bound).Port}");
+    }
+}

@@ -141,4 +141,44 @@ public sealed class BatchStreamTests
         Assert.AreEqual(Gear.Protocol.Grpc.StatusCode.InvalidArgument, e.StatusCode);
         StringAssert.Contains(e.Status.Detail, "placement");
     }
+
+    [TestMethod]
+    public async Task StreamedBatchesReuseTheirColumnBuffers()
+    {
+        await using var server = await StartAsync();
+        using var client = new GearClient(server.Address);
+        var spec = Spec("wide", Selector.Uniform, Column("x", DType.F32, 256));
+        spec.HostCapacityBytes = 16 << 20;
+        await client.CreateTableAsync(spec);
+        await using (var writer = await client.OpenWriterAsync("wide"))
+        {
+            var step = new float[256];
+            for (var t = 0; t < 8; t++)
+            {
+                var trajectory = await writer.BeginTrajectoryAsync();
+                for (var i = 0; i < 64; i++)
+                    await trajectory.Append<float>("x", step).CommitStepsAsync();
+                _ = trajectory.EndAsync(1);
+            }
+            await writer.FlushAsync();
+        }
+        const int batches = 40;
+        const long columnBytesPerBatch = 16 * 32 * 1024;
+        await using var stream = await client.OpenBatchStreamAsync(new SampleOptions("wide") { BatchSize = 16, WindowLength = 32, MaxBatches = 10 + batches });
+
+        long allocatedBefore = 0;
+        var received = 0;
+        await foreach (var batch in stream)
+        {
+            using (batch)
+                Assert.AreEqual(columnBytesPerBatch, batch.ColumnBytes("x").Length);
+            if (++received == 10)
+                allocatedBefore = GC.GetTotalAllocatedBytes(precise: true); // after warm-up: pools are primed
+        }
+        var perBatch = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / batches;
+
+        // The protobuf parser's path allocated a new array of every column per batch (512 KiB here); the
+        // pooled path allocates only small bookkeeping, client and in-process server together.
+        Assert.IsTrue(perBatch < columnBytesPerBatch / 8, $"{perBatch} bytes allocated per batch of {columnBytesPerBatch} column bytes");
+    }
 }

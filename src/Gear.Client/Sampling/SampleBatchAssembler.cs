@@ -39,6 +39,51 @@ internal sealed class SampleBatchAssembler(TableLayout layout)
     }
 
     /// <summary>
+    /// A batch over a reply decoded into a pooled buffer: the columns and mask are slices of that buffer, which
+    /// the batch returns to the pool when disposed.
+    /// </summary>
+    public SampleBatch FromPooledReply(PooledSampleReply reply, int shard)
+    {
+        var count = reply.BatchSize;
+        var length = reply.WindowLength;
+        var columns = new ReadOnlyMemory<byte>[layout.Columns.Count];
+        try
+        {
+            Check(count, length, reply.Columns.Count, c => reply.Columns[c].Length, reply.Mask.Length);
+            for (var c = 0; c < columns.Length; c++)
+                columns[c] = reply.Buffer.AsMemory(reply.Columns[c].Offset, reply.Columns[c].Length);
+        }
+        catch
+        {
+            reply.Return();
+            throw;
+        }
+        var batch = new SampleBatch(layout, count, length, _shapes.For(count, length), columns, [reply.Buffer],
+            reply.Buffer.AsMemory(reply.Mask.Offset, reply.Mask.Length), null)
+        {
+            Sequence = (long)reply.Sequence,
+            ItemCount = reply.ItemCount,
+            SelectionMass = reply.SelectionMass,
+        };
+        try
+        {
+            var bytes = reply.Buffer.AsSpan();
+            SampleReplyDecoder.DecodeVarints(bytes, reply.Keys, batch.KeysToFill, static v => v, "keys");
+            SampleReplyDecoder.DecodeVarints(bytes, reply.TrajectoryKeys, batch.TrajectoryKeysToFill, static v => v, "trajectory_keys");
+            SampleReplyDecoder.DecodeVarints(bytes, reply.StartSteps, batch.StartStepsToFill, static v => (int)(long)v, "start_steps");
+            SampleReplyDecoder.DecodeDoubles(bytes, reply.Probabilities, batch.ProbabilitiesToFill, "probabilities");
+            SampleReplyDecoder.DecodeDoubles(bytes, reply.ImportanceWeights, batch.WeightsToFill, "importance_weights");
+        }
+        catch (InvalidDataException e)
+        {
+            batch.Dispose();
+            throw Bad(e.Message);
+        }
+        batch.ShardsToFill.Fill(shard);
+        return batch;
+    }
+
+    /// <summary>
     /// A batch joining <paramref name="parts"/> (replies and their shards). <paramref name="totalMass"/> and
     /// <paramref name="totalItems"/> are the combined table's Σ mass and Σ item count.
     /// </summary>
@@ -109,20 +154,27 @@ internal sealed class SampleBatchAssembler(TableLayout layout)
     private void Check(SampleResponse reply)
     {
         var count = reply.BatchSize;
-        var length = reply.WindowLength;
+        Check(count, reply.WindowLength, reply.Columns.Count, c => reply.Columns[c].Length, reply.Mask.Length);
+        if (reply.Keys.Count != count || reply.TrajectoryKeys.Count != count ||
+            reply.StartSteps.Count != count || reply.Probabilities.Count != count || reply.ImportanceWeights.Count != count)
+            throw Bad($"a reply of {count} windows has per-window fields of another length");
+    }
+
+    /// <summary>Checks a reply's geometry and byte counts against the layout (per-window fields are checked as they are decoded).</summary>
+    private void Check(int count, int length, int columnCount, Func<int, int> columnBytes, int maskBytes)
+    {
         if (count < 0 || length < 1)
             throw Bad($"a reply has batch_size {count} and window_length {length}");
-        if (reply.Columns.Count != layout.Columns.Count)
-            throw Bad($"a reply has {reply.Columns.Count} columns; table '{layout.Name}' has {layout.Columns.Count} (was the table re-created with another spec?)");
+        if (columnCount != layout.Columns.Count)
+            throw Bad($"a reply has {columnCount} columns; table '{layout.Name}' has {layout.Columns.Count} (was the table re-created with another spec?)");
         var steps = (long)count * length;
         for (var c = 0; c < layout.Columns.Count; c++)
         {
-            if (reply.Columns[c].Length != steps * layout.Columns[c].StepBytes)
-                throw Bad($"column {layout.Columns[c].Description} has {reply.Columns[c].Length} bytes in a reply of {count} × {length} steps; {steps * layout.Columns[c].StepBytes} expected");
+            if (columnBytes(c) != steps * layout.Columns[c].StepBytes)
+                throw Bad($"column {layout.Columns[c].Description} has {columnBytes(c)} bytes in a reply of {count} × {length} steps; {steps * layout.Columns[c].StepBytes} expected");
         }
-        if (reply.Mask.Length != steps || reply.Keys.Count != count || reply.TrajectoryKeys.Count != count ||
-            reply.StartSteps.Count != count || reply.Probabilities.Count != count || reply.ImportanceWeights.Count != count)
-            throw Bad($"a reply of {count} windows has a mask or per-window fields of another length");
+        if (maskBytes != steps)
+            throw Bad($"a reply of {count} × {length} steps has a mask of {maskBytes} bytes");
     }
 
     private InvalidDataException Bad(string message) => new($"sample reply from table '{layout.Name}' does not fit its spec: {message}");

@@ -11,7 +11,7 @@ namespace Gear.Client;
 internal sealed class SampleStreamSource(ShardConnection shard, SampleOptions options, SampleBatchAssembler assembler) : IBatchSource
 {
     private readonly CancellationTokenSource _disposing = new();
-    private AsyncServerStreamingCall<SampleResponse>? _call;
+    private AsyncServerStreamingCall<PooledSampleReply>? _call;
     private long _delivered;
     private int _opened;
 
@@ -26,7 +26,7 @@ internal sealed class SampleStreamSource(ShardConnection shard, SampleOptions op
             {
                 if (!await _call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
                     return null;
-                var batch = assembler.FromReply(_call.ResponseStream.Current, shard.Index);
+                var batch = assembler.FromPooledReply(_call.ResponseStream.Current, shard.Index);
                 batch.Sequence = _delivered++;
                 return batch;
             }
@@ -40,7 +40,7 @@ internal sealed class SampleStreamSource(ShardConnection shard, SampleOptions op
         }
     }
 
-    private AsyncServerStreamingCall<SampleResponse> Open()
+    private AsyncServerStreamingCall<PooledSampleReply> Open()
     {
         // A stream opened again must not repeat the first one's selections: each opening gets its own seed.
         var seed = options.Seed == 0 ? 0 : options.Seed + (ulong)_opened;
@@ -51,7 +51,8 @@ internal sealed class SampleStreamSource(ShardConnection shard, SampleOptions op
             MaxBatches = options.MaxBatches == 0 ? 0 : options.MaxBatches - _delivered,
             BatchesInFlight = options.BatchesInFlight,
         };
-        return shard.Channel.ServerStreaming(ReplayMethods.SampleStream, request, shard.Options(deadline: null, _disposing.Token));
+        // Replies are decoded into pooled buffers that the batches hand back on dispose (no array per column per batch).
+        return shard.Channel.ServerStreaming(ReplayMethods.SampleStream, request, SampleReplyDecoder.Decode, shard.Options(deadline: null, _disposing.Token));
     }
 
     public ValueTask DisposeAsync()

@@ -27,6 +27,8 @@ public sealed class Method<TRequest, TResponse>
         Name = name;
         RequestParser = requestParser;
         ResponseParser = responseParser;
+        RequestDecoder = MessageDecoders.From(requestParser, "request");
+        ResponseDecoder = MessageDecoders.From(responseParser, "response");
         FullName = "/" + serviceName + "/" + name;
     }
 
@@ -47,4 +49,10 @@ public sealed class Method<TRequest, TResponse>
 
     /// <summary>Parses response messages.</summary>
     public MessageParser<TResponse> ResponseParser { get; }
+
+    /// <summary>Decodes a request with <see cref="RequestParser"/> (made once, shared by every call).</summary>
+    public MessageDecoder<TRequest> RequestDecoder { get; }
+
+    /// <summary>Decodes a response with <see cref="ResponseParser"/> (made once, shared by every call).</summary>
+    public MessageDecoder<TResponse> ResponseDecoder { get; }
 }

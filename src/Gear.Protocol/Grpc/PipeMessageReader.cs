@@ -8,25 +8,25 @@ namespace Gear.Protocol.Grpc;
 /// <summary>
 /// Reads length-prefixed messages from a <see cref="PipeReader"/> (Kestrel's request body, or a client's
 /// response stream wrapped in one). The pipe's pooled segments hold the bytes; messages are parsed from the
-/// <see cref="ReadOnlySequence{T}"/> without copying them out.
+/// <see cref="ReadOnlySequence{T}"/> without copying them out, by a <see cref="MessageDecoder{T}"/>.
 /// </summary>
-/// <typeparam name="T">The message type.</typeparam>
-public sealed class PipeMessageReader<T> where T : class, IMessage<T>
+/// <typeparam name="T">What a message decodes to.</typeparam>
+public sealed class PipeMessageReader<T> where T : class
 {
     private readonly PipeReader _reader;
-    private readonly MessageParser<T> _parser;
+    private readonly MessageDecoder<T> _decode;
     private readonly int _maxMessageSize;
     private readonly string _what;
 
     /// <summary>Creates a reader.</summary>
     /// <param name="reader">The byte stream.</param>
-    /// <param name="parser">Parses each message.</param>
+    /// <param name="decode">Decodes each message.</param>
     /// <param name="maxMessageSize">The largest message allowed, in bytes.</param>
     /// <param name="what">"request" or "response", for error texts.</param>
-    public PipeMessageReader(PipeReader reader, MessageParser<T> parser, int maxMessageSize, string what)
+    public PipeMessageReader(PipeReader reader, MessageDecoder<T> decode, int maxMessageSize, string what)
     {
         _reader = reader;
-        _parser = parser;
+        _decode = decode;
         _maxMessageSize = maxMessageSize;
         _what = what;
     }
@@ -49,7 +49,7 @@ public sealed class PipeMessageReader<T> where T : class, IMessage<T>
             {
                 if (LengthPrefixedMessage.TryRead(ref buffer, _maxMessageSize, _what, out ReadOnlySequence<byte> payload))
                 {
-                    message = LengthPrefixedMessage.Parse(_parser, payload, _what);
+                    message = Decode(payload);
                     done = true;
                 }
                 else if (result.IsCompleted)
@@ -66,6 +66,18 @@ public sealed class PipeMessageReader<T> where T : class, IMessage<T>
                 else _reader.AdvanceTo(buffer.Start, buffer.End);
             }
             if (done) return message;
+        }
+    }
+
+    private T Decode(in ReadOnlySequence<byte> payload)
+    {
+        try
+        {
+            return _decode(payload);
+        }
+        catch (InvalidDataException exception)
+        {
+            throw LengthPrefixedMessage.ParseFailure(_what, exception);
         }
     }
 }

@@ -13,10 +13,10 @@ internal sealed class RequestStreamReader<T> : IAsyncStreamReader<T> where T : c
     private readonly ServerCallContext _context;
     private T? _current;
 
-    public RequestStreamReader(ServerCallContext context, MessageParser<T> parser)
+    public RequestStreamReader(ServerCallContext context, MessageDecoder<T> decode)
     {
         _context = context;
-        _reader = new PipeMessageReader<T>(context.HttpContext.Request.BodyReader, parser, context.MaxReceiveMessageSize, "request");
+        _reader = new PipeMessageReader<T>(context.HttpContext.Request.BodyReader, decode, context.MaxReceiveMessageSize, "request");
     }
 
     public T Current => _current ?? throw new InvalidOperationException("MoveNext has not returned true yet.");

@@ -20,7 +20,7 @@ internal sealed class UnaryCallHandler<TRequest, TResponse>(Method<TRequest, TRe
 
     public override async Task InvokeAsync(ServerCallContext context)
     {
-        TRequest request = await new RequestStreamReader<TRequest>(context, method.RequestParser).ReadSingleAsync().ConfigureAwait(false);
+        TRequest request = await new RequestStreamReader<TRequest>(context, method.RequestDecoder).ReadSingleAsync().ConfigureAwait(false);
         TResponse response = await handler(request, context).ConfigureAwait(false) ?? throw NullResponse();
         await context.WriteMessageAsync(response, flush: false, context.CancellationToken).ConfigureAwait(false);
     }
@@ -38,7 +38,7 @@ internal sealed class ClientStreamingCallHandler<TRequest, TResponse>(Method<TRe
 
     public override async Task InvokeAsync(ServerCallContext context)
     {
-        var requests = new RequestStreamReader<TRequest>(context, method.RequestParser);
+        var requests = new RequestStreamReader<TRequest>(context, method.RequestDecoder);
         TResponse response = await handler(requests, context).ConfigureAwait(false)
             ?? throw UnaryCallHandler<TRequest, TResponse>.NullResponse();
         await context.WriteMessageAsync(response, flush: false, context.CancellationToken).ConfigureAwait(false);
@@ -54,7 +54,7 @@ internal sealed class ServerStreamingCallHandler<TRequest, TResponse>(Method<TRe
 
     public override async Task InvokeAsync(ServerCallContext context)
     {
-        TRequest request = await new RequestStreamReader<TRequest>(context, method.RequestParser).ReadSingleAsync().ConfigureAwait(false);
+        TRequest request = await new RequestStreamReader<TRequest>(context, method.RequestDecoder).ReadSingleAsync().ConfigureAwait(false);
         await handler(request, new ResponseStreamWriter<TResponse>(context), context).ConfigureAwait(false);
     }
 }
@@ -67,5 +67,5 @@ internal sealed class DuplexStreamingCallHandler<TRequest, TResponse>(Method<TRe
     public override MethodType Type => MethodType.DuplexStreaming;
 
     public override Task InvokeAsync(ServerCallContext context) =>
-        handler(new RequestStreamReader<TRequest>(context, method.RequestParser), new ResponseStreamWriter<TResponse>(context), context);
+        handler(new RequestStreamReader<TRequest>(context, method.RequestDecoder), new ResponseStreamWriter<TResponse>(context), context);
 }

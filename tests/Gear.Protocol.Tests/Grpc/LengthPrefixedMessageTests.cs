@@ -106,7 +106,7 @@ public sealed class LengthPrefixedMessageTests
         byte[] bytes = Frames(new DropTableRequest { Table = "one" }, new DropTableRequest { Table = "two" });
         await pipe.Writer.WriteAsync(bytes);
         await pipe.Writer.CompleteAsync();
-        var reader = new PipeMessageReader<DropTableRequest>(pipe.Reader, DropTableRequest.Parser, 100, "request");
+        var reader = new PipeMessageReader<DropTableRequest>(pipe.Reader, MessageDecoders.From(DropTableRequest.Parser, "request"), 100, "request");
 
         Assert.AreEqual("one", (await reader.ReadAsync(default))!.Table);
         Assert.AreEqual("two", (await reader.ReadAsync(default))!.Table);
@@ -118,7 +118,7 @@ public sealed class LengthPrefixedMessageTests
     {
         var pipe = new Pipe();
         byte[] bytes = Frames(new DropTableRequest { Table = "slow" });
-        var reader = new PipeMessageReader<DropTableRequest>(pipe.Reader, DropTableRequest.Parser, 100, "request");
+        var reader = new PipeMessageReader<DropTableRequest>(pipe.Reader, MessageDecoders.From(DropTableRequest.Parser, "request"), 100, "request");
         await pipe.Writer.WriteAsync(bytes.AsMemory(0, 7));
 
         ValueTask<DropTableRequest?> reading = reader.ReadAsync(default);
@@ -136,7 +136,7 @@ public sealed class LengthPrefixedMessageTests
         byte[] bytes = Frames(new DropTableRequest { Table = "cut" });
         await pipe.Writer.WriteAsync(bytes.AsMemory(0, bytes.Length - 1));
         await pipe.Writer.CompleteAsync();
-        var reader = new PipeMessageReader<DropTableRequest>(pipe.Reader, DropTableRequest.Parser, 100, "response");
+        var reader = new PipeMessageReader<DropTableRequest>(pipe.Reader, MessageDecoders.From(DropTableRequest.Parser, "request"), 100, "response");
 
         var error = await Assert.ThrowsExceptionAsync<RpcException>(async () => await reader.ReadAsync(default));
 
@@ -150,7 +150,7 @@ public sealed class LengthPrefixedMessageTests
         var pipe = new Pipe();
         await pipe.Writer.WriteAsync(new byte[] { 0, 0, 0, 0, 2, 0x0A, 0x05 }); // string of 5 bytes, 0 present
         await pipe.Writer.CompleteAsync();
-        var reader = new PipeMessageReader<DropTableRequest>(pipe.Reader, DropTableRequest.Parser, 100, "request");
+        var reader = new PipeMessageReader<DropTableRequest>(pipe.Reader, MessageDecoders.From(DropTableRequest.Parser, "request"), 100, "request");
 
         var error = await Assert.ThrowsExceptionAsync<RpcException>(async () => await reader.ReadAsync(default));
 

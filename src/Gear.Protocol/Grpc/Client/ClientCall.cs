@@ -13,14 +13,15 @@ namespace Gear.Protocol.Grpc;
 internal sealed class ClientCall<TRequest, TResponse>
     : IClientCall, IAsyncStreamReader<TResponse>, IClientStreamWriter<TRequest>, ISingleResponseReader<TResponse>
     where TRequest : class, IMessage<TRequest>
-    where TResponse : class, IMessage<TResponse>
+    where TResponse : class
 {
     private static readonly StreamPipeReaderOptions ResponsePipeOptions = new(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024);
     private static readonly TimeSpan ServerVerdictWait = TimeSpan.FromSeconds(2);
     private static readonly StreamPipeWriterOptions RequestPipeOptions = new(minimumBufferSize: 16 * 1024, leaveOpen: true);
 
     private readonly GrpcChannel _channel;
-    private readonly Method<TRequest, TResponse> _method;
+    private readonly string _path;
+    private readonly MessageDecoder<TResponse> _decode;
     private readonly CallOptions _options;
     private readonly DateTime _deadline;
     private readonly CancellationTokenSource _cts;
@@ -38,11 +39,13 @@ internal sealed class ClientCall<TRequest, TResponse>
     private bool _disposed;
     private TResponse? _current;
 
-    public ClientCall(GrpcChannel channel, Method<TRequest, TResponse> method, CallOptions options)
+    public ClientCall(GrpcChannel channel, string path, MessageDecoder<TResponse> decode, CallOptions options)
     {
-        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(decode);
         _channel = channel;
-        _method = method;
+        _path = path;
+        _decode = decode;
         _options = options;
         _deadline = options.Deadline is { } deadline ? deadline.ToUniversalTime() : DateTime.MaxValue;
         _cts = options.CancellationToken.CanBeCanceled
@@ -82,7 +85,7 @@ internal sealed class ClientCall<TRequest, TResponse>
         }
 
         _content = new GrpcRequestContent(singleRequest);
-        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_channel.Address, _method.FullName))
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_channel.Address, _path))
         {
             Version = new Version(2, 0),
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
@@ -135,7 +138,7 @@ internal sealed class ClientCall<TRequest, TResponse>
             {
                 Stream body = await response.Content.ReadAsStreamAsync(_callToken).ConfigureAwait(false);
                 _responseReader = new PipeMessageReader<TResponse>(PipeReader.Create(body, ResponsePipeOptions),
-                    _method.ResponseParser, _channel.Options.MaxReceiveMessageSize, "response");
+                    _decode, _channel.Options.MaxReceiveMessageSize, "response");
             }
             TResponse? message = await _responseReader.ReadAsync(_callToken).ConfigureAwait(false);
             if (message is not null)

@@ -69,7 +69,7 @@ public sealed class GrpcChannel : IDisposable
         where TResponse : class, IMessage<TResponse>
     {
         ArgumentNullException.ThrowIfNull(request);
-        using var call = new ClientCall<TRequest, TResponse>(this, method, options);
+        using var call = new ClientCall<TRequest, TResponse>(this, method.FullName, method.ResponseDecoder, options);
         call.Start(request);
         return await call.ReadSingleResponseAsync().ConfigureAwait(false);
     }
@@ -80,9 +80,27 @@ public sealed class GrpcChannel : IDisposable
         where TResponse : class, IMessage<TResponse>
     {
         ArgumentNullException.ThrowIfNull(request);
-        var call = new ClientCall<TRequest, TResponse>(this, method, options);
+        var call = new ClientCall<TRequest, TResponse>(this, method.FullName, method.ResponseDecoder, options);
         call.Start(request);
         return new AsyncServerStreamingCall<TResponse>(call);
+    }
+
+    /// <summary>
+    /// Starts a server-streaming call whose responses are decoded by <paramref name="decode"/> instead of the
+    /// method's parser: for replies whose bytes the caller wants in its own (pooled) buffers rather than in
+    /// new arrays per message.
+    /// </summary>
+    public AsyncServerStreamingCall<TDecoded> ServerStreaming<TRequest, TResponse, TDecoded>(
+        Method<TRequest, TResponse> method, TRequest request, MessageDecoder<TDecoded> decode, CallOptions options = default)
+        where TRequest : class, IMessage<TRequest>
+        where TResponse : class, IMessage<TResponse>
+        where TDecoded : class
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(request);
+        var call = new ClientCall<TRequest, TDecoded>(this, method.FullName, decode, options);
+        call.Start(request);
+        return new AsyncServerStreamingCall<TDecoded>(call);
     }
 
     /// <summary>Starts a client-streaming call: write <c>RequestStream</c>, complete it, await <c>ResponseAsync</c>.</summary>
@@ -90,7 +108,7 @@ public sealed class GrpcChannel : IDisposable
         where TRequest : class, IMessage<TRequest>
         where TResponse : class, IMessage<TResponse>
     {
-        var call = new ClientCall<TRequest, TResponse>(this, method, options);
+        var call = new ClientCall<TRequest, TResponse>(this, method.FullName, method.ResponseDecoder, options);
         call.Start(null);
         return new AsyncClientStreamingCall<TRequest, TResponse>(call);
     }
@@ -100,7 +118,7 @@ public sealed class GrpcChannel : IDisposable
         where TRequest : class, IMessage<TRequest>
         where TResponse : class, IMessage<TResponse>
     {
-        var call = new ClientCall<TRequest, TResponse>(this, method, options);
+        var call = new ClientCall<TRequest, TResponse>(this, method.FullName, method.ResponseDecoder, options);
         call.Start(null);
         return new AsyncDuplexStreamingCall<TRequest, TResponse>(call);
     }

@@ -9,7 +9,8 @@ namespace Gear.Client;
 /// importance weight. Dispose it when done: its buffers go back to the pool and the views become invalid.
 /// </summary>
 /// <remarks>
-/// On one server the column views are the received message's own bytes (no copy). Over several shards the
+/// On one server the column views are slices of the reply's pooled buffer (streams) or of the parsed reply
+/// (unary samples). Over several shards the
 /// parts are copied into one pooled buffer per column, and probabilities and weights are those of the
 /// combined table: P(i) = mass_s / Σ mass × P_s(i), N = Σ item counts, w = (N·P)^−β over the batch maximum.
 /// </remarks>

@@ -18,6 +18,9 @@ public abstract class HeapSelector : IItemSelector
     public int Count => Heap.Count;
 
     /// <inheritdoc />
+    public bool TryGetPriority(int slot, out double priority) => Heap.TryGetPriority(slot, out priority);
+
+    /// <inheritdoc />
     public void Insert(int slot, double priority) => Heap.Insert(slot, priority);
 
     /// <inheritdoc />

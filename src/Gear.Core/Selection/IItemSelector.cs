@@ -27,6 +27,17 @@ public interface IItemSelector
     /// </summary>
     double SelectionMass => Count;
 
+    /// <summary>
+    /// The priority of a held item, where the selector keeps it (for statistics such as the admin dashboard's
+    /// priority histogram). False when the selector does not store priorities (uniform, insertion order) or
+    /// cannot recover them (prioritized with α = 0, where every weight is 1).
+    /// </summary>
+    bool TryGetPriority(int slot, out double priority)
+    {
+        priority = 0;
+        return false;
+    }
+
     /// <summary>Adds an item. Insertion order is the order of calls. The slot must not be held already.</summary>
     void Insert(int slot, double priority);
 

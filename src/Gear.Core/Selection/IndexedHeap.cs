@@ -56,6 +56,14 @@ internal sealed class IndexedHeap
         }
     }
 
+    /// <summary>The priority of <paramref name="slot"/>, if held.</summary>
+    public bool TryGetPriority(int slot, out double priority)
+    {
+        var held = (uint)slot < (uint)_heap.Length && _position[slot] >= 0;
+        priority = held ? _sign * _key[slot] : 0;
+        return held;
+    }
+
     public void Insert(int slot, double priority)
     {
         SelectorGuards.CheckSlot(slot, _heap.Length);

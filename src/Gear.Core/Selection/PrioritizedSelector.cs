@@ -91,6 +91,18 @@ public sealed class PrioritizedSelector : IItemSelector, IDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>Recovered from the tree's weight p^α, so exact for α = 1 and within rounding otherwise.</remarks>
+    public bool TryGetPriority(int slot, out double priority)
+    {
+        priority = 0;
+        if (_exponent == 0 || (uint)slot >= (uint)_tree.Capacity || !_items.Contains(slot))
+            return false;
+        var weight = _tree.Get(slot);
+        priority = weight == 0 || _exponent == 1 ? weight : Math.Pow(weight, 1 / _exponent);
+        return true;
+    }
+
+    /// <inheritdoc />
     public void Insert(int slot, double priority)
     {
         double weight = Weight(priority);

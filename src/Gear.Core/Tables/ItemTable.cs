@@ -30,6 +30,9 @@ internal sealed unsafe class ItemTable : IDisposable
         new Span<ItemRecord>(_records, capacity).Fill(new ItemRecord { Trajectory = ItemRecord.NoTrajectory });
     }
 
+    /// <summary>Item slots, live or not.</summary>
+    public int Capacity => _capacity;
+
     /// <summary>Live items.</summary>
     public int Count { get; private set; }
 

@@ -22,4 +22,10 @@ public sealed class GrpcServerOptions
     /// not know (they become UNKNOWN with a generic message, and are logged).
     /// </summary>
     public Func<Exception, Status?>? ExceptionMapper { get; set; }
+
+    /// <summary>
+    /// Told once per call that reached a registered method, when its status is known: the method's path, its
+    /// kind, the status code and how long the call took. For metrics; it must be quick and must not throw.
+    /// </summary>
+    public Action<string, MethodType, StatusCode, TimeSpan>? CallCompleted { get; set; }
 }

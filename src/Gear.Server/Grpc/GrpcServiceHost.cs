@@ -180,6 +180,7 @@ public sealed partial class GrpcServiceHost
 
     private async Task RunCallAsync(ServerCallHandler handler, ServerCallContext call)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         Status status;
         Metadata? trailers = null;
         try
@@ -192,6 +193,8 @@ public sealed partial class GrpcServiceHost
         {
             status = StatusForException(exception, call, out trailers);
         }
+        _options.CallCompleted?.Invoke(call.Method, handler.Type, call.ClientGone ? StatusCode.Cancelled : status.StatusCode,
+            System.Diagnostics.Stopwatch.GetElapsedTime(started));
 
         if (call.ClientGone)
         {

@@ -1,5 +1,7 @@
 using Gear.Core.Errors;
 using Gear.Core.Tables;
+using Gear.Server.Admin;
+using Gear.Server.Admin.Metrics;
 using Gear.Server.Configuration;
 using Gear.Server.Grpc;
 using Gear.Server.Security;
@@ -24,7 +26,8 @@ public static class GearServer
     public static async Task<int> RunAsync(ServerConfig config, TextWriter error, CancellationToken stopping = default)
     {
         var startedUtc = DateTime.UtcNow;
-        var listeners = new KestrelListeners(config);
+        using var metrics = new GearMetrics();
+        var listeners = new KestrelListeners(config, metrics);
         var listenerNames = new ListenerBindFailure.Listener[] { new("gRPC", config.Grpc), new("admin", config.Admin) };
         if (ListenerBindFailure.Probe(listenerNames) is { } bindProblem)
         {
@@ -49,13 +52,15 @@ public static class GearServer
             };
             var identity = new ServerIdentity(ServerVersion.Current, backend.Backend.Name, backend.Reason, startedUtc,
                 config.Limits.MaxReceiveMessageBytes, config.Limits.MaxSendMessageBytes);
-            var replay = new ReplayService(registry, new TokenAuthenticator(config.Tokens), identity, loggers);
+            var authenticator = new TokenAuthenticator(config.Tokens);
+            var replay = new ReplayService(registry, authenticator, identity, loggers, metrics);
             replay.ConfigureOptions(grpcOptions);
             var grpcHost = new GrpcServiceHost(grpcOptions, loggers.CreateLogger<GrpcServiceHost>());
             replay.Register(grpcHost);
 
             var readiness = new ServerReadiness();
-            var admin = new AdminEndpoints(readiness);
+            await using var adminServices = new AdminServices(registry, identity, readiness, metrics, authenticator, TimeSpan.FromSeconds(1));
+            var admin = new AdminEndpoints(readiness, adminServices.Site);
             app.Run(ListenerRouting.Dispatch(grpcHost.HandleAsync, admin.HandleAsync));
             app.Lifetime.ApplicationStopping.Register(() =>
             {
@@ -128,7 +133,8 @@ public static class GearServer
     private static void LogListeners(ILogger log, ServerConfig config, KestrelListeners listeners)
     {
         log.LogInformation("gRPC listening on {Scheme}://{EndPoint}", listeners.Scheme, listeners.GrpcEndPoint);
-        log.LogInformation("admin listening on {Scheme}://{EndPoint} (/healthz, /readyz)", listeners.Scheme, listeners.AdminEndPoint);
+        log.LogInformation("admin listening on {Scheme}://{EndPoint} (dashboard /, /api/v1, /metrics, /healthz, /readyz)",
+            listeners.Scheme, listeners.AdminEndPoint);
         log.LogInformation("data plane {EndPoint}: not available yet (the data plane comes in a later release); nothing listens there",
             config.DataPlane);
         log.LogInformation(config.Tokens.Count == 0

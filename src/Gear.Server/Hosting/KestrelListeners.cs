@@ -1,4 +1,5 @@
 using System.Net;
+using Gear.Server.Admin.Metrics;
 using Gear.Server.Configuration;
 using Gear.Server.Grpc;
 using Microsoft.AspNetCore.Hosting;
@@ -15,11 +16,16 @@ namespace Gear.Server.Hosting;
 public sealed class KestrelListeners
 {
     private readonly ServerConfig _config;
+    private readonly GearMetrics? _metrics;
     private ListenOptions? _grpc;
     private ListenOptions? _admin;
 
-    /// <summary>Creates the setup for <paramref name="config"/>.</summary>
-    public KestrelListeners(ServerConfig config) => _config = config;
+    /// <summary>Creates the setup for <paramref name="config"/>; gRPC connections are counted into <paramref name="metrics"/> when given.</summary>
+    public KestrelListeners(ServerConfig config, GearMetrics? metrics = null)
+    {
+        _config = config;
+        _metrics = metrics;
+    }
 
     /// <summary>"https" with a certificate, "http" without.</summary>
     public string Scheme => _config.TlsCertificate is null ? "http" : "https";
@@ -46,6 +52,8 @@ public sealed class KestrelListeners
             _grpc = listen;
             ListenerRouting.Tag(listen, ListenerKind.Grpc);
             ConnectionLogging.Log(listen);
+            if (_metrics is not null)
+                ConnectionCounting.Count(listen, _metrics);
             // With TLS, ALPN lets HTTP/1.1 clients reach the gRPC host, which answers 426.
             if (_config.TlsCertificate is { } certificate)
                 GrpcKestrel.ConfigureListener(listen, certificate);

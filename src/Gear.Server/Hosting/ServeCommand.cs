@@ -18,7 +18,7 @@ public static class ServeCommand
     private static readonly Option<string> GrpcOption = new("--grpc")
     { HelpName = "host:port", Description = $"gRPC listen address host:port (default {ServerDefaults.Grpc}; port 0 picks a free port)." };
     private static readonly Option<string> AdminOption = new("--admin")
-    { HelpName = "host:port", Description = $"Admin HTTP listen address: /healthz, /readyz (default {ServerDefaults.Admin})." };
+    { HelpName = "host:port", Description = $"Admin HTTP listen address: dashboard /, /api/v1, /metrics, /healthz, /readyz (default {ServerDefaults.Admin})." };
     private static readonly Option<string> DataPlaneOption = new("--data-plane")
     { HelpName = "host:port", Description = $"Data-plane listen address (default {ServerDefaults.DataPlane}); reserved, the data plane is not available yet." };
     private static readonly Option<string> DeviceOption = new("--device")

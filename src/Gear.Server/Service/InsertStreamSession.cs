@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Gear.Core.Errors;
 using Gear.Protocol.V1;
+using Gear.Server.Admin.Metrics;
 using Gear.Server.Grpc;
 
 namespace Gear.Server.Service;
@@ -9,7 +11,8 @@ namespace Gear.Server.Service;
 /// table keys they map to. A request that does not fit ends the stream; whatever the stream left open is
 /// abandoned when it ends, so a disconnected actor leaves no pages behind.
 /// </summary>
-internal sealed class InsertStreamSession(TableRegistry tables, IServerStreamWriter<InsertResponse> responses, ServerCallContext context)
+internal sealed class InsertStreamSession(
+    TableRegistry tables, IServerStreamWriter<InsertResponse> responses, ServerCallContext context, InsertStreamMetrics metrics)
 {
     /// <summary>Most trajectories one stream may hold open at once.</summary>
     public const int MaxOpenTrajectories = 4096;
@@ -45,8 +48,12 @@ internal sealed class InsertStreamSession(TableRegistry tables, IServerStreamWri
         var count = append.Columns.Count;
         if (_columns.Length < count)
             _columns = new ReadOnlyMemory<byte>[count];
+        long bytes = 0;
         for (var c = 0; c < count; c++)
+        {
             _columns[c] = append.Columns[c].Memory;
+            bytes += _columns[c].Length;
+        }
         try
         {
             lease.Table.Append(trajectory.Key, (int)append.StepCount, _columns.AsSpan(0, count));
@@ -60,6 +67,7 @@ internal sealed class InsertStreamSession(TableRegistry tables, IServerStreamWri
             _columns.AsSpan(0, count).Clear();
         }
         trajectory.Steps += append.StepCount;
+        metrics.Appended(trajectory.Table.Name, append.StepCount, bytes);
         return Task.CompletedTask;
     }
 
@@ -101,7 +109,11 @@ internal sealed class InsertStreamSession(TableRegistry tables, IServerStreamWri
             try
             {
                 // Waits here while the rate limiter holds inserts back; the stream is not read meanwhile.
-                await lease.Table.CloseAsync(trajectory.Key, priorities, CallWaits.Remaining(context), wait.Token).ConfigureAwait(false);
+                var started = Stopwatch.GetTimestamp();
+                var closing = lease.Table.CloseAsync(trajectory.Key, priorities, CallWaits.Remaining(context), wait.Token);
+                var waited = !closing.IsCompleted; // the rate limiter is the only thing CloseAsync waits for
+                await closing.ConfigureAwait(false);
+                metrics.Committed(trajectory.Table.Name, Stopwatch.GetElapsedTime(started), waited);
             }
             catch (OperationCanceledException) when (trajectory.Table.Dropping.IsCancellationRequested)
             {

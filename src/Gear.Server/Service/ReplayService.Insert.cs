@@ -1,5 +1,6 @@
 using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;
+using Gear.Server.Admin.Metrics;
 using Gear.Server.Grpc;
 using Microsoft.Extensions.Logging;
 
@@ -9,7 +10,8 @@ public sealed partial class ReplayService
 {
     private async Task InsertStream(IAsyncStreamReader<InsertRequest> requests, IServerStreamWriter<InsertResponse> responses, ServerCallContext context)
     {
-        var session = new InsertStreamSession(_tables, responses, context);
+        var metrics = new InsertStreamMetrics(_metrics);
+        var session = new InsertStreamSession(_tables, responses, context, metrics);
         _logger.LogInformation("Insert stream from {Peer} opened", context.Peer);
         try
         {
@@ -30,6 +32,7 @@ public sealed partial class ReplayService
         finally
         {
             session.AbandonOpenTrajectories();
+            metrics.Ended();
         }
     }
 }

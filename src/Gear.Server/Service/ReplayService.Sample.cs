@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using Gear.Core.Errors;
 using Gear.Core.Sampling;
 using Gear.Protocol.V1;
+using Gear.Server.Admin.Metrics;
 using Gear.Server.Grpc;
 using Microsoft.Extensions.Logging;
 using CoreSampleRequest = Gear.Core.Sampling.SampleRequest;
@@ -26,7 +28,7 @@ public sealed partial class ReplayService
         var buffer = lease.Served.Buffers.Rent(core.BatchSize, core.WindowLength);
         try
         {
-            await SampleIntoAsync(lease.Served, core, RandomFor(request), buffer.Batch, context).ConfigureAwait(false);
+            await SampleIntoAsync(lease.Served, core, RandomFor(request), buffer.Batch, context, _metrics).ConfigureAwait(false);
             // Copied: the reply is written after this handler returns, when the buffer is back in the pool.
             return SampleMapping.ToWire(buffer, sequence: 0, wrap: false);
         }
@@ -49,6 +51,7 @@ public sealed partial class ReplayService
         using var lease = _tables.Lease(request.Sample.Table);
         var served = lease.Served;
         SampleMapping.CheckReplySize(served.Table.Spec.Columns, core, _identity.MaxSendMessageBytes);
+        using var learner = _metrics.SampleStreamOpened(served.Name);
 
         _logger.LogInformation("Sample stream from {Peer} on table {Table}: {BatchSize} windows of {WindowLength} steps, {InFlight} in flight",
             context.Peer, served.Name, core.BatchSize, core.WindowLength, inFlight);
@@ -57,7 +60,7 @@ public sealed partial class ReplayService
         // producer waits instead of gathering.
         var gathered = Channel.CreateBounded<GatherBuffer>(new BoundedChannelOptions(inFlight) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-        var producer = ProduceBatchesAsync(served, core, RandomFor(request.Sample), request.MaxBatches, gathered.Writer, context, stop.Token);
+        var producer = ProduceBatchesAsync(served, core, RandomFor(request.Sample), request.MaxBatches, gathered.Writer, context, _metrics, stop.Token);
         ulong sent = 0;
         try
         {
@@ -93,7 +96,7 @@ public sealed partial class ReplayService
 
     private static async Task ProduceBatchesAsync(
         ServedTable served, CoreSampleRequest request, RandomStream random, long maxBatches,
-        ChannelWriter<GatherBuffer> output, ServerCallContext context, CancellationToken stop)
+        ChannelWriter<GatherBuffer> output, ServerCallContext context, GearMetrics metrics, CancellationToken stop)
     {
         try
         {
@@ -102,7 +105,7 @@ public sealed partial class ReplayService
                 var buffer = served.Buffers.Rent(request.BatchSize, request.WindowLength);
                 try
                 {
-                    await SampleIntoAsync(served, request, random, buffer.Batch, context, stop).ConfigureAwait(false);
+                    await SampleIntoAsync(served, request, random, buffer.Batch, context, metrics, stop).ConfigureAwait(false);
                     await output.WriteAsync(buffer, stop).ConfigureAwait(false);
                 }
                 catch
@@ -123,13 +126,17 @@ public sealed partial class ReplayService
     /// <summary>Samples into <paramref name="batch"/>, waiting on the rate limiter up to the call's deadline.</summary>
     private static async Task SampleIntoAsync(
         ServedTable served, CoreSampleRequest request, RandomStream random, WindowBatch batch, ServerCallContext context,
-        CancellationToken stop = default)
+        GearMetrics metrics, CancellationToken stop = default)
     {
         using var wait = CallWaits.Link(context, served);
         using var stopping = stop.Register(static state => ((CancellationTokenSource)state!).Cancel(), wait);
         try
         {
-            await served.Table.SampleAsync(request, random, batch, CallWaits.Remaining(context), wait.Token).ConfigureAwait(false);
+            var started = Stopwatch.GetTimestamp();
+            var sampling = served.Table.SampleAsync(request, random, batch, CallWaits.Remaining(context), wait.Token);
+            var waited = !sampling.IsCompleted; // the rate limiter is the only thing SampleAsync waits for
+            await sampling.ConfigureAwait(false);
+            metrics.Sampled(served.Name, batch, Stopwatch.GetElapsedTime(started), waited);
         }
         catch (OperationCanceledException) when (served.Dropping.IsCancellationRequested)
         {

@@ -1,5 +1,6 @@
 using Gear.Core.Errors;
 using Gear.Protocol;
+using Gear.Server.Admin.Metrics;
 using Gear.Protocol.Grpc;
 using Gear.Server.Grpc;
 using Gear.Server.Security;
@@ -18,10 +19,17 @@ public sealed partial class ReplayService
     private readonly CallAuthorizer _authorizer;
     private readonly ServerIdentity _identity;
     private readonly ILogger<ReplayService> _logger;
+    private readonly GearMetrics _metrics;
 
     /// <summary>Creates the service over <paramref name="tables"/>.</summary>
-    public ReplayService(TableRegistry tables, TokenAuthenticator auth, ServerIdentity identity, ILoggerFactory loggers)
+    /// <param name="tables">The tables served.</param>
+    /// <param name="auth">The bearer tokens.</param>
+    /// <param name="identity">What GetServerInfo reports.</param>
+    /// <param name="loggers">Logging.</param>
+    /// <param name="metrics">Where calls, inserts and samples are counted (a private, unobserved set when null).</param>
+    public ReplayService(TableRegistry tables, TokenAuthenticator auth, ServerIdentity identity, ILoggerFactory loggers, GearMetrics? metrics = null)
     {
+        _metrics = metrics ?? new GearMetrics();
         _tables = tables;
         _authorizer = new CallAuthorizer(auth);
         _identity = identity;
@@ -33,6 +41,7 @@ public sealed partial class ReplayService
     {
         options.Interceptor = _authorizer.AuthorizeAsync;
         options.ExceptionMapper = MapException;
+        options.CallCompleted = _metrics.CallCompleted;
     }
 
     /// <summary>Registers every RPC of gear.v1.Replay with <paramref name="host"/>.</summary>

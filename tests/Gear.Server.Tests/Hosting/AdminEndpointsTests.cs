@@ -45,6 +45,7 @@ public sealed class AdminEndpointsTests
     public async Task UnknownPathsAndMethodsAreRefused()
     {
         var admin = new AdminEndpoints(new ServerReadiness());
+        // Without an admin site (dashboard, /api/v1, /metrics) only the probes are served.
         Assert.AreEqual(404, (await GetAsync(admin, "/metrics")).Status);
         Assert.AreEqual(405, (await GetAsync(admin, "/healthz", "POST")).Status);
         Assert.AreEqual((200, ""), await GetAsync(admin, "/healthz", "HEAD"));

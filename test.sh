@@ -10,7 +10,8 @@ filter="TestCategory!=Long"
 if [[ "${1:-}" == "--long" ]]; then filter=""; fi
 
 # Debian packages the tests use: python3-grpcio and friends are the reference gRPC peer of the interop
-# tests (tests/interop); chromium loads the admin dashboard headless in its browser test. Installed only when
+# tests (tests/interop); chromium loads the admin dashboard headless in its browser test; python3-yaml parses
+# the deploy manifests in their tests. Installed only when
 # missing; `apt-get update` first, since a fresh machine's package lists may be empty.
 apt_packages=(python3-grpcio python3-protobuf protobuf-compiler chromium python3-yaml)
 missing=()

@@ -23,7 +23,7 @@ internal sealed record ClientBenchOptions(
         usage: Gear.ClientBenchmarks [--duration S] [--warmup S] [--rounds N] [--workload overhead|sharded|all] [--json PATH] [--scale F]
           --duration S   seconds each measurement counts (default 5)
           --warmup S     seconds each reader runs before it is counted (default 1)
-          --rounds N     measurements of each path, alternating (raw, SDK, raw, SDK, ...) (default 2)
+          --rounds N     measurements of each path, alternating (raw, SDK, raw, SDK, ...) (default 4)
           --workload W   overhead, sharded or all (default all)
           --json PATH    also write the results as JSON to PATH
           --scale F      fraction of the standard table sizes to fill, for smoke tests (default 1)
@@ -44,7 +44,7 @@ internal sealed record ClientBenchOptions(
     /// <summary>The options, or null (usage printed) when the command line is wrong.</summary>
     public static ClientBenchOptions? Parse(string[] args)
     {
-        var options = new ClientBenchOptions(5, 1, 2, ClientBenchWorkload.All, null, 1);
+        var options = new ClientBenchOptions(5, 1, 4, ClientBenchWorkload.All, null, 1);
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new FormatException($"{args[i]} needs a value");

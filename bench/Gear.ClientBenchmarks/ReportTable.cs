@@ -15,13 +15,13 @@ internal static class ReportTable
         foreach (var row in report.Measurements)
             output.WriteLine($"{row.Workload,-12} {row.Path,-14} {row.Round,5} {Format(row.BatchesPerSecond, "N0"),11} {Format(row.MegabytesPerSecond, "N1"),9}");
         output.WriteLine();
-        output.WriteLine($"{"workload",-12} {"ratio of batches/s",-28} {"mean",6}  {"per round",-24} {"bound",6}  met");
+        output.WriteLine($"{"workload",-12} {"ratio of batches/s",-30} {"mean",6}  {"per round",-24} {"bound",6}  met");
         foreach (var ratio in report.Ratios)
         {
             var rounds = string.Join(", ", ratio.RoundRatios.Select(r => Format(r, "F3")));
             var bound = ratio.Bound is { } b ? "≥ " + Format(b, "F2") : "";
             var met = ratio.Met switch { true => "yes", false => "NO", null => "" };
-            output.WriteLine($"{ratio.Workload,-12} {ratio.Of + " ÷ " + ratio.To,-28} {Format(ratio.Ratio, "F3"),6}  {rounds,-24} {bound,6}  {met}");
+            output.WriteLine($"{ratio.Workload,-12} {ratio.Of + " ÷ " + ratio.To,-30} {Format(ratio.Ratio, "F3"),6}  {rounds,-24} {bound,6}  {met}");
         }
         foreach (var note in report.Notes)
             output.WriteLine($"note: {note}");

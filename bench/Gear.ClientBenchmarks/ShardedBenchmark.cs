@@ -7,57 +7,70 @@ namespace Gear.ClientBenchmarks;
 /// table of the same name created through the client on every shard and filled through a TrajectoryWriter
 /// (the hash ring routes each trajectory), then sampled through <see cref="BatchStream"/>. With one endpoint
 /// the stream is the server's SampleStream; with several it is the client's prefetch of mass-weighted unary
-/// Sample calls to every shard, joined into one batch. Shard counts alternate (1, 2, 3, 1, 2, 3, …).
+/// Sample calls to every shard, joined into one batch. Shard counts alternate (1, 2, 3, 1, 2, 3, …), and each
+/// round ends with the reference the several-shard path is bound by: back-to-back raw unary Sample calls of a
+/// whole batch to the first server.
 /// </summary>
 internal static class ShardedBenchmark
 {
     public const string Workload = "w2-sharded";
 
+    public const string RawUnary = "raw unary, 1";
+
     /// <summary>Measures over the first 1, 2, … servers of <paramref name="servers"/>; adds rows and ratios to the lists.</summary>
     public static async Task RunAsync(
         IReadOnlyList<Uri> servers, ClientBenchOptions options, List<MeasurementRow> rows, List<RatioRow> ratios, TextWriter log, CancellationToken cancellation)
     {
-        var setups = new List<(string Path, Uri[] Endpoints, BenchTable Table)>();
+        var paths = new List<(string Path, Func<BatchCounter, CancellationToken, Task<double>> Reader)>();
+        BenchTable? oneShardTable = null;
         for (var shards = 1; shards <= servers.Count; shards++)
         {
             var endpoints = servers.Take(shards).ToArray();
             var table = BenchTable.W2($"cbench-w2-{shards}shards", options.Scale);
-            using (var client = new GearClient(new GearClientOptions { Endpoints = endpoints }))
+            oneShardTable ??= table;
+            await FillAsync(endpoints, table, log, cancellation);
+            paths.Add((StreamPath(shards), async (counter, stop) =>
             {
-                var took = await TableFiller.CreateAndFillAsync(client, table, cancellation);
-                var perShard = await Task.WhenAll(endpoints.Select(async e =>
-                {
-                    using var one = new GearClient(e);
-                    return (await one.GetTableAsync(table.Name, cancellationToken: cancellation)).StoredSteps;
-                }));
-                await log.WriteLineAsync($"filled {table.Name} over {shards} server(s): {table.FillSteps:N0} steps in {took.TotalSeconds:F1} s, per shard {string.Join(" + ", perShard.Select(s => s.ToString("N0")))}");
-            }
-            setups.Add((PathName(shards), endpoints, table));
+                // A client of its own per measurement: fresh connections, as in the overhead measurements.
+                using var client = new GearClient(new GearClientOptions { Endpoints = endpoints });
+                return await SdkBatchStreamReader.ReadAsync(client, table, counter, stop);
+            }));
         }
-
-        Func<BatchCounter, CancellationToken, Task<double>> Reader(Uri[] endpoints, BenchTable table) => async (counter, stop) =>
-        {
-            using var client = new GearClient(new GearClientOptions { Endpoints = endpoints });
-            return await SdkBatchStreamReader.ReadAsync(client, table, counter, stop);
-        };
+        paths.Add((RawUnary, (counter, stop) => RawUnarySampleReader.ReadAsync(servers[0], oneShardTable!, counter, stop)));
 
         if (options.Warmup > TimeSpan.Zero)
         {
-            foreach (var (_, endpoints, table) in setups)
-                await Measurement.RunAsync(Reader(endpoints, table), TimeSpan.Zero, options.Warmup, cancellation);
+            foreach (var (_, reader) in paths)
+                await Measurement.RunAsync(reader, TimeSpan.Zero, options.Warmup, cancellation);
         }
         for (var round = 1; round <= options.Rounds; round++)
         {
-            foreach (var (path, endpoints, table) in setups)
+            foreach (var (path, reader) in paths)
             {
-                var measured = await Measurement.RunAsync(Reader(endpoints, table), options.Warmup, options.Duration, cancellation);
+                var measured = await Measurement.RunAsync(reader, options.Warmup, options.Duration, cancellation);
                 rows.Add(new MeasurementRow(Workload, path, round, measured.BatchesPerSecond, measured.MegabytesPerSecond));
                 await log.WriteLineAsync($"{Workload} {path} round {round}: {measured.BatchesPerSecond:N0} batches/s, {measured.MegabytesPerSecond:N1} MB/s");
             }
         }
-        foreach (var (path, _, _) in setups.Skip(1))
-            ratios.Add(RatioRow.Between(rows, Workload, path, setups[0].Path, bound: null));
+        for (var shards = 2; shards <= servers.Count; shards++)
+            ratios.Add(RatioRow.Between(rows, Workload, StreamPath(shards), StreamPath(1), bound: null));
+        for (var shards = 2; shards <= servers.Count; shards++)
+            ratios.Add(RatioRow.Between(rows, Workload, StreamPath(shards), RawUnary, bound: null));
     }
 
-    private static string PathName(int shards) => shards == 1 ? "sdk, 1 shard" : $"sdk, {shards} shards";
+    private static async Task FillAsync(Uri[] endpoints, BenchTable table, TextWriter log, CancellationToken cancellation)
+    {
+        using var client = new GearClient(new GearClientOptions { Endpoints = endpoints });
+        var took = await TableFiller.CreateAndFillAsync(client, table, cancellation);
+        var perShard = await Task.WhenAll(endpoints.Select(async endpoint =>
+        {
+            using var one = new GearClient(endpoint);
+            return (await one.GetTableAsync(table.Name, cancellationToken: cancellation)).StoredSteps;
+        }));
+        await log.WriteLineAsync(
+            $"filled {table.Name} over {endpoints.Length} server(s): {table.FillSteps:N0} steps in {took.TotalSeconds:F1} s, " +
+            $"per shard {string.Join(" + ", perShard.Select(s => s.ToString("N0")))}");
+    }
+
+    private static string StreamPath(int shards) => shards == 1 ? "sdk, 1 shard" : $"sdk, {shards} shards";
 }

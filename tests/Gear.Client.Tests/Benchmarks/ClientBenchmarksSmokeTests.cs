@@ -14,7 +14,7 @@ public sealed class ClientBenchmarksSmokeTests
     private static readonly string[] ExpectedRows =
     [
         "w2-overhead/raw", "w2-overhead/sdk", "w4-overhead/raw", "w4-overhead/sdk",
-        "w2-sharded/sdk, 1 shard", "w2-sharded/sdk, 2 shards", "w2-sharded/sdk, 3 shards",
+        "w2-sharded/sdk, 1 shard", "w2-sharded/sdk, 2 shards", "w2-sharded/sdk, 3 shards", "w2-sharded/raw unary, 1",
     ];
 
     [TestMethod]
@@ -40,7 +40,7 @@ public sealed class ClientBenchmarksSmokeTests
             }
 
             var ratios = report.RootElement.GetProperty("ratios").EnumerateArray().ToArray();
-            Assert.AreEqual(4, ratios.Length, "SDK ÷ raw for W2 and W4; 2 and 3 shards ÷ 1");
+            Assert.AreEqual(6, ratios.Length, "SDK ÷ raw for W2 and W4; 2 and 3 shards ÷ 1 shard and ÷ raw unary");
             foreach (var ratio in ratios)
                 Assert.IsTrue(ratio.GetProperty("ratio").GetDouble() > 0, ratio.ToString());
             StringAssert.Contains(stdout, "sdk ÷ raw", "the printed table shows the ratios");

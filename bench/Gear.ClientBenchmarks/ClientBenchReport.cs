@@ -8,28 +8,45 @@ namespace Gear.ClientBenchmarks;
 /// <param name="Round">1, 2, …: the position in the alternation.</param>
 /// <param name="BatchesPerSecond">Batches received per second.</param>
 /// <param name="MegabytesPerSecond">B × L × step bytes received per second, in 10^6 bytes.</param>
-internal sealed record MeasurementRow(string Workload, string Path, int Round, double BatchesPerSecond, double MegabytesPerSecond);
+/// <param name="ClientCpuMicrosecondsPerBatch">CPU time of the client process (all its threads) per batch.</param>
+internal sealed record MeasurementRow(
+    string Workload, string Path, int Round, double BatchesPerSecond, double MegabytesPerSecond, double ClientCpuMicrosecondsPerBatch);
 
-/// <summary>A ratio of two paths' mean batches per second, with the per-round ratios showing the spread.</summary>
+/// <summary>A ratio of two paths' means of one figure, with the per-round ratios showing the spread.</summary>
 /// <param name="Workload">The workload both paths ran.</param>
+/// <param name="Figure">"batches/s" or "client CPU/batch".</param>
 /// <param name="Of">The numerator's path.</param>
 /// <param name="To">The denominator's path.</param>
 /// <param name="Ratio">Mean of <paramref name="Of"/> ÷ mean of <paramref name="To"/>.</param>
 /// <param name="RoundRatios">Round i of <paramref name="Of"/> ÷ round i of <paramref name="To"/>.</param>
 /// <param name="Bound">The least ratio the issue asks for; null where it asks none.</param>
-internal sealed record RatioRow(string Workload, string Of, string To, double Ratio, IReadOnlyList<double> RoundRatios, double? Bound)
+internal sealed record RatioRow(string Workload, string Figure, string Of, string To, double Ratio, IReadOnlyList<double> RoundRatios, double? Bound)
 {
+    public const string BatchRate = "batches/s";
+    public const string ClientCpu = "client CPU/batch";
+
     /// <summary>Whether the bound is met; null without a bound.</summary>
     public bool? Met => Bound is { } bound ? Ratio >= bound : null;
 
-    /// <summary>The ratio of <paramref name="of"/> to <paramref name="to"/> among <paramref name="rows"/> of <paramref name="workload"/>.</summary>
-    public static RatioRow Between(IReadOnlyList<MeasurementRow> rows, string workload, string of, string to, double? bound)
+    /// <summary>
+    /// The ratio of <paramref name="of"/>'s batches per second to <paramref name="to"/>'s among
+    /// <paramref name="rows"/> of <paramref name="workload"/>.
+    /// </summary>
+    public static RatioRow Between(IReadOnlyList<MeasurementRow> rows, string workload, string of, string to, double? bound) =>
+        Between(rows, workload, BatchRate, r => r.BatchesPerSecond, of, to, bound);
+
+    /// <summary>The same for the client's CPU time per batch (no bound: it explains the rate, it is not the target).</summary>
+    public static RatioRow CpuBetween(IReadOnlyList<MeasurementRow> rows, string workload, string of, string to) =>
+        Between(rows, workload, ClientCpu, r => r.ClientCpuMicrosecondsPerBatch, of, to, bound: null);
+
+    private static RatioRow Between(
+        IReadOnlyList<MeasurementRow> rows, string workload, string figure, Func<MeasurementRow, double> value, string of, string to, double? bound)
     {
         var numerator = rows.Where(r => r.Workload == workload && r.Path == of).OrderBy(r => r.Round).ToArray();
         var denominator = rows.Where(r => r.Workload == workload && r.Path == to).OrderBy(r => r.Round).ToArray();
-        var ratio = numerator.Average(r => r.BatchesPerSecond) / denominator.Average(r => r.BatchesPerSecond);
-        var rounds = numerator.Zip(denominator, (n, d) => n.BatchesPerSecond / d.BatchesPerSecond).ToArray();
-        return new RatioRow(workload, of, to, ratio, rounds, bound);
+        var ratio = numerator.Average(value) / denominator.Average(value);
+        var rounds = numerator.Zip(denominator, (n, d) => value(n) / value(d)).ToArray();
+        return new RatioRow(workload, figure, of, to, ratio, rounds, bound);
     }
 }
 

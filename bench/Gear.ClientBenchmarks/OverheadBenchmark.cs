@@ -47,11 +47,12 @@ internal static class OverheadBenchmark
                 foreach (var (path, reader) in new[] { (Raw, raw), (Sdk, sdk) })
                 {
                     var measured = await Measurement.RunAsync(reader, options.Warmup, options.Duration, cancellation);
-                    rows.Add(new MeasurementRow(workload, path, round, measured.BatchesPerSecond, measured.MegabytesPerSecond));
-                    await log.WriteLineAsync($"{workload} {path} round {round}: {measured.BatchesPerSecond:N0} batches/s, {measured.MegabytesPerSecond:N1} MB/s");
+                    rows.Add(new MeasurementRow(workload, path, round, measured.BatchesPerSecond, measured.MegabytesPerSecond, measured.ClientCpuMicrosecondsPerBatch));
+                    await log.WriteLineAsync($"{workload} {path} round {round}: {measured.BatchesPerSecond:N0} batches/s, {measured.MegabytesPerSecond:N1} MB/s, {measured.ClientCpuMicrosecondsPerBatch:N1} client CPU µs/batch");
                 }
             }
             ratios.Add(RatioRow.Between(rows, workload, Sdk, Raw, Bound));
+            ratios.Add(RatioRow.CpuBetween(rows, workload, Sdk, Raw));
         }
     }
 }

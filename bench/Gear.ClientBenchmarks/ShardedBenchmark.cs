@@ -48,14 +48,16 @@ internal static class ShardedBenchmark
             foreach (var (path, reader) in paths)
             {
                 var measured = await Measurement.RunAsync(reader, options.Warmup, options.Duration, cancellation);
-                rows.Add(new MeasurementRow(Workload, path, round, measured.BatchesPerSecond, measured.MegabytesPerSecond));
-                await log.WriteLineAsync($"{Workload} {path} round {round}: {measured.BatchesPerSecond:N0} batches/s, {measured.MegabytesPerSecond:N1} MB/s");
+                rows.Add(new MeasurementRow(Workload, path, round, measured.BatchesPerSecond, measured.MegabytesPerSecond, measured.ClientCpuMicrosecondsPerBatch));
+                await log.WriteLineAsync($"{Workload} {path} round {round}: {measured.BatchesPerSecond:N0} batches/s, {measured.MegabytesPerSecond:N1} MB/s, {measured.ClientCpuMicrosecondsPerBatch:N1} client CPU µs/batch");
             }
         }
         for (var shards = 2; shards <= servers.Count; shards++)
             ratios.Add(RatioRow.Between(rows, Workload, StreamPath(shards), StreamPath(1), bound: null));
         for (var shards = 2; shards <= servers.Count; shards++)
             ratios.Add(RatioRow.Between(rows, Workload, StreamPath(shards), RawUnary, bound: null));
+        for (var shards = 2; shards <= servers.Count; shards++)
+            ratios.Add(RatioRow.CpuBetween(rows, Workload, StreamPath(shards), StreamPath(1)));
     }
 
     private static async Task FillAsync(Uri[] endpoints, BenchTable table, TextWriter log, CancellationToken cancellation)

@@ -37,10 +37,11 @@ public sealed class ClientBenchmarksSmokeTests
                 var name = $"{row.GetProperty("workload").GetString()}/{row.GetProperty("path").GetString()}";
                 Assert.IsTrue(row.GetProperty("batchesPerSecond").GetDouble() > 0, $"{name}: no batches\n{stdout}");
                 Assert.IsTrue(row.GetProperty("megabytesPerSecond").GetDouble() > 0, $"{name}: no bytes\n{stdout}");
+                Assert.IsTrue(row.GetProperty("clientCpuMicrosecondsPerBatch").GetDouble() > 0, $"{name}: no client CPU time\n{stdout}");
             }
 
             var ratios = report.RootElement.GetProperty("ratios").EnumerateArray().ToArray();
-            Assert.AreEqual(6, ratios.Length, "SDK ÷ raw for W2 and W4; 2 and 3 shards ÷ 1 shard and ÷ raw unary");
+            Assert.AreEqual(10, ratios.Length, "SDK ÷ raw for W2 and W4 (rate, CPU); 2 and 3 shards ÷ 1 shard (rate, CPU) and ÷ raw unary");
             foreach (var ratio in ratios)
                 Assert.IsTrue(ratio.GetProperty("ratio").GetDouble() > 0, ratio.ToString());
             StringAssert.Contains(stdout, "sdk ÷ raw", "the printed table shows the ratios");

@@ -32,7 +32,10 @@ internal sealed record BenchTable(
         name, [Column("x", DType.F32, 256)], Scaled(131_072, 4096, scale), 4096, ItemGranularity.Trajectory, 32, 512);
 
     /// <summary>Bytes of one step over all columns.</summary>
-    public int StepBytes => Columns.Sum(c => ElementBytes(c.Dtype) * c.Shape.Aggregate(1, (n, d) => n * d));
+    public int StepBytes => Columns.Sum(StepBytesOf);
+
+    /// <summary>Bytes of one step of <paramref name="column"/>.</summary>
+    public int StepBytesOf(ColumnSpec column) => ElementBytes(column.Dtype) * column.Shape.Aggregate(1, (n, d) => n * d);
 
     /// <summary>Step bytes in one batch (B × L × step bytes): what MB/s counts, as <c>gear bench</c> does.</summary>
     public long BatchBytes => (long)BatchSize * WindowLength * StepBytes;

@@ -11,10 +11,10 @@ internal static class ReportTable
         output.WriteLine($"{report.Machine}; load average {report.LoadAverageBefore} before, {report.LoadAverageAfter} after");
         output.WriteLine($"each measurement: {report.WarmupSeconds:0.###} s warm-up, {report.DurationSeconds:0.###} s counted; MB = 10^6 bytes of step data (B × L × step bytes)");
         output.WriteLine();
-        output.WriteLine($"{"workload",-12} {"path",-14} {"round",5} {"batches/s",11} {"MB/s",9} {"client CPU µs/batch",20}");
+        output.WriteLine($"{"workload",-12} {"path",-16} {"round",5} {"batches/s",11} {"MB/s",9} {"client CPU µs/batch",20}");
         foreach (var row in report.Measurements)
             output.WriteLine(
-                $"{row.Workload,-12} {row.Path,-14} {row.Round,5} {Format(row.BatchesPerSecond, "N0"),11} {Format(row.MegabytesPerSecond, "N1"),9} " +
+                $"{row.Workload,-12} {row.Path,-16} {row.Round,5} {Format(row.BatchesPerSecond, "N0"),11} {Format(row.MegabytesPerSecond, "N1"),9} " +
                 $"{Format(row.ClientCpuMicrosecondsPerBatch, "N1"),20}");
         output.WriteLine();
         output.WriteLine($"{"workload",-12} {"ratio of",-17} {"paths",-30} {"mean",6}  {"per round",-30} {"bound",6}  met");

@@ -8,8 +8,9 @@ namespace Gear.ClientBenchmarks;
 /// (the hash ring routes each trajectory), then sampled through <see cref="BatchStream"/>. With one endpoint
 /// the stream is the server's SampleStream; with several it is the client's prefetch of mass-weighted unary
 /// Sample calls to every shard, joined into one batch. Shard counts alternate (1, 2, 3, 1, 2, 3, …), and each
-/// round ends with the reference the several-shard path is bound by: back-to-back raw unary Sample calls of a
-/// whole batch to the first server.
+/// round ends with two references: back-to-back raw unary Sample calls of a whole batch to the first server
+/// (the round trip that bounds the several-shard path), and raw SampleStreams to 2 and 3 servers joined per
+/// batch (what a stream per shard could reach).
 /// </summary>
 internal static class ShardedBenchmark
 {
@@ -17,17 +18,18 @@ internal static class ShardedBenchmark
 
     public const string RawUnary = "raw unary, 1";
 
+    private static string RawStreams(int shards) => $"raw streams, {shards}";
+
     /// <summary>Measures over the first 1, 2, … servers of <paramref name="servers"/>; adds rows and ratios to the lists.</summary>
     public static async Task RunAsync(
         IReadOnlyList<Uri> servers, ClientBenchOptions options, List<MeasurementRow> rows, List<RatioRow> ratios, TextWriter log, CancellationToken cancellation)
     {
         var paths = new List<(string Path, Func<BatchCounter, CancellationToken, Task<double>> Reader)>();
-        BenchTable? oneShardTable = null;
+        BenchTable TableFor(int shards) => BenchTable.W2($"cbench-w2-{shards}shards", options.Scale);
         for (var shards = 1; shards <= servers.Count; shards++)
         {
             var endpoints = servers.Take(shards).ToArray();
-            var table = BenchTable.W2($"cbench-w2-{shards}shards", options.Scale);
-            oneShardTable ??= table;
+            var table = TableFor(shards);
             await FillAsync(endpoints, table, log, cancellation);
             paths.Add((StreamPath(shards), async (counter, stop) =>
             {
@@ -36,7 +38,14 @@ internal static class ShardedBenchmark
                 return await SdkBatchStreamReader.ReadAsync(client, table, counter, stop);
             }));
         }
-        paths.Add((RawUnary, (counter, stop) => RawUnarySampleReader.ReadAsync(servers[0], oneShardTable!, counter, stop)));
+        paths.Add((RawUnary, (counter, stop) => RawUnarySampleReader.ReadAsync(servers[0], TableFor(1), counter, stop)));
+        for (var shards = 2; shards <= servers.Count; shards++)
+        {
+            // The same servers and table as the SDK's N-shard path.
+            var endpoints = servers.Take(shards).ToArray();
+            var table = TableFor(shards);
+            paths.Add((RawStreams(shards), (counter, stop) => RawShardStreamsReader.ReadAsync(endpoints, table, counter, stop)));
+        }
 
         if (options.Warmup > TimeSpan.Zero)
         {
@@ -56,6 +65,8 @@ internal static class ShardedBenchmark
             ratios.Add(RatioRow.Between(rows, Workload, StreamPath(shards), StreamPath(1), bound: null));
         for (var shards = 2; shards <= servers.Count; shards++)
             ratios.Add(RatioRow.Between(rows, Workload, StreamPath(shards), RawUnary, bound: null));
+        for (var shards = 2; shards <= servers.Count; shards++)
+            ratios.Add(RatioRow.Between(rows, Workload, RawStreams(shards), StreamPath(shards), bound: null));
         for (var shards = 2; shards <= servers.Count; shards++)
             ratios.Add(RatioRow.CpuBetween(rows, Workload, StreamPath(shards), StreamPath(1)));
     }

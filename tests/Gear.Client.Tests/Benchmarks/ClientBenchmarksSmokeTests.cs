@@ -14,7 +14,8 @@ public sealed class ClientBenchmarksSmokeTests
     private static readonly string[] ExpectedRows =
     [
         "w2-overhead/raw", "w2-overhead/sdk", "w4-overhead/raw", "w4-overhead/sdk",
-        "w2-sharded/sdk, 1 shard", "w2-sharded/sdk, 2 shards", "w2-sharded/sdk, 3 shards", "w2-sharded/raw unary, 1",
+        "w2-sharded/sdk, 1 shard", "w2-sharded/sdk, 2 shards", "w2-sharded/sdk, 3 shards",
+        "w2-sharded/raw unary, 1", "w2-sharded/raw streams, 2", "w2-sharded/raw streams, 3",
     ];
 
     [TestMethod]
@@ -41,7 +42,8 @@ public sealed class ClientBenchmarksSmokeTests
             }
 
             var ratios = report.RootElement.GetProperty("ratios").EnumerateArray().ToArray();
-            Assert.AreEqual(10, ratios.Length, "SDK ÷ raw for W2 and W4 (rate, CPU); 2 and 3 shards ÷ 1 shard (rate, CPU) and ÷ raw unary");
+            Assert.AreEqual(12, ratios.Length,
+                "SDK ÷ raw for W2 and W4 (rate, CPU); 2 and 3 shards ÷ 1 shard (rate, CPU), ÷ raw unary, and raw streams ÷ them");
             foreach (var ratio in ratios)
                 Assert.IsTrue(ratio.GetProperty("ratio").GetDouble() > 0, ratio.ToString());
             StringAssert.Contains(stdout, "sdk ÷ raw", "the printed table shows the ratios");

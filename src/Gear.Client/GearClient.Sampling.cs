@@ -38,7 +38,7 @@ public sealed partial class GearClient
         var assembler = new SampleBatchAssembler(layout);
         IBatchSource source = _shards.Length == 1
             ? new SampleStreamSource(_shards[0], options, assembler)
-            : new ShardedBatchSource(new ShardedSampler(_shards, options, assembler, infos), options);
+            : new ShardedStreamSource(_shards, options, assembler, infos);
         return new BatchStream(this, source, layout, options);
     }
 }

@@ -84,40 +84,41 @@ internal sealed class SampleBatchAssembler(TableLayout layout)
     }
 
     /// <summary>
-    /// A batch joining <paramref name="parts"/> (replies and their shards). <paramref name="totalMass"/> and
+    /// A batch joining runs of windows from several shards' batches (copied into pooled buffers), with
+    /// probabilities and weights of the combined table. <paramref name="totalMass"/> and
     /// <paramref name="totalItems"/> are the combined table's Σ mass and Σ item count.
     /// </summary>
-    public SampleBatch FromShards(IReadOnlyList<(SampleResponse Reply, int Shard)> parts, double totalMass, long totalItems, double beta, int windowLength, long sequence)
+    public SampleBatch FromShardWindows(IReadOnlyList<ShardWindows> parts, double totalMass, long totalItems, double beta, int windowLength, long sequence)
     {
         var count = 0;
-        foreach (var (reply, _) in parts)
+        foreach (var part in parts)
         {
-            Check(reply);
-            if (reply.WindowLength != windowLength)
-                throw Bad($"a shard replied with windows of {reply.WindowLength} steps; {windowLength} were asked for");
-            count += reply.BatchSize;
+            if (part.Batch.WindowLength != windowLength)
+                throw Bad($"a shard replied with windows of {part.Batch.WindowLength} steps; {windowLength} were asked for");
+            count += part.Count;
         }
         var steps = count * windowLength;
         var pooled = new byte[layout.Columns.Count][];
         var columns = new ReadOnlyMemory<byte>[pooled.Length];
         for (var c = 0; c < pooled.Length; c++)
         {
-            var bytes = steps * layout.Columns[c].StepBytes;
-            pooled[c] = ArrayPool<byte>.Shared.Rent(bytes);
-            columns[c] = pooled[c].AsMemory(0, bytes);
+            var column = layout.Columns[c];
+            var windowBytes = windowLength * column.StepBytes;
+            pooled[c] = ArrayPool<byte>.Shared.Rent(Math.Max(1, steps * column.StepBytes));
+            columns[c] = pooled[c].AsMemory(0, steps * column.StepBytes);
             var offset = 0;
-            foreach (var (reply, _) in parts)
+            foreach (var part in parts)
             {
-                reply.Columns[c].Span.CopyTo(pooled[c].AsSpan(offset));
-                offset += reply.Columns[c].Length;
+                part.Batch.ColumnBytes(column.Name).Slice(part.Start * windowBytes, part.Count * windowBytes).CopyTo(pooled[c].AsSpan(offset));
+                offset += part.Count * windowBytes;
             }
         }
         var mask = ArrayPool<byte>.Shared.Rent(Math.Max(1, steps));
         var maskOffset = 0;
-        foreach (var (reply, _) in parts)
+        foreach (var part in parts)
         {
-            reply.Mask.Span.CopyTo(mask.AsSpan(maskOffset));
-            maskOffset += reply.Mask.Length;
+            part.Batch.Mask.Slice(part.Start * windowLength, part.Count * windowLength).CopyTo(mask.AsSpan(maskOffset));
+            maskOffset += part.Count * windowLength;
         }
         var batch = new SampleBatch(layout, count, windowLength, _shapes.For(count, windowLength), columns, pooled, mask.AsMemory(0, steps), mask)
         {
@@ -127,18 +128,18 @@ internal sealed class SampleBatchAssembler(TableLayout layout)
         };
         var at = 0;
         var probabilities = batch.ProbabilitiesToFill;
-        foreach (var (reply, shard) in parts)
+        foreach (var (source, start, n, shard) in parts)
         {
-            var n = reply.BatchSize;
-            Copy(reply.Keys, batch.KeysToFill.Slice(at, n));
-            Copy(reply.TrajectoryKeys, batch.TrajectoryKeysToFill.Slice(at, n));
-            Copy(reply.StartSteps, batch.StartStepsToFill.Slice(at, n));
+            source.Keys.Slice(start, n).CopyTo(batch.KeysToFill[at..]);
+            source.TrajectoryKeys.Slice(start, n).CopyTo(batch.TrajectoryKeysToFill[at..]);
+            source.StartSteps.Slice(start, n).CopyTo(batch.StartStepsToFill[at..]);
             batch.ShardsToFill.Slice(at, n).Fill(shard);
             // P(i) = P(shard) × P(i | shard), with P(shard) = mass_s / Σ mass: the probability in one table
             // holding every shard's items (Σ p^α splits the same way for prioritized and uniform tables).
-            var shardProbability = totalMass > 0 ? reply.SelectionMass / totalMass : 0;
+            // mass_s is the shard's mass when it selected these windows.
+            var shardProbability = totalMass > 0 ? source.SelectionMass / totalMass : 0;
             for (var i = 0; i < n; i++)
-                probabilities[at + i] = shardProbability * reply.Probabilities[i];
+                probabilities[at + i] = shardProbability * source.Probabilities[start + i];
             at += n;
         }
         CombinedWeights.Compute(probabilities, beta, batch.WeightsToFill);

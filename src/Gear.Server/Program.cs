@@ -13,6 +13,8 @@ public static class Program
         {
             ServeCommand.Create(),
             Bench.BenchCommand.Create(),
+            Cli.InfoCommand.Create(),
+            Cli.SelfTestCommand.Create(),
         };
 
         var parse = root.Parse(args);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -70,24 +69,8 @@ public sealed class CliCommandTests
 
     private static (int ExitCode, string Output) RunGear(params string[] arguments)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(GearProcess.GearDll);
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        start.Environment.Remove("GEAR_TOKEN");
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"gear {string.Join(' ', arguments)} did not finish within 60 s");
-        }
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        using var gear = GearProcess.Start(arguments);
+        var exitCode = gear.WaitForExitAsync(TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+        return (exitCode, gear.Stdout + "\n" + gear.Stderr);
     }
 }

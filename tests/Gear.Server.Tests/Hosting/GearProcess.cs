@@ -26,7 +26,11 @@ internal sealed partial class GearProcess : IDisposable
     public static string GearDll => Path.Combine(AppContext.BaseDirectory, "gear.dll");
 
     /// <summary>Starts <c>dotnet gear.dll serve</c> with <paramref name="arguments"/>.</summary>
-    public static GearProcess StartServe(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    public static GearProcess StartServe(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null) =>
+        Start(["serve", .. arguments], environment);
+
+    /// <summary>Starts <c>dotnet gear.dll</c> with <paramref name="arguments"/> (any command).</summary>
+    public static GearProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -35,11 +39,11 @@ internal sealed partial class GearProcess : IDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(GearDll);
-        start.ArgumentList.Add("serve");
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
         // The child must not inherit tokens from whoever runs the tests.
         start.Environment.Remove("GEAR_TOKENS");
+        start.Environment.Remove("GEAR_TOKEN");
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             start.Environment[name] = value;
 

@@ -82,6 +82,22 @@ public static class TableSnapshot
         }
     }
 
+    /// <summary>Reads just the header of a snapshot (no checksum check); leaves the stream after it.</summary>
+    /// <exception cref="InvalidDataException">Not a snapshot of this version.</exception>
+    public static TableSnapshotInfo ReadHeaderOnly(Stream source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        using var reader = new BinaryReader(source, Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            return ReadHeader(reader);
+        }
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException)
+        {
+            throw new InvalidDataException($"bad header: {e.Message}", e);
+        }
+    }
+
     internal static void WriteHeader(BinaryWriter w, TableSnapshotInfo info)
     {
         w.Write(Magic);

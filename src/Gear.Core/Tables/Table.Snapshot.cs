@@ -22,6 +22,12 @@ public sealed partial class Table
         ArgumentNullException.ThrowIfNull(destinations);
         if (tables.Count != destinations.Count)
             throw new ArgumentException($"{tables.Count} tables but {destinations.Count} streams");
+        foreach (var destination in destinations)
+        {
+            if (!destination.CanSeek || !destination.CanRead || !destination.CanWrite)
+                throw new ArgumentException("snapshot streams must be readable, writable and seekable (the checksum is computed after the locks are released)");
+        }
+        var starts = destinations.Select(d => d.Position).ToArray();
         var order = Enumerable.Range(0, tables.Count).OrderBy(i => tables[i].Name, StringComparer.Ordinal).ToArray();
         var taken = 0;
         var started = 0L;
@@ -35,13 +41,36 @@ public sealed partial class Table
             started = Stopwatch.GetTimestamp();
             foreach (var i in order)
                 tables[i].WriteSnapshotLocked(destinations[i]);
-            return Stopwatch.GetElapsedTime(started);
         }
         finally
         {
             for (var k = taken - 1; k >= 0; k--)
                 Monitor.Exit(tables[order[k]]._sync);
         }
+        var pause = Stopwatch.GetElapsedTime(started);
+        // Hashing reads back what was written (from the page cache, for files): outside the pause.
+        for (var i = 0; i < destinations.Count; i++)
+            AppendChecksum(destinations[i], starts[i]);
+        return pause;
+    }
+
+    private static void AppendChecksum(Stream stream, long start)
+    {
+        stream.Flush();
+        var end = stream.Position;
+        stream.Position = start;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        for (var left = end - start; left > 0;)
+        {
+            var read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (read == 0)
+                throw new IOException("the snapshot stream ended before what was written to it");
+            hash.AppendData(buffer, 0, read);
+            left -= read;
+        }
+        stream.Position = end;
+        stream.Write(hash.GetHashAndReset());
     }
 
     /// <summary>Writes a snapshot of this table to <paramref name="destination"/> (see <see cref="WriteSnapshots"/>).</summary>
@@ -61,7 +90,7 @@ public sealed partial class Table
         var start = source.Position;
         TableSnapshot.Verify(source);
         source.Position = start;
-        using var buffered = new BufferedStream(source, 1 << 20);
+        var buffered = new BufferedStream(source, 1 << 20); // not disposed: that would close the caller's stream
         using var reader = new BinaryReader(buffered, Encoding.UTF8, leaveOpen: true);
         try
         {
@@ -91,8 +120,8 @@ public sealed partial class Table
     private void WriteSnapshotLocked(Stream destination)
     {
         ThrowIfDisposed();
-        using var hashing = new SnapshotHashStream(destination);
-        using var buffered = new BufferedStream(hashing, 1 << 20);
+        // Not disposed: that would close the destination. Flushed at the end.
+        var buffered = new BufferedStream(destination, 1 << 20);
         using var w = new BinaryWriter(buffered, Encoding.UTF8, leaveOpen: true);
 
         var closed = new List<int>();
@@ -155,7 +184,6 @@ public sealed partial class Table
         foreach (var slot in closed)
             CopyPages(slot, buffered, read: null);
         buffered.Flush();
-        destination.Write(hashing.Finish());
     }
 
     /// <summary>Copies a trajectory's used steps to <paramref name="write"/>, or from <paramref name="read"/>.</summary>

@@ -15,6 +15,7 @@ public static class Program
             Bench.BenchCommand.Create(),
             Cli.InfoCommand.Create(),
             Cli.SelfTestCommand.Create(),
+            Cli.CheckpointCommand.Create(),
         };
 
         var parse = root.Parse(args);

@@ -222,7 +222,7 @@ def scenario_bad_requests(replay):
     expect_status(C.FAILED_PRECONDITION, "trajectory 42", stream, pb.InsertRequest(end=pb.EndTrajectory(trajectory=42, priority=1)))
     expect_status(C.INVALID_ARGUMENT, "table", stream,
                   pb.InsertRequest(append=pb.AppendSteps(trajectory=5, step_count=2, columns=[obs, action])))
-    expect_status(C.UNIMPLEMENTED, "checkpoint", replay.Checkpoint, pb.CheckpointRequest(), metadata=md)
+    expect_status(C.FAILED_PRECONDITION, "checkpoints.directory", replay.Checkpoint, pb.CheckpointRequest(), metadata=md)
     # Nothing above changed the table: still one item, no open trajectory left behind.
     info = next(t for t in replay.ListTables(pb.ListTablesRequest(), metadata=md).tables if t.spec.name == name)
     expect(info.item_count == 1 and info.open_trajectories == 0,

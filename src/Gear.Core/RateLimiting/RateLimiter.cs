@@ -289,6 +289,17 @@ public sealed class RateLimiter : IDisposable
     public ValueTask AcquireInsertAsync(int count, long resets, TimeSpan timeout, CancellationToken cancellationToken = default)
         => AcquireAsync(insert: true, count, timeout, cancellationToken, resets);
 
+    /// <summary>Sets the counters (from a checkpoint), before any caller uses the limiter.</summary>
+    internal void RestoreCounters(long inserts, long samples, long deletes)
+    {
+        lock (_lock)
+        {
+            _inserts = inserts;
+            _samples = samples;
+            _deletes = deletes;
+        }
+    }
+
     /// <summary>A consistent snapshot of the counters and queues.</summary>
     public RateLimiterState Snapshot()
     {

@@ -23,6 +23,12 @@ public sealed class RandomStream
         _s3 = SplitMix64(ref x);
     }
 
+    /// <summary>The generator's four state words (for checkpoints).</summary>
+    internal (ulong, ulong, ulong, ulong) GetState() => (_s0, _s1, _s2, _s3);
+
+    /// <summary>Sets the four state words (from a checkpoint).</summary>
+    internal void SetState((ulong S0, ulong S1, ulong S2, ulong S3) state) => (_s0, _s1, _s2, _s3) = state;
+
     /// <summary>The seed this stream started from.</summary>
     public ulong Seed { get; }
 

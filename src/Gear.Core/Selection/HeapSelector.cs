@@ -8,7 +8,7 @@ namespace Gear.Core.Selection;
 /// equals even when the priority does not change. O(log n) insert, update and remove; O(1) per choice.
 /// <see cref="TopKSelector"/> keeps the same max heap and overrides Select to walk it best-first.
 /// </summary>
-public abstract class HeapSelector : IItemSelector
+public abstract class HeapSelector : IItemSelector, ISnapshotOrder
 {
     private protected HeapSelector(int capacity, bool minHeap) => Heap = new IndexedHeap(capacity, minHeap);
 
@@ -38,5 +38,15 @@ public abstract class HeapSelector : IItemSelector
         SelectorGuards.CheckSelect(Heap.Count, uniforms.Length, slots.Length, probabilities.Length);
         slots[..uniforms.Length].Fill(Heap.Top);
         probabilities[..uniforms.Length].Fill(1.0);
+    }
+
+    int[] ISnapshotOrder.RestoreOrder(out int mark)
+    {
+        mark = 0;
+        return Heap.SlotsByStamp();
+    }
+
+    void ISnapshotOrder.RestoreMark(int mark)
+    {
     }
 }

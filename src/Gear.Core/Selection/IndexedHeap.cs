@@ -178,4 +178,15 @@ internal sealed class IndexedHeap
         _heap[index] = slot;
         _position[slot] = index;
     }
+
+    /// <summary>The held slots by update number, oldest first: re-inserted in this order they tie-break alike.</summary>
+    public int[] SlotsByStamp()
+    {
+        var slots = _heap.AsSpan(0, Count).ToArray();
+        var stamps = new long[slots.Length];
+        for (var i = 0; i < slots.Length; i++)
+            stamps[i] = _stamp[slots[i]];
+        Array.Sort(stamps, slots);
+        return slots;
+    }
 }

@@ -192,4 +192,14 @@ internal sealed class InsertionOrderList
         _head = _tail = None;
         Count = 0;
     }
+
+    /// <summary>The held slots from oldest to newest.</summary>
+    public int[] ToArray()
+    {
+        var slots = new int[Count];
+        var i = 0;
+        for (var slot = _head; slot != None; slot = _next[slot])
+            slots[i++] = slot;
+        return slots;
+    }
 }

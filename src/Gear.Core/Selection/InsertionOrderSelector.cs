@@ -6,7 +6,7 @@ namespace Gear.Core.Selection;
 /// times; a Queue or Stack table gets distinct items because it retires an item after its last allowed sample
 /// and selects again. Updates do not change the order (as in Reverb). O(1) per operation.
 /// </summary>
-public abstract class InsertionOrderSelector : IItemSelector
+public abstract class InsertionOrderSelector : IItemSelector, ISnapshotOrder
 {
     private protected InsertionOrderSelector(int capacity) => Order = new InsertionOrderList(capacity);
 
@@ -45,5 +45,15 @@ public abstract class InsertionOrderSelector : IItemSelector
         SelectorGuards.CheckSelect(Order.Count, uniforms.Length, slots.Length, probabilities.Length);
         slots[..uniforms.Length].Fill(Chosen);
         probabilities[..uniforms.Length].Fill(1.0);
+    }
+
+    int[] ISnapshotOrder.RestoreOrder(out int mark)
+    {
+        mark = 0;
+        return Order.ToArray();
+    }
+
+    void ISnapshotOrder.RestoreMark(int mark)
+    {
     }
 }

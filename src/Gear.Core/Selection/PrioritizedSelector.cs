@@ -30,7 +30,7 @@ namespace Gear.Core.Selection;
 /// selector disposes the tree (which, on a device backend, holds device memory).
 /// </para>
 /// </remarks>
-public sealed class PrioritizedSelector : IItemSelector, IDisposable
+public sealed class PrioritizedSelector : IItemSelector, IDisposable, ISnapshotWeights
 {
     // UpdateBatch transforms and applies priorities this many at a time, with its scratch on the stack.
     private const int UpdateChunk = 256;
@@ -279,4 +279,14 @@ public sealed class PrioritizedSelector : IItemSelector, IDisposable
 
     /// <summary>Disposes the sum tree.</summary>
     public void Dispose() => _tree.Dispose();
+
+    double ISnapshotWeights.GetStored(int slot) => _tree.Get(slot);
+
+    void ISnapshotWeights.InsertStored(int slot, double stored)
+    {
+        if (!(stored >= 0) || double.IsInfinity(stored))
+            throw new InvalidDataException($"stored weight {stored} of slot {slot} is invalid");
+        _items.Add(slot);
+        _tree.Set(slot, stored);
+    }
 }

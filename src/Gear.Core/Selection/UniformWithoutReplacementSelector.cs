@@ -12,7 +12,7 @@ namespace Gear.Core.Selection;
 /// Storage: one dense array split in two, [0, unchosen) not yet chosen and [unchosen, Count) chosen this
 /// epoch, plus a position map; every operation is O(1).
 /// </remarks>
-public sealed class UniformWithoutReplacementSelector : IItemSelector
+public sealed class UniformWithoutReplacementSelector : IItemSelector, ISnapshotOrder
 {
     private readonly int[] _dense;
     private readonly int[] _position; // -1 where the slot is not held.
@@ -132,5 +132,18 @@ public sealed class UniformWithoutReplacementSelector : IItemSelector
         {
             SelectorGuards.ThrowNotHeld(slot);
         }
+    }
+
+    int[] ISnapshotOrder.RestoreOrder(out int mark)
+    {
+        mark = _unchosen;
+        return _dense.AsSpan(0, _count).ToArray();
+    }
+
+    void ISnapshotOrder.RestoreMark(int mark)
+    {
+        if (mark < 0 || mark > _count)
+            throw new InvalidDataException($"epoch mark {mark} is outside [0, {_count}]");
+        _unchosen = mark;
     }
 }

@@ -113,4 +113,18 @@ public sealed unsafe class PagedStorage : IDisposable
         foreach (var pool in _pools)
             pool?.Dispose();
     }
+
+    /// <summary>
+    /// Marks exactly the pages in <paramref name="used"/> as owned (from a checkpoint), every other page free,
+    /// low ids handed out first as in a new arena.
+    /// </summary>
+    internal void RestoreUsedPages(bool[] used)
+    {
+        _freeCount = 0;
+        for (var page = PageCount - 1; page >= 0; page--)
+        {
+            if (!used[page])
+                _freePages[_freeCount++] = page;
+        }
+    }
 }

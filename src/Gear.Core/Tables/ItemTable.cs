@@ -96,6 +96,16 @@ internal sealed unsafe class ItemTable : IDisposable
         Count--;
     }
 
+
+    /// <summary>Sets a slot's generation without a live item (checkpoint restore).</summary>
+    public void RestoreGeneration(int slot, uint generation) => _records[slot].Generation = generation;
+
+    /// <summary>Makes a slot hold a live item exactly as recorded (checkpoint restore).</summary>
+    public void Restore(int slot, ItemRecord record)
+    {
+        _records[slot] = record;
+        Count++;
+    }
     public void Dispose() => _buffer.Dispose();
 }
 

@@ -104,4 +104,18 @@ internal sealed class TrajectoryTable
         Lengths[slot] = 0;
         _freeSlots[_freeCount++] = slot;
     }
+
+    /// <summary>
+    /// Rebuilds the free list after a checkpoint restore set <see cref="Generations"/> and the closed slots'
+    /// arrays: every slot not closed is free, low slots handed out first.
+    /// </summary>
+    public void RestoreFreeList()
+    {
+        _freeCount = 0;
+        for (var slot = Capacity - 1; slot >= 0; slot--)
+        {
+            if (States[slot] == TrajectoryState.Free)
+                _freeSlots[_freeCount++] = slot;
+        }
+    }
 }

@@ -96,9 +96,12 @@ public static class ConfigFileReader
                     case "tables":
                         ReadTables(value, settings);
                         break;
+                    case "checkpoints":
+                        ReadCheckpoints(value, settings, baseDirectory);
+                        break;
                     default:
                         throw Unknown(property.Name,
-                            "listen, device, logLevel, limits, shutdownDrainSeconds, tokens, tokenFile, tls, tables");
+                            "listen, device, logLevel, limits, shutdownDrainSeconds, tokens, tokenFile, tls, tables, checkpoints");
                 }
             }
             return settings;
@@ -123,6 +126,28 @@ public static class ConfigFileReader
                     break;
                 default:
                     throw Unknown(field, "grpc, admin, dataPlane");
+            }
+        }
+    }
+
+    private static void ReadCheckpoints(JsonElement checkpoints, ServerSettings settings, string baseDirectory)
+    {
+        foreach (var property in Object(checkpoints, "checkpoints"))
+        {
+            var field = $"checkpoints.{property.Name}";
+            switch (property.Name)
+            {
+                case "directory":
+                    settings.CheckpointDirectory = new(FilePath(property.Value, field, baseDirectory), field);
+                    break;
+                case "intervalSeconds":
+                    settings.CheckpointIntervalSeconds = new(Number(property.Value, field), field);
+                    break;
+                case "keep":
+                    settings.CheckpointKeep = new(Integer(property.Value, field), field);
+                    break;
+                default:
+                    throw Unknown(field, "directory, intervalSeconds, keep");
             }
         }
     }

@@ -41,4 +41,13 @@ public sealed class ServerConfig
 
     /// <summary>How long shutdown waits for in-flight calls and connections.</summary>
     public required TimeSpan ShutdownDrain { get; init; }
+
+    /// <summary>Checkpoint settings, or null when checkpoints are off (no checkpoints.directory).</summary>
+    public CheckpointSettings? Checkpoints { get; init; }
 }
+
+/// <summary>The validated checkpoints section.</summary>
+/// <param name="Directory">Absolute directory holding the checkpoints.</param>
+/// <param name="Interval">Time between periodic checkpoints; <see cref="TimeSpan.Zero"/> for none.</param>
+/// <param name="Keep">How many of the newest checkpoints to keep.</param>
+public sealed record CheckpointSettings(string Directory, TimeSpan Interval, int Keep);

@@ -56,7 +56,27 @@ public static class ServerConfigValidator
             Device = device,
             LogLevel = logLevel,
             ShutdownDrain = drain,
+            Checkpoints = Checkpoints(settings),
         };
+    }
+
+    private static CheckpointSettings? Checkpoints(ServerSettings settings)
+    {
+        if (settings.CheckpointDirectory is not { } directory)
+        {
+            if (settings.CheckpointIntervalSeconds is not null || settings.CheckpointKeep is not null)
+                throw new ConfigException(settings.CheckpointIntervalSeconds?.Field ?? settings.CheckpointKeep!.Value.Field,
+                    "is set but checkpoints.directory is not; give the directory checkpoints go to");
+            return null;
+        }
+        var seconds = settings.CheckpointIntervalSeconds?.Value ?? 0;
+        if (!double.IsFinite(seconds) || seconds < 0 || seconds > ServerDefaults.MaxCheckpointIntervalSeconds)
+            throw new ConfigException(settings.CheckpointIntervalSeconds!.Value.Field,
+                $"{seconds} is out of range; it must be from 0 (no periodic checkpoints) to {ServerDefaults.MaxCheckpointIntervalSeconds} seconds");
+        var keep = settings.CheckpointKeep?.Value ?? ServerDefaults.CheckpointKeep;
+        if (keep is < 1 or > ServerDefaults.MaxCheckpointKeep)
+            throw new ConfigException(settings.CheckpointKeep!.Value.Field, $"{keep} is out of range; it must be from 1 to {ServerDefaults.MaxCheckpointKeep}");
+        return new CheckpointSettings(directory.Value, TimeSpan.FromSeconds(seconds), (int)keep);
     }
 
     private readonly record struct FieldAddress(ListenAddress Address, string Value, string Field);

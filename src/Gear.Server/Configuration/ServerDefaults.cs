@@ -23,4 +23,13 @@ public static class ServerDefaults
 
     /// <summary>Longest shutdown drain accepted, seconds.</summary>
     public const double MaxShutdownDrainSeconds = 300;
+
+    /// <summary>Checkpoints kept when checkpoints.keep is absent.</summary>
+    public const int CheckpointKeep = 3;
+
+    /// <summary>Largest checkpoints.keep.</summary>
+    public const int MaxCheckpointKeep = 1000;
+
+    /// <summary>Largest checkpoints.intervalSeconds (a week).</summary>
+    public const double MaxCheckpointIntervalSeconds = 7 * 24 * 3600;
 }

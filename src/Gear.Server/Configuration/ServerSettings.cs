@@ -39,6 +39,15 @@ public sealed class ServerSettings
     /// <summary>Seconds that shutdown waits for in-flight calls and connections to finish.</summary>
     public Sourced<double>? ShutdownDrainSeconds { get; set; }
 
+    /// <summary>Where checkpoints are written and restored from (checkpoints.directory); absent: no checkpoints.</summary>
+    public Sourced<string>? CheckpointDirectory { get; set; }
+
+    /// <summary>Seconds between periodic checkpoints (checkpoints.intervalSeconds); 0 or absent: none.</summary>
+    public Sourced<double>? CheckpointIntervalSeconds { get; set; }
+
+    /// <summary>How many checkpoints to keep (checkpoints.keep).</summary>
+    public Sourced<long>? CheckpointKeep { get; set; }
+
     /// <summary>Tables to create at start, in order.</summary>
     public List<Sourced<Wire.TableSpec>> Tables { get; } = [];
 

@@ -1,5 +1,7 @@
 using Gear.Core.Errors;
+using Gear.Core.Compute;
 using Gear.Core.Tables;
+using Gear.Server.Checkpoints;
 using Gear.Server.Admin;
 using Gear.Server.Admin.Metrics;
 using Gear.Server.Configuration;
@@ -57,6 +59,11 @@ public static class GearServer
             replay.ConfigureOptions(grpcOptions);
             var grpcHost = new GrpcServiceHost(grpcOptions, loggers.CreateLogger<GrpcServiceHost>());
             replay.Register(grpcHost);
+            var checkpointer = config.Checkpoints is { } checkpointSettings
+                ? new Checkpointer(registry, new CheckpointStore(checkpointSettings.Directory, checkpointSettings.Keep, loggers.CreateLogger<CheckpointStore>()),
+                    loggers.CreateLogger<Checkpointer>())
+                : null;
+            replay.Checkpoints = checkpointer;
 
             var readiness = new ServerReadiness();
             await using var adminServices = new AdminServices(registry, identity, readiness, metrics, authenticator, TimeSpan.FromSeconds(1));
@@ -76,6 +83,8 @@ public static class GearServer
                 return ExitCodes.StartFailed;
             LogListeners(log, config, listeners);
 
+            if (checkpointer is not null)
+                RestoreCheckpoint(checkpointer, registry, backend.Backend, log);
             if (!TryCreateTables(config, registry, log, error))
             {
                 await app.StopAsync(CancellationToken.None);
@@ -86,8 +95,16 @@ public static class GearServer
             log.LogInformation("ready: serving {Count} tables ({Names})", config.Tables.Count,
                 config.Tables.Count == 0 ? "none" : string.Join(", ", config.Tables.Select(t => t.Name)));
 
+            using var periodicStop = new CancellationTokenSource();
+            var periodic = checkpointer is not null && config.Checkpoints!.Interval > TimeSpan.Zero
+                ? checkpointer.RunPeriodicAsync(config.Checkpoints.Interval, periodicStop.Token)
+                : Task.CompletedTask;
             using (stopping.Register(() => app.Lifetime.StopApplication()))
                 await app.WaitForShutdownAsync(CancellationToken.None);
+            await periodicStop.CancelAsync();
+            await periodic;
+            if (checkpointer is not null)
+                await checkpointer.TryCheckpointAsync("shutdown");
             log.LogInformation("listeners closed; releasing tables");
             return ExitCodes.Ok;
         }
@@ -144,11 +161,32 @@ public static class GearServer
             log.LogInformation("TLS certificate {Subject}, valid until {NotAfter:yyyy-MM-dd}", certificate.Subject, certificate.NotAfter);
     }
 
+    /// <summary>
+    /// Serves the tables of the newest usable checkpoint (the store logs unusable ones). A table restored from
+    /// a checkpoint replaces the config's table of the same name: the config's spec is not applied to it.
+    /// </summary>
+    private static void RestoreCheckpoint(Checkpointer checkpointer, TableRegistry registry, IComputeBackend backend, ILogger log)
+    {
+        var restored = checkpointer.Store.RestoreNewest(backend);
+        if (restored is null)
+        {
+            log.LogInformation("no checkpoint to restore in {Directory}", checkpointer.Store.Directory);
+            return;
+        }
+        foreach (var table in restored.Tables)
+            registry.Add(table);
+    }
+
     private static bool TryCreateTables(ServerConfig config, TableRegistry registry, ILogger log, TextWriter error)
     {
         for (var i = 0; i < config.Tables.Count; i++)
         {
             var spec = config.Tables[i];
+            if (registry.Contains(spec.Name))
+            {
+                log.LogInformation("table '{Table}' was restored from a checkpoint; tables[{Index}] of the config is not applied", spec.Name, i);
+                continue;
+            }
             try
             {
                 registry.Create(spec); // the registry logs each table it creates

@@ -64,6 +64,26 @@ public sealed class TableRegistry : IDisposable
         }
     }
 
+    /// <summary>
+    /// Serves an existing table (one restored from a checkpoint); the registry owns it from now on.
+    /// </summary>
+    /// <exception cref="GearException">AlreadyExists.</exception>
+    public void Add(Table table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        lock (_changes)
+        {
+            if (_tables.ContainsKey(table.Name))
+                throw new GearException(GearErrorCode.AlreadyExists, $"table '{table.Name}' already exists");
+            _tables[table.Name] = new ServedTable(table);
+        }
+        var info = table.GetInfo();
+        _logger.LogInformation("table '{Table}': restored with {Items} items, {Steps} steps", table.Name, info.ItemCount, info.StoredSteps);
+    }
+
+    /// <summary>Whether a table called <paramref name="name"/> is served.</summary>
+    public bool Contains(string name) => _tables.ContainsKey(name);
+
     /// <summary>The table called <paramref name="name"/>, if served.</summary>
     public bool TryGet(string name, out Table table)
     {

@@ -234,7 +234,9 @@ public sealed class ReplayServiceTests
         await AssertStatus(StatusCode.InvalidArgument, "one of append, end or abandon", InsertOnly(new InsertRequest()));
         await AssertStatus(StatusCode.AlreadyExists, name, _client.Unary(ReplayMethods.CreateTable, new CreateTableRequest { Spec = KnownSteps.Spec(name) }));
         await AssertStatus(StatusCode.InvalidArgument, "spec", _client.Unary(ReplayMethods.CreateTable, new CreateTableRequest()));
-        await AssertStatus(StatusCode.Unimplemented, "checkpoint", _client.Unary(ReplayMethods.Checkpoint, new CheckpointRequest()));
+        var checkpoint = await _client.Unary(ReplayMethods.Checkpoint, new CheckpointRequest());
+        StringAssert.StartsWith(checkpoint.Path, Path.Combine(_server.CheckpointDirectory, "ckpt-"));
+        Assert.IsTrue(File.Exists(Path.Combine(checkpoint.Path, "manifest.json")), checkpoint.Path);
         await AssertStatus(StatusCode.Unimplemented, "data plane", _client.Unary(ReplayMethods.OpenDataPlane, new OpenDataPlaneRequest()));
 
         var info = await _client.InfoAsync(name);

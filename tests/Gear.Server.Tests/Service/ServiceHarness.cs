@@ -1,3 +1,4 @@
+using Gear.Server.Checkpoints;
 using Gear.Core.Compute.Cpu;
 using Gear.Protocol.Grpc;
 using Gear.Server.Grpc;
@@ -24,6 +25,9 @@ internal sealed class ServiceHarness : IAsyncDisposable
 
     public TableRegistry Tables { get; }
 
+    /// <summary>Where the Checkpoint RPC writes (a temporary directory, deleted at dispose).</summary>
+    public string CheckpointDirectory { get; private init; } = "";
+
     public GrpcChannel Channel { get; }
 
     /// <summary>Starts a server; with <paramref name="tokens"/> callers must authenticate, without them loopback is admin.</summary>
@@ -35,8 +39,10 @@ internal sealed class ServiceHarness : IAsyncDisposable
         var identity = new ServerIdentity("test", backend.Name, "tests run on the CPU backend", DateTime.UtcNow,
             limits.MaxReceiveMessageSize, limits.MaxSendMessageSize);
         var service = new ReplayService(tables, new TokenAuthenticator(tokens ?? new Dictionary<string, Role>()), identity, NullLoggerFactory.Instance);
+        var checkpoints = Path.Combine(Path.GetTempPath(), "gear-harness-" + Guid.NewGuid().ToString("N"));
+        service.Checkpoints = new Checkpointer(tables, new CheckpointStore(checkpoints, 2, NullLogger.Instance), NullLogger.Instance);
         var server = await GrpcTestServer.StartAsync(service.Register, service.ConfigureOptions);
-        return new ServiceHarness(server, backend, tables);
+        return new ServiceHarness(server, backend, tables) { CheckpointDirectory = checkpoints };
     }
 
     public ReplayClient Client(string? token = null) => new(Channel, token);
@@ -47,5 +53,7 @@ internal sealed class ServiceHarness : IAsyncDisposable
         await _server.DisposeAsync();
         Tables.Dispose();
         _backend.Dispose();
+        if (Directory.Exists(CheckpointDirectory))
+            Directory.Delete(CheckpointDirectory, recursive: true);
     }
 }

@@ -45,13 +45,11 @@ public sealed partial class ReplayService
             TableCount = _tables.Count,
             MaxReceiveMessageBytes = _identity.MaxReceiveMessageBytes,
             MaxSendMessageBytes = _identity.MaxSendMessageBytes,
+            DataPlaneTransports = { DataPlaneTransports },
+            DataPlaneReason = DataPlaneReason,
         });
 
     private static Task<CheckpointResponse> Checkpoint(CheckpointRequest request, ServerCallContext context) =>
         throw new RpcException(new Status(StatusCode.Unimplemented,
             "checkpoints are not implemented yet; they arrive with durability (checkpoints and the write-ahead log)"));
-
-    private static Task<OpenDataPlaneResponse> OpenDataPlane(OpenDataPlaneRequest request, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented,
-            "the data plane (TCP and RDMA batch streams) is not implemented yet; use SampleStream"));
 }

@@ -24,6 +24,9 @@ internal sealed class DataPlaneConnection(
     /// <summary>How long a new connection has to present its hello.</summary>
     private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long an ended session waits for the learner to close its side.</summary>
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(10);
+
     /// <summary>Runs the connection to its end; never throws.</summary>
     public async Task RunAsync(CancellationToken serverStopping)
     {
@@ -132,14 +135,33 @@ internal sealed class DataPlaneConnection(
         }
         finally
         {
-            connection.Cancel();
+            await stop.CancelAsync().ConfigureAwait(false);
             await ((Task)producer).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             while (gathered.Reader.TryRead(out var left))
                 served.Buffers.Return(left);
-            socket.Shutdown(SocketShutdown.Both);
-            await creditReader.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await CloseGracefullyAsync(creditReader, connection).ConfigureAwait(false);
             logger.LogInformation("data plane: session {Session} from {Peer} on table {Table} ended after {Batches} batches", session.Id, peer, served.Name, sent);
         }
+    }
+
+    /// <summary>
+    /// Ends the connection without losing the frames already sent: closing a socket with unread bytes (credits
+    /// still arriving) makes TCP reset it, and a reset can discard data the learner has not read yet. So the
+    /// sending side is shut first, and the credit reader drains until the learner closes (or a grace period ends).
+    /// </summary>
+    private async Task CloseGracefullyAsync(Task creditReader, CancellationTokenSource connection)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already gone.
+        }
+        await creditReader.WaitAsync(CloseGrace).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await connection.CancelAsync().ConfigureAwait(false);
+        await creditReader.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     private async Task ReadCreditsAsync(NetworkStream stream, SemaphoreSlim free, string peer, CancellationTokenSource stop)

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using Gear.Protocol;
-using Gear.Protocol.DataPlane;
 using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;
 
@@ -44,6 +43,12 @@ internal sealed class DataPlaneSource(ShardConnection shard, SampleOptions optio
                     return null;
                 var batch = assembler.FromFrame(frame.Header, frame.Payload, shard.Index);
                 batch.Sequence = _delivered++;
+                if (options.MaxBatches > 0 && _delivered >= options.MaxBatches)
+                {
+                    // The last batch: close now rather than at dispose, so the server frees the session at once.
+                    _connection.Dispose();
+                    _connection = null;
+                }
                 return batch;
             }
             catch (Exception e) when (e is IOException or SocketException || e is RpcException rpc && RetryPolicy.IsRetryable(rpc.StatusCode))

@@ -139,7 +139,7 @@ internal sealed class DataPlaneConnection(
             await ((Task)producer).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             while (gathered.Reader.TryRead(out var left))
                 served.Buffers.Return(left);
-            await CloseGracefullyAsync(creditReader, connection).ConfigureAwait(false);
+            await CloseGracefullyAsync(creditReader, connection, served.Dropping).ConfigureAwait(false);
             logger.LogInformation("data plane: session {Session} from {Peer} on table {Table} ended after {Batches} batches", session.Id, peer, served.Name, sent);
         }
     }
@@ -149,7 +149,7 @@ internal sealed class DataPlaneConnection(
     /// still arriving) makes TCP reset it, and a reset can discard data the learner has not read yet. So the
     /// sending side is shut first, and the credit reader drains until the learner closes (or a grace period ends).
     /// </summary>
-    private async Task CloseGracefullyAsync(Task creditReader, CancellationTokenSource connection)
+    private async Task CloseGracefullyAsync(Task creditReader, CancellationTokenSource connection, CancellationToken dropping)
     {
         try
         {
@@ -159,7 +159,8 @@ internal sealed class DataPlaneConnection(
         {
             // Already gone.
         }
-        await creditReader.WaitAsync(CloseGrace).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        // A table being dropped waits for this session's lease: it does not wait out the grace period.
+        await creditReader.WaitAsync(CloseGrace, dropping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await connection.CancelAsync().ConfigureAwait(false);
         await creditReader.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }

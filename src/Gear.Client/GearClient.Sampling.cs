@@ -37,7 +37,7 @@ public sealed partial class GearClient
         var (layout, infos) = await GetLayoutAndInfosAsync(options.Table, timeout: null, cancellationToken).ConfigureAwait(false);
         var assembler = new SampleBatchAssembler(layout);
         IBatchSource source = _shards.Length == 1
-            ? new SampleStreamSource(_shards[0], options, assembler)
+            ? DataPlaneSource.Usable(_shards[0], options) ? new DataPlaneSource(_shards[0], options, assembler) : new SampleStreamSource(_shards[0], options, assembler)
             : new ShardedStreamSource(_shards, options, assembler, infos);
         return new BatchStream(this, source, layout, options);
     }

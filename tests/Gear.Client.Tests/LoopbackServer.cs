@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Gear.Core.Compute.Cpu;
 using Gear.Protocol.V1;
+using Gear.Server.Admin.Metrics;
+using Gear.Server.DataPlane;
 using Gear.Server.Grpc;
 using Gear.Server.Security;
 using Gear.Server.Service;
@@ -24,8 +26,9 @@ internal sealed class LoopbackServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly CpuBackend _backend;
 
-    private LoopbackServer(WebApplication app, CpuBackend backend, TableRegistry tables, Uri address)
+    private LoopbackServer(WebApplication app, CpuBackend backend, TableRegistry tables, Uri address, TcpDataPlane? dataPlane)
     {
+        DataPlane = dataPlane;
         _app = app;
         _backend = backend;
         Tables = tables;
@@ -34,11 +37,17 @@ internal sealed class LoopbackServer : IAsyncDisposable
 
     public TableRegistry Tables { get; }
 
+    /// <summary>The TCP data plane (null when started without one: learners fall back to SampleStream).</summary>
+    public TcpDataPlane? DataPlane { get; }
+
     /// <summary>"http://127.0.0.1:port" (or https with a certificate).</summary>
     public Uri Address { get; }
 
-    /// <summary>Starts a server; with tokens callers must authenticate, without them loopback callers are admins.</summary>
-    public static async Task<LoopbackServer> StartAsync(IReadOnlyDictionary<string, Role>? tokens = null, X509Certificate2? certificate = null)
+    /// <summary>
+    /// Starts a server; with tokens callers must authenticate, without them loopback callers are admins. With
+    /// <paramref name="dataPlane"/> (the default) it also serves the TCP data plane at a loopback port.
+    /// </summary>
+    public static async Task<LoopbackServer> StartAsync(IReadOnlyDictionary<string, Role>? tokens = null, X509Certificate2? certificate = null, bool dataPlane = true)
     {
         var backend = new CpuBackend();
         var tables = new TableRegistry(backend, NullLogger<TableRegistry>.Instance);
@@ -47,10 +56,13 @@ internal sealed class LoopbackServer : IAsyncDisposable
             options.MaxReceiveMessageSize, options.MaxSendMessageSize);
         var service = new ReplayService(tables, new TokenAuthenticator(tokens ?? new Dictionary<string, Role>()), identity, NullLoggerFactory.Instance);
         service.ConfigureOptions(options);
+        var plane = dataPlane ? TcpDataPlane.Start(new IPEndPoint(IPAddress.Loopback, 0), tables, new GearMetrics(), NullLoggerFactory.Instance) : null;
+        if (plane is not null)
+            service.AttachDataPlane(plane);
         var host = new GrpcServiceHost(options, NullLogger.Instance);
         service.Register(host);
         var app = await StartKestrelAsync(host, certificate);
-        return new LoopbackServer(app, backend, tables, BoundAddress(app, certificate));
+        return new LoopbackServer(app, backend, tables, BoundAddress(app, certificate), plane);
     }
 
     /// <summary>A Kestrel server at a loopback port serving <paramref name="host"/> (for fake services).</summary>
@@ -104,6 +116,8 @@ internal sealed class LoopbackServer : IAsyncDisposable
         using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
             await _app.StopAsync(stopping.Token);
         await _app.DisposeAsync();
+        if (DataPlane is not null)
+            await DataPlane.DisposeAsync();
         Tables.Dispose();
         _backend.Dispose();
     }

@@ -31,6 +31,9 @@ public sealed class BatchStream : IAsyncEnumerable<SampleBatch>, IAsyncDisposabl
         Options = options;
     }
 
+    /// <summary>Where the batches come from (tests check which transport a stream took).</summary>
+    internal IBatchSource Source => _source;
+
     /// <summary>The table's columns.</summary>
     public TableLayout Layout { get; }
 

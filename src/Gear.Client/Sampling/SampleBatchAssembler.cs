@@ -84,6 +84,51 @@ internal sealed class SampleBatchAssembler(TableLayout layout)
     }
 
     /// <summary>
+    /// A batch over a data-plane frame's payload received into a pooled buffer (metadata, columns, mask, as
+    /// <see cref="Gear.Protocol.DataPlane.BatchFrameHeader"/> lays them out); the batch returns the buffer to
+    /// the pool when disposed. The header has been checked against the layout.
+    /// </summary>
+    public SampleBatch FromFrame(Gear.Protocol.DataPlane.BatchFrameHeader header, byte[] payload, int shard)
+    {
+        var count = header.Windows;
+        var length = header.WindowLength;
+        var columns = new ReadOnlyMemory<byte>[layout.Columns.Count];
+        var at = header.MetadataBytes;
+        for (var c = 0; c < columns.Length; c++)
+        {
+            columns[c] = payload.AsMemory(at, (int)header.ColumnBytes[c]);
+            at += (int)header.ColumnBytes[c];
+        }
+        var batch = new SampleBatch(layout, count, length, _shapes.For(count, length), columns, [payload], payload.AsMemory(at, (int)header.MaskBytes), null)
+        {
+            Sequence = (long)header.Sequence,
+            ItemCount = header.ItemCount,
+            SelectionMass = header.SelectionMass,
+        };
+        // Metadata arrays are raw little-endian, like the server that wrote them.
+        var metadata = payload.AsSpan(0, header.MetadataBytes);
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(metadata[..(8 * count)]).CopyTo(batch.KeysToFill);
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(metadata.Slice(8 * count, 8 * count)).CopyTo(batch.TrajectoryKeysToFill);
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(metadata.Slice(16 * count, 4 * count)).CopyTo(batch.StartStepsToFill);
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(metadata.Slice(20 * count, 8 * count)).CopyTo(batch.ProbabilitiesToFill);
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(metadata.Slice(28 * count, 8 * count)).CopyTo(batch.WeightsToFill);
+        batch.ShardsToFill.Fill(shard);
+        return batch;
+    }
+
+    /// <summary>Checks a data-plane frame header against the layout and the request before any buffer is sized from it.</summary>
+    /// <exception cref="InvalidDataException">The frame does not fit.</exception>
+    public void CheckFrame(Gear.Protocol.DataPlane.BatchFrameHeader header, int maxWindows, int windowLength)
+    {
+        if (header.Windows > maxWindows || header.WindowLength != windowLength)
+            throw Bad($"a frame of {header.Windows} × {header.WindowLength} steps; at most {maxWindows} × {windowLength} were asked for");
+        if (header.MetadataBytes != header.Windows * Gear.Protocol.DataPlane.BatchFrameHeader.MetadataBytesPerWindow)
+            throw Bad($"a frame of {header.Windows} windows has {header.MetadataBytes} metadata bytes");
+        Check(header.Windows, header.WindowLength, header.ColumnBytes.Length,
+            c => header.ColumnBytes[c] <= int.MaxValue ? (int)header.ColumnBytes[c] : -1, header.MaskBytes <= int.MaxValue ? (int)header.MaskBytes : -1);
+    }
+
+    /// <summary>
     /// A batch joining runs of windows from several shards' batches (copied into pooled buffers), with
     /// probabilities and weights of the combined table. <paramref name="totalMass"/> and
     /// <paramref name="totalItems"/> are the combined table's Σ mass and Σ item count.

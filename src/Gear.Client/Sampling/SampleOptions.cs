@@ -46,6 +46,14 @@ public sealed class SampleOptions
     public long MaxBatches { get; init; }
 
     /// <summary>
+    /// Whether a single-server stream may use the server's TCP data plane (default true): the client asks
+    /// OpenDataPlane and receives frames on their own connection, falling back to SampleStream where the server
+    /// has no data plane or it cannot be reached. False always uses SampleStream. Streams over https stay on
+    /// gRPC, since the data plane is not encrypted; several shards use gRPC streams too.
+    /// </summary>
+    public bool UseDataPlane { get; init; } = true;
+
+    /// <summary>
     /// Several shards: how old a shard's known selection mass may get before it is asked again (default 1 s).
     /// Masses also refresh from every sample reply; this matters for shards that got no windows lately.
     /// </summary>

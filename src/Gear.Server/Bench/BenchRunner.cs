@@ -48,6 +48,11 @@ internal static class BenchRunner
                     var measured = await SampleStreamWorkload.RunAsync(run, table, batch, window);
                     throughputs.Add(new(name, $"{table.Layout.Name} SampleStream, {batch} windows × {window}, 1 learner",
                         measured, reference, "raw TCP receive", SampleStreamWorkload.Target));
+                    // The same stream over the TCP data plane, against a fresh reference taken just before it.
+                    var planeReference = await raw.MeasureAsync(send: false, warmup, duration, cancellation);
+                    var overPlane = await DataPlaneSampleWorkload.RunAsync(run, table, batch, window);
+                    throughputs.Add(new($"{name}-dp", $"{table.Layout.Name} data plane (tcp), {batch} windows × {window}, 1 learner, {DataPlaneSampleWorkload.Credits} credits",
+                        overPlane, planeReference, "raw TCP receive", SampleStreamWorkload.Target));
                     break;
                 }
                 case BenchWorkload.W2Latency:

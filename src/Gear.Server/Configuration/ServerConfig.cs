@@ -18,7 +18,7 @@ public sealed class ServerConfig
     /// <summary>Where the admin HTTP endpoints (/healthz, /readyz) listen.</summary>
     public required ListenAddress Admin { get; init; }
 
-    /// <summary>Where the data plane will listen; reserved and validated, nothing listens there yet.</summary>
+    /// <summary>Where the TCP data plane listens (batch streams granted by OpenDataPlane).</summary>
     public required ListenAddress DataPlane { get; init; }
 
     /// <summary>Tables to create at start, in order, names unique.</summary>

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Gear.Core.Errors;
 using Gear.Core.Compute;
 using Gear.Core.Tables;
@@ -5,6 +6,7 @@ using Gear.Server.Checkpoints;
 using Gear.Server.Admin;
 using Gear.Server.Admin.Metrics;
 using Gear.Server.Configuration;
+using Gear.Server.DataPlane;
 using Gear.Server.Grpc;
 using Gear.Server.Security;
 using Gear.Server.Service;
@@ -30,7 +32,7 @@ public static class GearServer
         var startedUtc = DateTime.UtcNow;
         using var metrics = new GearMetrics();
         var listeners = new KestrelListeners(config, metrics);
-        var listenerNames = new ListenerBindFailure.Listener[] { new("gRPC", config.Grpc), new("admin", config.Admin) };
+        var listenerNames = new ListenerBindFailure.Listener[] { new("gRPC", config.Grpc), new("admin", config.Admin), new("data plane", config.DataPlane) };
         if (ListenerBindFailure.Probe(listenerNames) is { } bindProblem)
         {
             await error.WriteLineAsync($"gear serve: {bindProblem}");
@@ -57,6 +59,18 @@ public static class GearServer
             var authenticator = new TokenAuthenticator(config.Tokens);
             var replay = new ReplayService(registry, authenticator, identity, loggers, metrics);
             replay.ConfigureOptions(grpcOptions);
+            TcpDataPlane dataPlane;
+            try
+            {
+                dataPlane = TcpDataPlane.Start(config.DataPlane.EndPoint, registry, metrics, loggers);
+            }
+            catch (SocketException e)
+            {
+                await error.WriteLineAsync($"gear serve: {ListenerBindFailure.Describe(e, new("data plane", config.DataPlane))}");
+                return ExitCodes.StartFailed;
+            }
+            await using var dataPlaneLifetime = dataPlane;
+            replay.AttachDataPlane(dataPlane);
             var grpcHost = new GrpcServiceHost(grpcOptions, loggers.CreateLogger<GrpcServiceHost>());
             replay.Register(grpcHost);
             var checkpointer = config.Checkpoints is { } checkpointSettings
@@ -81,7 +95,7 @@ public static class GearServer
             log.LogInformation("backend {Backend}: {Reason}", backend.Backend.Name, backend.Reason);
             if (!await TryStartAsync(app, listeners, listenerNames, error))
                 return ExitCodes.StartFailed;
-            LogListeners(log, config, listeners);
+            LogListeners(log, config, listeners, dataPlane);
 
             if (checkpointer is not null)
                 RestoreCheckpoint(checkpointer, registry, backend.Backend, log);
@@ -147,13 +161,12 @@ public static class GearServer
         }
     }
 
-    private static void LogListeners(ILogger log, ServerConfig config, KestrelListeners listeners)
+    private static void LogListeners(ILogger log, ServerConfig config, KestrelListeners listeners, TcpDataPlane dataPlane)
     {
         log.LogInformation("gRPC listening on {Scheme}://{EndPoint}", listeners.Scheme, listeners.GrpcEndPoint);
         log.LogInformation("admin listening on {Scheme}://{EndPoint} (dashboard /, /api/v1, /metrics, /healthz, /readyz)",
             listeners.Scheme, listeners.AdminEndPoint);
-        log.LogInformation("data plane {EndPoint}: not available yet (the data plane comes in a later release); nothing listens there",
-            config.DataPlane);
+        log.LogInformation("data plane listening on tcp://{EndPoint} (learners negotiate it with OpenDataPlane)", dataPlane.EndPoint);
         log.LogInformation(config.Tokens.Count == 0
             ? "no tokens configured: loopback callers only, each with the admin role"
             : "{Count} tokens configured: every call needs a bearer token", config.Tokens.Count);

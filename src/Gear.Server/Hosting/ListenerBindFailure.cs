@@ -54,6 +54,10 @@ public static class ListenerBindFailure
             : null;
     }
 
+    /// <summary>The message for a listener gear binds itself (the data plane) that could not be bound.</summary>
+    public static string Describe(SocketException exception, Listener listener) =>
+        Message(listener, exception.SocketErrorCode == SocketError.AddressAlreadyInUse, exception.Message);
+
     private static string Message(Listener listener, bool inUse, string detail) => inUse
         ? $"{listener.Name} address {listener.Address} is already in use; stop the other process or choose another port"
         : $"cannot listen on {listener.Name} address {listener.Address}: {detail}";

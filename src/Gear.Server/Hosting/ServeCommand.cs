@@ -20,7 +20,7 @@ public static class ServeCommand
     private static readonly Option<string> AdminOption = new("--admin")
     { HelpName = "host:port", Description = $"Admin HTTP listen address: dashboard /, /api/v1, /metrics, /healthz, /readyz (default {ServerDefaults.Admin})." };
     private static readonly Option<string> DataPlaneOption = new("--data-plane")
-    { HelpName = "host:port", Description = $"Data-plane listen address (default {ServerDefaults.DataPlane}); reserved, the data plane is not available yet." };
+    { HelpName = "host:port", Description = $"Data-plane listen address (default {ServerDefaults.DataPlane}) (TCP batch streams that learners negotiate with OpenDataPlane)." };
     private static readonly Option<string> DeviceOption = new("--device")
     { HelpName = "auto|cpu", Description = "Compute device: auto or cpu (cuda:N comes with the CUDA backend)." };
     private static readonly Option<string> LogLevelOption = new("--log-level")

@@ -45,9 +45,7 @@ public sealed partial class ReplayService
             TableCount = _tables.Count,
             MaxReceiveMessageBytes = _identity.MaxReceiveMessageBytes,
             MaxSendMessageBytes = _identity.MaxSendMessageBytes,
+            DataPlaneTransports = { DataPlaneTransports },
+            DataPlaneReason = DataPlaneReason,
         });
-
-    private static Task<OpenDataPlaneResponse> OpenDataPlane(OpenDataPlaneRequest request, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented,
-            "the data plane (TCP and RDMA batch streams) is not implemented yet; use SampleStream"));
 }

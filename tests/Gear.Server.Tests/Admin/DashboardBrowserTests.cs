@@ -89,7 +89,7 @@ public sealed class DashboardBrowserTests
         Assert.IsTrue(Number(second, "connections") >= 1, report);
         Assert.IsTrue(Number(second, "learners") >= 1 && Number(second, "actors") >= 1, "the stream counts show\n" + report);
         StringAssert.Contains(second["device"]!.GetValue<string>(), "no device", report);
-        StringAssert.Contains(second["dataPlane"]!.GetValue<string>(), "none yet", report);
+        StringAssert.Contains(second["dataPlane"]!.GetValue<string>(), "tcp", report);
         StringAssert.StartsWith(second["checkpoint"]!.GetValue<string>(), "none", report);
         Assert.IsTrue(second["chartPixels"]!.GetValue<double>() > 100, "the rate chart is drawn\n" + report);
         Assert.IsTrue(second["detail"]!.GetValue<bool>(), "the first table's details are open\n" + report);

@@ -25,6 +25,22 @@ public sealed class ListenerBindFailureTests
     }
 
     [TestMethod]
+    public void TheDataPlaneListenerFailsToBindWithTheSameClearMessage()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var address = new ListenAddress(IPAddress.Loopback, ((IPEndPoint)taken.LocalEndpoint).Port);
+
+        Assert.AreEqual($"data plane address {address} is already in use; stop the other process or choose another port",
+            ListenerBindFailure.Probe([new("data plane", address)]));
+        using var tables = new Gear.Server.Service.TableRegistry(new Gear.Core.Compute.Cpu.CpuBackend(), Microsoft.Extensions.Logging.Abstractions.NullLogger<Gear.Server.Service.TableRegistry>.Instance);
+        var e = Assert.ThrowsException<SocketException>(() => Gear.Server.DataPlane.TcpDataPlane.Start(address.EndPoint, tables,
+            new Gear.Server.Admin.Metrics.GearMetrics(), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+        Assert.AreEqual($"data plane address {address} is already in use; stop the other process or choose another port",
+            ListenerBindFailure.Describe(e, new("data plane", address)));
+    }
+
+    [TestMethod]
     public void ProbeOfFreeAddressesFindsNothingAndLeavesThemFree()
     {
         int port;

@@ -24,7 +24,8 @@ public sealed class ServeProcessTests
         Assert.AreEqual("127.0.0.1", gear.GrpcAddress.Host);
         Assert.AreEqual("http", gear.GrpcAddress.Scheme);
         StringAssert.Contains(output, "backend cpu: device auto: no CUDA backend built yet");
-        StringAssert.Contains(output, "data plane 127.0.0.1:0: not available yet");
+        StringAssert.Contains(output, "data plane listening on tcp://127.0.0.1:");
+        StringAssert.Contains(output, "rdma: not in this build");
         StringAssert.Contains(output, "table 'replay'");
         StringAssert.Contains(output, "table 'prioritized'");
         StringAssert.Contains(output, "ready: serving 2 tables (replay, prioritized)");

@@ -1,0 +1,108 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Gear.Protocol.DataPlane;
+using Gear.Protocol.Grpc;
+using Gear.Protocol.V1;
+
+namespace Gear.Client;
+
+/// <summary>
+/// One data-plane session's TCP connection: sends the hello, then reads frames straight into pooled buffers
+/// (one receive per frame part, no intermediate copy: a Pipe would add one) and returns a credit per batch
+/// received, so the server gathers the next batch while the learner trains on this one.
+/// </summary>
+internal sealed class DataPlaneConnection : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly BatchFrameHeader _header;
+    private readonly byte[] _headerBytes;
+    private readonly byte[] _credit = new byte[LearnerFrames.CreditBytes];
+    private readonly ulong _session;
+
+    private DataPlaneConnection(Socket socket, int columns, ulong session)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _header = new BatchFrameHeader(columns);
+        _headerBytes = new byte[_header.Size];
+        _session = session;
+        LearnerFrames.WriteCredit(_credit, 1);
+    }
+
+    /// <summary>Connects to the granted endpoint and presents the session token with the initial credits.</summary>
+    public static async Task<DataPlaneConnection> ConnectAsync(OpenDataPlaneResponse grant, Uri grpcEndpoint, int columns, int credits, CancellationToken cancellationToken)
+    {
+        var endPoint = IPEndPoint.Parse(grant.Endpoint);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            // A server listening on every interface reports 0.0.0.0 (or ::): reach it where its gRPC port is reached.
+            if (endPoint.Address.Equals(IPAddress.Any) || endPoint.Address.Equals(IPAddress.IPv6Any))
+                await socket.ConnectAsync(grpcEndpoint.IdnHost, endPoint.Port, cancellationToken).ConfigureAwait(false);
+            else
+                await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            var connection = new DataPlaneConnection(socket, columns, grant.Session);
+            var hello = new byte[LearnerFrames.HelloBytes];
+            LearnerFrames.WriteHello(hello, grant.SessionToken.Span, (uint)credits);
+            await connection._stream.WriteAsync(hello, cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The next batch frame (header and a pooled payload the batch will own), or null after a normal end frame.</summary>
+    /// <exception cref="RpcException">The server ended the stream with an error status.</exception>
+    /// <exception cref="IOException">The connection broke or carried a bad frame.</exception>
+    public async ValueTask<(BatchFrameHeader Header, byte[] Payload)?> ReadAsync(SampleBatchAssembler assembler, int maxWindows, int windowLength, CancellationToken cancellationToken)
+    {
+        await _stream.ReadExactlyAsync(_headerBytes.AsMemory(0, BatchFrameHeader.PrefixBytes), cancellationToken).ConfigureAwait(false);
+        BatchFrameHeader.ReadSize(_headerBytes, _header.ColumnBytes.Length);
+        await _stream.ReadExactlyAsync(_headerBytes.AsMemory(BatchFrameHeader.PrefixBytes), cancellationToken).ConfigureAwait(false);
+        _header.Read(_headerBytes);
+        if (_header.Session != _session)
+            throw new DataPlaneFrameException($"a frame of session {_header.Session} on session {_session}");
+        if (_header.Kind == FrameKind.End)
+        {
+            var message = new byte[Math.Min(_header.MetadataBytes, 64 * 1024)];
+            if (message.Length != _header.MetadataBytes)
+                throw new DataPlaneFrameException($"an end frame with a message of {_header.MetadataBytes} bytes");
+            await _stream.ReadExactlyAsync(message, cancellationToken).ConfigureAwait(false);
+            if (_header.Status == 0)
+                return null;
+            throw new RpcException(new Status((StatusCode)_header.Status, System.Text.Encoding.UTF8.GetString(message)));
+        }
+        try
+        {
+            assembler.CheckFrame(_header, maxWindows, windowLength);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DataPlaneFrameException(e.Message);
+        }
+        var bytes = (int)_header.PayloadBytes;
+        var payload = ArrayPool<byte>.Shared.Rent(Math.Max(1, bytes));
+        try
+        {
+            await _stream.ReadExactlyAsync(payload.AsMemory(0, bytes), cancellationToken).ConfigureAwait(false);
+            await _stream.WriteAsync(_credit, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(payload);
+            throw;
+        }
+        return (_header, payload);
+    }
+
+    public void Dispose()
+    {
+        _stream.Dispose();
+        _socket.Dispose();
+    }
+}

@@ -1,0 +1,132 @@
+using System.Net.Sockets;
+using Gear.Protocol;
+using Gear.Protocol.Grpc;
+using Gear.Protocol.V1;
+
+namespace Gear.Client;
+
+/// <summary>
+/// Batches from one server's TCP data plane, negotiated with OpenDataPlane. Where the server has no data
+/// plane (UNIMPLEMENTED, FAILED_PRECONDITION) or its endpoint cannot be reached, the stream falls back to
+/// <see cref="SampleStreamSource"/> for good. A connection that breaks mid-stream is replaced by a new session
+/// (a new OpenDataPlane), with backoff; the batch count carries over.
+/// </summary>
+internal sealed class DataPlaneSource(ShardConnection shard, SampleOptions options, SampleBatchAssembler assembler) : IBatchSource
+{
+    private readonly CancellationTokenSource _disposing = new();
+    private IBatchSource? _fallback;
+    private DataPlaneConnection? _connection;
+    private long _delivered;
+    private int _opened;
+
+    /// <summary>Whether a stream with <paramref name="options"/> to <paramref name="shard"/> may try the data plane.</summary>
+    public static bool Usable(ShardConnection shard, SampleOptions options) =>
+        options.UseDataPlane && shard.Endpoint.Scheme == Uri.UriSchemeHttp;
+
+    /// <summary>Whether the stream fell back to SampleStream (for tests and diagnostics).</summary>
+    internal bool FellBack => _fallback is not null;
+
+    public async ValueTask<SampleBatch?> NextAsync(CancellationToken cancellationToken)
+    {
+        if (_fallback is not null)
+            return await _fallback.NextAsync(cancellationToken).ConfigureAwait(false);
+        for (var retry = 0; ; )
+        {
+            if (options.MaxBatches > 0 && _delivered >= options.MaxBatches)
+                return null;
+            try
+            {
+                _connection ??= await OpenAsync(cancellationToken).ConfigureAwait(false);
+                if (_connection is null)
+                    return await _fallback!.NextAsync(cancellationToken).ConfigureAwait(false);
+                if (await _connection.ReadAsync(assembler, options.BatchSize, options.WindowLength, cancellationToken).ConfigureAwait(false) is not { } frame)
+                    return null;
+                var batch = assembler.FromFrame(frame.Header, frame.Payload, shard.Index);
+                batch.Sequence = _delivered++;
+                if (options.MaxBatches > 0 && _delivered >= options.MaxBatches)
+                {
+                    // The last batch: close now rather than at dispose, so the server frees the session at once.
+                    _connection.Dispose();
+                    _connection = null;
+                }
+                return batch;
+            }
+            catch (Exception e) when (e is IOException or SocketException || e is RpcException rpc && RetryPolicy.IsRetryable(rpc.StatusCode))
+            {
+                _connection?.Dispose();
+                _connection = null;
+                if (!await shard.BackOffAsync(++retry, deadline: null, cancellationToken).ConfigureAwait(false))
+                    throw e as RpcException ?? new RpcException(new Status(StatusCode.Unavailable, $"data plane of {shard.Endpoint}: {e.Message}"), null, e);
+            }
+        }
+    }
+
+    /// <summary>A new session's connection, or null after falling back to SampleStream.</summary>
+    private async Task<DataPlaneConnection?> OpenAsync(CancellationToken cancellationToken)
+    {
+        // A stream opened again must not repeat the first one's selections: each opening gets its own seed.
+        var seed = options.Seed == 0 ? 0 : options.Seed + (ulong)_opened;
+        _opened++;
+        var request = new OpenDataPlaneRequest
+        {
+            Stream = new SampleStreamRequest
+            {
+                Sample = options.ToRequest(options.BatchSize, seed),
+                MaxBatches = options.MaxBatches == 0 ? 0 : options.MaxBatches - _delivered,
+                BatchesInFlight = options.BatchesInFlight,
+            },
+            Transports = { "tcp" },
+        };
+        OpenDataPlaneResponse grant;
+        try
+        {
+            grant = await shard.UnaryAsync(ReplayMethods.OpenDataPlane, request, retryable: true, timeout: null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.Unimplemented or StatusCode.FailedPrecondition)
+        {
+            return FallBack();
+        }
+        if (grant.Transport != "tcp")
+            return FallBack();
+        try
+        {
+            return await DataPlaneConnection.ConnectAsync(grant, shard.Endpoint, assembler.Layout.Columns.Count, options.BatchesInFlight, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (_delivered == 0 && e is SocketException or FormatException)
+        {
+            // The endpoint is unreachable from here (a firewall, a NAT): gRPC reached the server, so use it.
+            return FallBack();
+        }
+    }
+
+    private DataPlaneConnection? FallBack()
+    {
+        var remaining = options.MaxBatches == 0 ? 0 : options.MaxBatches - _delivered;
+        _fallback = new SampleStreamSource(shard, Remaining(remaining), assembler);
+        return null;
+    }
+
+    private SampleOptions Remaining(long maxBatches) => new(options.Table)
+    {
+        BatchSize = options.BatchSize,
+        WindowLength = options.WindowLength,
+        Placement = options.Placement,
+        Padding = options.Padding,
+        ImportanceExponent = options.ImportanceExponent,
+        Seed = options.Seed,
+        BatchesInFlight = options.BatchesInFlight,
+        MaxBatches = maxBatches,
+        MassRefreshInterval = options.MassRefreshInterval,
+        UseDataPlane = false,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        _disposing.Cancel();
+        _connection?.Dispose();
+        _connection = null;
+        if (_fallback is not null)
+            await _fallback.DisposeAsync().ConfigureAwait(false);
+        _disposing.Dispose();
+    }
+}

@@ -1,0 +1,91 @@
+using System.Net;
+using System.Net.Sockets;
+using Gear.Protocol;
+using Gear.Protocol.DataPlane;
+using Gear.Protocol.V1;
+
+namespace Gear.Server.Bench;
+
+/// <summary>
+/// The sample workloads over the TCP data plane: one learner negotiates a session with OpenDataPlane and
+/// receives frames into one reused buffer, returning a credit per batch, as Gear.Client does (the server
+/// does not reference the client, so the bench speaks the frame format of Gear.Protocol directly).
+/// </summary>
+internal static class DataPlaneSampleWorkload
+{
+    /// <summary>Batches the learner lets the server gather ahead.</summary>
+    public const int Credits = 4;
+
+    /// <summary>Bytes per second of column payload received over <see cref="BenchRun.Duration"/>.</summary>
+    public static async Task<double> RunAsync(BenchRun run, BenchTable table, int batchSize, int windowLength)
+    {
+        var received = new ByteCounter();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(run.Cancellation);
+        using var channel = run.NewChannel();
+        var learner = Task.Run(() => ReadAsync(channel, table, batchSize, windowLength, received, stop.Token));
+        double bytesPerSecond;
+        try
+        {
+            bytesPerSecond = await received.MeasureAsync(run.Warmup, run.Duration, run.Cancellation);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+        await learner.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        return bytesPerSecond;
+    }
+
+    private static async Task ReadAsync(Protocol.Grpc.GrpcChannel channel, BenchTable table, int batchSize, int windowLength, ByteCounter received, CancellationToken stop)
+    {
+        var request = new OpenDataPlaneRequest
+        {
+            Stream = new SampleStreamRequest
+            {
+                Sample = new SampleRequest
+                {
+                    Table = table.Name,
+                    BatchSize = batchSize,
+                    WindowLength = windowLength,
+                    Placement = table.Granularity == ItemGranularity.Step ? WindowPlacement.Start : WindowPlacement.Uniform,
+                },
+                BatchesInFlight = Credits,
+            },
+            Transports = { "tcp" },
+        };
+        var grant = await channel.UnaryAsync(ReplayMethods.OpenDataPlane, request);
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(IPEndPoint.Parse(grant.Endpoint), stop);
+        await using var stream = new NetworkStream(socket);
+        var hello = new byte[LearnerFrames.HelloBytes];
+        LearnerFrames.WriteHello(hello, grant.SessionToken.Span, Credits);
+        await stream.WriteAsync(hello, stop);
+        var credit = new byte[LearnerFrames.CreditBytes];
+        LearnerFrames.WriteCredit(credit, 1);
+        var columns = table.Layout.Columns.Count;
+        var header = new BatchFrameHeader(columns);
+        var headerBytes = new byte[header.Size];
+        var payload = Array.Empty<byte>();
+        try
+        {
+            while (true)
+            {
+                await stream.ReadExactlyAsync(headerBytes, stop);
+                BatchFrameHeader.ReadSize(headerBytes, columns);
+                header.Read(headerBytes);
+                if (header.Kind != FrameKind.Batch || header.Windows != batchSize || header.WindowLength != windowLength)
+                    throw new InvalidOperationException($"asked for {batchSize} windows of {windowLength} steps, got a {header.Kind} frame of {header.Windows} × {header.WindowLength}");
+                var bytes = checked((int)header.PayloadBytes);
+                if (payload.Length < bytes)
+                    payload = new byte[bytes];
+                await stream.ReadExactlyAsync(payload.AsMemory(0, bytes), stop);
+                await stream.WriteAsync(credit, stop);
+                received.Add((long)batchSize * windowLength * table.Layout.StepBytes);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The end of the measurement.
+        }
+    }
+}

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Gear.Server.Bench;
 using Gear.Server.Tests.Hosting;
@@ -68,19 +67,8 @@ public sealed class BenchSmokeTests
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunGearAsync(params string[] arguments)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(GearProcess.GearDll);
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout, await stderr);
+        using var gear = GearProcess.Start(arguments);
+        var exitCode = await gear.WaitForExitAsync(TimeSpan.FromSeconds(170));
+        return (exitCode, gear.Stdout, gear.Stderr);
     }
 }

@@ -65,9 +65,11 @@ public sealed class MetricsTrafficTests
         await Assert.ThrowsExceptionAsync<RpcException>(() =>
             client.Unary(ReplayMethods.Sample, new SampleRequest { Table = name, BatchSize = 0, WindowLength = 1 }));
         await Assert.ThrowsExceptionAsync<RpcException>(() =>
-            client.Unary(ReplayMethods.Sample, new SampleRequest { Table = name, BatchSize = 1, WindowLength = 1 }, TimeSpan.FromMilliseconds(100)));
+            client.Unary(ReplayMethods.Sample, new SampleRequest { Table = name, BatchSize = 1, WindowLength = 1 }, TimeSpan.FromSeconds(1)));
 
         // The client gives up at its deadline, a moment before the server's own timer ends the call and counts it.
+        // (A whole second: with a shorter one a loaded machine could let it expire before the call reached its
+        // handler, where refused calls are not counted.)
         var metrics = await ScrapeAsync(harness);
         for (var deadline = DateTime.UtcNow.AddSeconds(10);
              metrics.Value("gear_rpc_calls_total", ("method", SampleMethod), ("code", "DEADLINE_EXCEEDED")) is null && DateTime.UtcNow < deadline;)

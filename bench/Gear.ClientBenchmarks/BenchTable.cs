@@ -46,6 +46,14 @@ internal sealed record BenchTable(
     /// </summary>
     public WindowPlacement Placement => Granularity == ItemGranularity.Step ? WindowPlacement.Start : WindowPlacement.Uniform;
 
+    /// <summary>A raw sample request of <paramref name="windows"/> windows (the batch size unless a shard's share).</summary>
+    public SampleRequest SampleRequest(int windows) =>
+        new() { Table = Name, BatchSize = windows, WindowLength = WindowLength, Placement = Placement };
+
+    /// <summary>Indexes of the f32 columns, which every reader touches the same way (<see cref="WindowTouch"/>).</summary>
+    public int[] FloatColumnIndexes() =>
+        Columns.Select((column, index) => (column, index)).Where(c => c.column.Dtype == DType.F32).Select(c => c.index).ToArray();
+
     /// <summary>
     /// The spec each server gets: room for every fill trajectory on each shard, in whole pages (a shard then
     /// holds whatever share the hash ring routes to it and nothing is evicted), uniform sampling, FIFO removal,

@@ -16,16 +16,10 @@ internal static class RawSampleStreamReader
     {
         var request = new SampleStreamRequest
         {
-            Sample = new SampleRequest
-            {
-                Table = table.Name,
-                BatchSize = table.BatchSize,
-                WindowLength = table.WindowLength,
-                Placement = table.Placement,
-            },
+            Sample = table.SampleRequest(table.BatchSize),
             BatchesInFlight = BenchTable.BatchesInFlight,
         };
-        var floatColumns = table.Columns.Select((c, i) => (c, i)).Where(x => x.c.Dtype == DType.F32).Select(x => x.i).ToArray();
+        var floatColumns = table.FloatColumnIndexes();
         double sum = 0;
         // A channel of its own, as a learner process has: each measurement opens a fresh connection, as the
         // SDK reader's fresh client does.

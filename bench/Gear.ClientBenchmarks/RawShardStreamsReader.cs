@@ -29,7 +29,7 @@ internal static class RawShardStreamsReader
                 var share = table.BatchSize / calls.Length + (s < table.BatchSize % calls.Length ? 1 : 0);
                 var request = new SampleStreamRequest
                 {
-                    Sample = new SampleRequest { Table = table.Name, BatchSize = share, WindowLength = table.WindowLength, Placement = table.Placement },
+                    Sample = table.SampleRequest(share),
                     BatchesInFlight = BenchTable.BatchesInFlight,
                 };
                 calls[s] = channels[s].ServerStreaming(ReplayMethods.SampleStream, request, new CallOptions(CancellationToken: stop));

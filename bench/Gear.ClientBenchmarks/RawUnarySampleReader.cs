@@ -6,22 +6,16 @@ namespace Gear.ClientBenchmarks;
 
 /// <summary>
 /// Back-to-back unary Sample calls of a whole batch to one server through Gear.Protocol's GrpcChannel, each
-/// reply touched as the other readers touch theirs. It is the round-trip rate that bounds the client's
-/// sharded stream, which makes one round of unary calls (one per shard, in parallel) per batch.
+/// reply touched as the other readers touch theirs: the round-trip rate that bounds GearClient.SampleAsync
+/// over shards (one round of unary calls per batch; the sharded BatchStream streams from every shard instead).
 /// </summary>
 internal static class RawUnarySampleReader
 {
     /// <summary>Reads batches into <paramref name="counter"/> until <paramref name="stop"/>; returns the touched sum.</summary>
     public static async Task<double> ReadAsync(Uri server, BenchTable table, BatchCounter counter, CancellationToken stop)
     {
-        var request = new SampleRequest
-        {
-            Table = table.Name,
-            BatchSize = table.BatchSize,
-            WindowLength = table.WindowLength,
-            Placement = table.Placement,
-        };
-        var floatColumns = table.Columns.Select((c, i) => (c, i)).Where(x => x.c.Dtype == DType.F32).Select(x => x.i).ToArray();
+        var request = table.SampleRequest(table.BatchSize);
+        var floatColumns = table.FloatColumnIndexes();
         double sum = 0;
         using var channel = GrpcChannel.ForAddress(server);
         try

@@ -6,11 +6,10 @@ namespace Gear.ClientBenchmarks;
 /// Aggregate W2 batches per second through one <see cref="GearClient"/> over 1, 2 and 3 local servers: a
 /// table of the same name created through the client on every shard and filled through a TrajectoryWriter
 /// (the hash ring routes each trajectory), then sampled through <see cref="BatchStream"/>. With one endpoint
-/// the stream is the server's SampleStream; with several it is the client's prefetch of mass-weighted unary
-/// Sample calls to every shard, joined into one batch. Shard counts alternate (1, 2, 3, 1, 2, 3, …), and each
-/// round ends with two references: back-to-back raw unary Sample calls of a whole batch to the first server
-/// (the round trip that bounds the several-shard path), and raw SampleStreams to 2 and 3 servers joined per
-/// batch (what a stream per shard could reach).
+/// the stream is the server's (or the data plane); with several it is one SampleStream per shard, each batch
+/// split among them by selection mass. Shard counts alternate (1, 2, 3, 1, 2, 3, …), and each round ends with
+/// two references: back-to-back raw unary Sample calls of a whole batch to the first server (the round trip of
+/// GearClient.SampleAsync over shards), and raw SampleStreams to 2 and 3 servers joined per batch.
 /// </summary>
 internal static class ShardedBenchmark
 {

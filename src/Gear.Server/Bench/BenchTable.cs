@@ -35,6 +35,18 @@ public sealed record BenchTable(
     public static BenchTable W2 { get; } =
         new("bench-w2", StepLayout.W2, 1_000_000, Wire.ItemGranularity.Step, 2048, 1_000_000, 1000, 1000);
 
+    /// <summary>
+    /// A sample request of this table: step items place a window at the chosen step, trajectory items anywhere
+    /// inside the trajectory.
+    /// </summary>
+    public Wire.SampleRequest SampleRequest(int batchSize, int windowLength) => new()
+    {
+        Table = Name,
+        BatchSize = batchSize,
+        WindowLength = windowLength,
+        Placement = Granularity == Wire.ItemGranularity.Step ? Wire.WindowPlacement.Start : Wire.WindowPlacement.Uniform,
+    };
+
     /// <summary>The tables a set of workloads needs, each once.</summary>
     public static IReadOnlyList<BenchTable> For(IEnumerable<BenchWorkload> workloads) =>
         [.. workloads.Select(For).Distinct()];

@@ -17,24 +17,8 @@ internal static class DataPlaneSampleWorkload
     public const int Credits = 4;
 
     /// <summary>Bytes per second of column payload received over <see cref="BenchRun.Duration"/>.</summary>
-    public static async Task<double> RunAsync(BenchRun run, BenchTable table, int batchSize, int windowLength)
-    {
-        var received = new ByteCounter();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(run.Cancellation);
-        using var channel = run.NewChannel();
-        var learner = Task.Run(() => ReadAsync(channel, table, batchSize, windowLength, received, stop.Token));
-        double bytesPerSecond;
-        try
-        {
-            bytesPerSecond = await received.MeasureAsync(run.Warmup, run.Duration, run.Cancellation);
-        }
-        finally
-        {
-            await stop.CancelAsync();
-        }
-        await learner.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        return bytesPerSecond;
-    }
+    public static Task<double> RunAsync(BenchRun run, BenchTable table, int batchSize, int windowLength) =>
+        LearnerMeasurement.RunAsync(run, (channel, received, stop) => ReadAsync(channel, table, batchSize, windowLength, received, stop));
 
     private static async Task ReadAsync(Protocol.Grpc.GrpcChannel channel, BenchTable table, int batchSize, int windowLength, ByteCounter received, CancellationToken stop)
     {
@@ -42,13 +26,7 @@ internal static class DataPlaneSampleWorkload
         {
             Stream = new SampleStreamRequest
             {
-                Sample = new SampleRequest
-                {
-                    Table = table.Name,
-                    BatchSize = batchSize,
-                    WindowLength = windowLength,
-                    Placement = table.Granularity == ItemGranularity.Step ? WindowPlacement.Start : WindowPlacement.Uniform,
-                },
+                Sample = table.SampleRequest(batchSize, windowLength),
                 BatchesInFlight = Credits,
             },
             Transports = { "tcp" },
@@ -83,9 +61,9 @@ internal static class DataPlaneSampleWorkload
                 received.Add((long)batchSize * windowLength * table.Layout.StepBytes);
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (Exception) when (stop.IsCancellationRequested)
         {
-            // The end of the measurement.
+            // The end of the measurement: a read or write the stop interrupted (cancelled, or the socket reset).
         }
     }
 }

@@ -14,37 +14,14 @@ internal static class SampleStreamWorkload
     public const double Target = 0.4;
 
     /// <summary>Step bytes received per second: B × L × step bytes of every batch.</summary>
-    public static async Task<double> RunAsync(BenchRun run, BenchTable table, int batchSize, int windowLength)
-    {
-        var received = new ByteCounter();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(run.Cancellation);
-        using var channel = run.NewChannel();
-        var learner = Task.Run(() => ReadAsync(channel, table, batchSize, windowLength, received, stop.Token));
-        double bytesPerSecond;
-        try
-        {
-            bytesPerSecond = await received.MeasureAsync(run.Warmup, run.Duration, run.Cancellation);
-        }
-        finally
-        {
-            await stop.CancelAsync();
-        }
-        await learner;
-        return bytesPerSecond;
-    }
+    public static Task<double> RunAsync(BenchRun run, BenchTable table, int batchSize, int windowLength) =>
+        LearnerMeasurement.RunAsync(run, (channel, received, stop) => ReadAsync(channel, table, batchSize, windowLength, received, stop));
 
     private static async Task ReadAsync(GrpcChannel channel, BenchTable table, int batchSize, int windowLength, ByteCounter received, CancellationToken stop)
     {
         var request = new SampleStreamRequest
         {
-            Sample = new SampleRequest
-            {
-                Table = table.Name,
-                BatchSize = batchSize,
-                WindowLength = windowLength,
-                // Step items place a window at the chosen step; trajectory items anywhere inside the trajectory.
-                Placement = table.Granularity == ItemGranularity.Step ? WindowPlacement.Start : WindowPlacement.Uniform,
-            },
+            Sample = table.SampleRequest(batchSize, windowLength),
         };
         using var call = channel.ServerStreaming(ReplayMethods.SampleStream, request, new CallOptions(CancellationToken: stop));
         try

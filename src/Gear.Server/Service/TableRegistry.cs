@@ -84,14 +84,6 @@ public sealed class TableRegistry : IDisposable
     /// <summary>Whether a table called <paramref name="name"/> is served.</summary>
     public bool Contains(string name) => _tables.ContainsKey(name);
 
-    /// <summary>The table called <paramref name="name"/>, if served.</summary>
-    public bool TryGet(string name, out Table table)
-    {
-        var found = _tables.TryGetValue(name, out var served);
-        table = served?.Table!;
-        return found;
-    }
-
     /// <summary>Drops a table: new calls get NotFound, waiting calls fail, memory is freed once calls end.</summary>
     /// <exception cref="GearException">NotFound.</exception>
     public void Drop(string name) => DropAsync(name).GetAwaiter().GetResult();

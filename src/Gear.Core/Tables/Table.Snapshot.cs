@@ -133,7 +133,7 @@ public sealed partial class Table
             closed.Add(slot);
             steps += _trajectories.Lengths[slot];
         }
-        TableSnapshot.WriteHeader(w, new TableSnapshotInfo(Spec, _items.Count, closed.Count, steps, steps * _storage.BytesPerPage / Spec.PageSteps));
+        TableSnapshot.WriteHeader(w, new TableSnapshotInfo(Spec, _items.Count, closed.Count, steps, steps * _storage.BytesPerPage / Spec.PageSteps, _logSequence));
 
         foreach (var counter in (long[])[_itemsInserted, _windowsSampled, _itemsEvicted, _itemsRetired, _itemsDeleted, _ignoredPriorityUpdates, _ignoredDeletes])
             w.Write(counter);
@@ -231,6 +231,7 @@ public sealed partial class Table
 
     private void RestoreBody(BinaryReader r, Stream data, TableSnapshotInfo header)
     {
+        _logSequence = header.LogSequence;
         _itemsInserted = r.ReadInt64();
         _windowsSampled = r.ReadInt64();
         _itemsEvicted = r.ReadInt64();

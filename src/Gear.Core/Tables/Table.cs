@@ -48,6 +48,7 @@ public sealed partial class Table : IDisposable
     private long _itemsDeleted;
     private long _ignoredPriorityUpdates;
     private long _ignoredDeletes;
+    private long _logSequence;
 
     /// <summary>Creates a table: validates the spec and allocates all of its storage once.</summary>
     /// <exception cref="GearException">InvalidArgument when the spec is invalid.</exception>

@@ -81,7 +81,7 @@ public sealed class CheckpointStore
                 stream.Position = 0;
                 var header = TableSnapshot.ReadHeaderOnly(stream);
                 entries.Add(new CheckpointTableEntry(tables[i].Name, FileName(i), stream.Length, Convert.ToHexStringLower(checksum),
-                    header.ItemCount, header.StoredSteps));
+                    header.ItemCount, header.StoredSteps, header.LogSequence));
             }
             foreach (var stream in streams)
                 stream.Dispose();
@@ -160,6 +160,27 @@ public sealed class CheckpointStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _logger.LogWarning("could not delete {Path}: {Message}", path, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Per table, the last logged mutation that every kept checkpoint holds: the table's log sequence in the
+    /// oldest checkpoint kept (a restore may fall back as far as that one). Tables it lacks are absent.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> LogSequencesCoveredByAll()
+    {
+        var oldest = List(Directory).FirstOrDefault();
+        if (oldest is null)
+            return new Dictionary<string, long>();
+        try
+        {
+            var manifest = CheckpointManifest.Parse(File.ReadAllText(Path.Combine(oldest, CheckpointManifest.FileName)));
+            return manifest.Tables.ToDictionary(t => t.Name, t => t.LogSequence, StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            _logger.LogWarning("cannot read the manifest of {Path}, so no log segments are pruned: {Problem}", oldest, e.Message);
+            return new Dictionary<string, long>();
         }
     }
 

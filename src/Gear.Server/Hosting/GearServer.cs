@@ -10,6 +10,7 @@ using Gear.Server.DataPlane;
 using Gear.Server.Grpc;
 using Gear.Server.Security;
 using Gear.Server.Service;
+using Gear.Server.WriteAheadLog;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,7 +47,8 @@ public static class GearServer
 
         var backend = ComputeBackendChoice.For(config.Device);
         using var backendLifetime = backend.Backend;
-        var registry = new TableRegistry(backend.Backend, loggers.CreateLogger<TableRegistry>());
+        var logs = config.WriteAheadLog is { } logSettings ? new WriteAheadLogs(logSettings, loggers) : null;
+        var registry = new TableRegistry(backend.Backend, loggers.CreateLogger<TableRegistry>(), logs);
         try
         {
             var grpcOptions = new GrpcServerOptions
@@ -99,6 +101,13 @@ public static class GearServer
 
             if (checkpointer is not null)
                 RestoreCheckpoint(checkpointer, registry, backend.Backend, log);
+            if (logs is not null)
+            {
+                log.LogInformation("write-ahead logs in {Directory}, fsync policy {Fsync}{Warning}", logs.Settings.Directory,
+                    logs.Settings.Fsync.ToString().ToLowerInvariant(),
+                    checkpointer is null ? " (no checkpoints are configured, so the logs grow without bound and replay from their start)" : "");
+                registry.RecoverLogs();
+            }
             if (!TryCreateTables(config, registry, log, error))
             {
                 await app.StopAsync(CancellationToken.None);
@@ -195,14 +204,16 @@ public static class GearServer
         for (var i = 0; i < config.Tables.Count; i++)
         {
             var spec = config.Tables[i];
-            if (registry.Contains(spec.Name))
-            {
-                log.LogInformation("table '{Table}' was restored from a checkpoint; tables[{Index}] of the config is not applied", spec.Name, i);
-                continue;
-            }
             try
             {
-                registry.Create(spec); // the registry logs each table it creates
+                if (!registry.Contains(spec.Name))
+                {
+                    registry.Create(spec); // the registry logs each table it creates
+                    continue;
+                }
+                log.LogInformation("table '{Table}' was restored from a checkpoint or its log; tables[{Index}] of the config is not applied", spec.Name, i);
+                if (spec.WriteAheadLog)
+                    registry.EnsureLogged(spec.Name);
             }
             catch (GearException e)
             {

@@ -30,6 +30,8 @@ public sealed class TableLog : IAsyncDisposable
     private int _segmentNumber;
     private long _segmentMaxSequence;
     private long _goodLength;
+    private long _fsyncs;
+    private long _recordsWritten;
     private Exception? _broken;
 
     private TableLog(string directory, TableSpec spec, WriteAheadLogSettings settings, IReadOnlyDictionary<int, long> closedSegments, ILogger logger)
@@ -75,6 +77,12 @@ public sealed class TableLog : IAsyncDisposable
         }
     }
 
+    /// <summary>fsyncs of record batches so far (with group commit, fewer than records when commits overlap).</summary>
+    public long Fsyncs => Interlocked.Read(ref _fsyncs);
+
+    /// <summary>Records written so far.</summary>
+    public long RecordsWritten => Interlocked.Read(ref _recordsWritten);
+
     /// <summary>
     /// Queues a sealed record; the returned task completes when it is durable under the fsync policy and faults
     /// (IOException) when it could not be written. The log owns the record from here on.
@@ -114,8 +122,12 @@ public sealed class TableLog : IAsyncDisposable
                     _segmentMaxSequence = Math.Max(_segmentMaxSequence, record.Sequence);
                 }
                 if (_settings.Fsync == FsyncPolicy.Commit)
+                {
                     _segment.Flush(flushToDisk: true);
+                    Interlocked.Increment(ref _fsyncs);
+                }
                 _goodLength = _segment.Position;
+                Interlocked.Add(ref _recordsWritten, batch.Count);
                 if (_goodLength >= SegmentBytes)
                     RotateLocked();
                 return null;

@@ -13,6 +13,7 @@ namespace Gear.Server.Tests.Hosting;
 internal sealed partial class GearProcess : IDisposable
 {
     private const int SigInt = 2;
+    private const int SigKill = 9;
     private const int SigTerm = 15;
 
     private readonly Process _process;
@@ -98,6 +99,9 @@ internal sealed partial class GearProcess : IDisposable
 
     /// <summary>Sends SIGTERM, as an orchestrator does to stop a container.</summary>
     public void Terminate() => Signal(SigTerm);
+
+    /// <summary>Sends SIGKILL: the process dies at once, as in a crash, with nothing flushed or closed.</summary>
+    public void Kill() => Signal(SigKill);
 
     /// <summary>Sends SIGINT, as Ctrl-C in a terminal does.</summary>
     public void Interrupt() => Signal(SigInt);

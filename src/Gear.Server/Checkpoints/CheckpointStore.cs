@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Gear.Core.Compute;
 using Gear.Core.Tables;
+using Gear.Server.Progress;
 using Microsoft.Extensions.Logging;
 
 namespace Gear.Server.Checkpoints;
@@ -21,14 +22,19 @@ public sealed class CheckpointStore
     private const string TempPrefix = ".tmp-";
     private readonly SemaphoreSlim _writing = new(1, 1);
     private readonly ILogger _logger;
+    private readonly ProgressDisplay _progress;
 
-    /// <summary>A store over <paramref name="directory"/> (created if absent) keeping the newest <paramref name="keep"/>.</summary>
-    public CheckpointStore(string directory, int keep, ILogger logger)
+    /// <summary>
+    /// A store over <paramref name="directory"/> (created if absent) keeping the newest <paramref name="keep"/>,
+    /// showing long saves and restores on <paramref name="progress"/>.
+    /// </summary>
+    public CheckpointStore(string directory, int keep, ILogger logger, ProgressDisplay? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
         Directory = Path.GetFullPath(directory);
         Keep = keep;
         _logger = logger;
+        _progress = progress ?? ProgressDisplay.None;
     }
 
     /// <summary>The checkpoints directory.</summary>
@@ -65,11 +71,13 @@ public sealed class CheckpointStore
         var temp = Path.Combine(Directory, TempPrefix + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(temp);
         var streams = new List<FileStream>();
+        // Each byte is written once and read back once for its checksum; the step data is nearly all of them.
+        using var progress = _progress.Start("checkpoint", 2 * tables.Sum(StepDataBytes), ProgressUnit.Bytes);
         try
         {
             for (var i = 0; i < tables.Count; i++)
                 streams.Add(new FileStream(Path.Combine(temp, FileName(i)), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16));
-            var pause = Table.WriteSnapshots(tables, streams);
+            var pause = Table.WriteSnapshots(tables, streams.Select(stream => new ProgressStream(stream, progress)).ToArray());
             var entries = new List<CheckpointTableEntry>();
             for (var i = 0; i < tables.Count; i++)
             {
@@ -112,6 +120,12 @@ public sealed class CheckpointStore
             TryDelete(temp);
             throw;
         }
+    }
+
+    private static long StepDataBytes(Table table)
+    {
+        var stepBytes = table.Spec.Columns.Sum(column => (long)column.StepBytes);
+        return table.GetInfo().StoredSteps * stepBytes;
     }
 
     private string UniqueName(DateTime created)
@@ -195,7 +209,9 @@ public sealed class CheckpointStore
     /// file's own trailer. Returns the manifest.
     /// </summary>
     /// <exception cref="InvalidDataException">Names the file and the problem.</exception>
-    public static CheckpointManifest Verify(string checkpoint)
+    public static CheckpointManifest Verify(string checkpoint) => Verify(checkpoint, progress: null);
+
+    private static CheckpointManifest Verify(string checkpoint, OperationProgress? progress)
     {
         var manifestPath = Path.Combine(checkpoint, CheckpointManifest.FileName);
         if (!File.Exists(manifestPath))
@@ -216,7 +232,8 @@ public sealed class CheckpointStore
             var path = Path.Combine(checkpoint, Path.GetFileName(entry.File));
             try
             {
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                using var stream = progress is null ? (Stream)file : new ProgressStream(file, progress);
                 if (stream.Length != entry.Bytes)
                     throw new InvalidDataException($"{stream.Length} bytes, the manifest says {entry.Bytes} (truncated?)");
                 var info = TableSnapshot.Verify(stream);
@@ -250,13 +267,16 @@ public sealed class CheckpointStore
         foreach (var checkpoint in List(Directory).Reverse())
         {
             var tables = new List<Table>();
+            // Each file is read three times: checked against the manifest, checked again as it is loaded, loaded.
+            using var progress = _progress.Start($"restore of {Path.GetFileName(checkpoint)}", 3 * FileBytes(checkpoint), ProgressUnit.Bytes);
             try
             {
-                var manifest = Verify(checkpoint);
+                var manifest = Verify(checkpoint, progress);
                 foreach (var entry in manifest.Tables)
                 {
                     var path = Path.Combine(checkpoint, Path.GetFileName(entry.File));
-                    using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                    using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                    using var stream = new ProgressStream(file, progress);
                     try
                     {
                         tables.Add(Table.ReadSnapshot(stream, backend));
@@ -278,6 +298,9 @@ public sealed class CheckpointStore
         }
         return null;
     }
+
+    private static long FileBytes(string checkpoint) =>
+        System.IO.Directory.EnumerateFiles(checkpoint, "*.snap").Sum(path => new FileInfo(path).Length);
 }
 
 /// <summary>A checkpoint written.</summary>

@@ -8,6 +8,7 @@ using Gear.Server.Admin.Metrics;
 using Gear.Server.Configuration;
 using Gear.Server.DataPlane;
 using Gear.Server.Grpc;
+using Gear.Server.Progress;
 using Gear.Server.Security;
 using Gear.Server.Service;
 using Gear.Server.WriteAheadLog;
@@ -75,8 +76,10 @@ public static class GearServer
             replay.AttachDataPlane(dataPlane);
             var grpcHost = new GrpcServiceHost(grpcOptions, loggers.CreateLogger<GrpcServiceHost>());
             replay.Register(grpcHost);
+            var progress = ProgressDisplay.ForConsole(log);
             var checkpointer = config.Checkpoints is { } checkpointSettings
-                ? new Checkpointer(registry, new CheckpointStore(checkpointSettings.Directory, checkpointSettings.Keep, loggers.CreateLogger<CheckpointStore>()),
+                ? new Checkpointer(registry,
+                    new CheckpointStore(checkpointSettings.Directory, checkpointSettings.Keep, loggers.CreateLogger<CheckpointStore>(), progress),
                     loggers.CreateLogger<Checkpointer>())
                 : null;
             replay.Checkpoints = checkpointer;
@@ -106,7 +109,7 @@ public static class GearServer
                 log.LogInformation("write-ahead logs in {Directory}, fsync policy {Fsync}{Warning}", logs.Settings.Directory,
                     logs.Settings.Fsync.ToString().ToLowerInvariant(),
                     checkpointer is null ? " (no checkpoints are configured, so the logs grow without bound and replay from their start)" : "");
-                registry.RecoverLogs();
+                registry.RecoverLogs(progress);
             }
             if (!TryCreateTables(config, registry, log, error))
             {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Gear.Core.Compute;
 using Gear.Core.Errors;
 using Gear.Core.Tables;
+using Gear.Server.Progress;
 using Gear.Server.WriteAheadLog;
 using Microsoft.Extensions.Logging;
 using Wire = Gear.Protocol.V1;
@@ -108,7 +109,7 @@ public sealed class TableRegistry : IDisposable
     /// Replays every write-ahead log on disk over the tables served now (restored from a checkpoint) and keeps
     /// logging them; a log whose table is not served brings its table back from the log's own spec.
     /// </summary>
-    public void RecoverLogs(Func<string, IProgress<ReplayProgress>>? progress = null) =>
+    public void RecoverLogs(ProgressDisplay? progress = null) =>
         Logs?.Recover(
             find: name => _tables.TryGetValue(name, out var served) ? served.Table : null,
             adopt: Add,

@@ -1,4 +1,5 @@
 using Gear.Core.Tables;
+using Gear.Server.Progress;
 using Microsoft.Extensions.Logging;
 
 namespace Gear.Server.WriteAheadLog;
@@ -16,7 +17,7 @@ public static class LogReplay
     /// segment's highest sequence number (for pruning later) and what was applied.
     /// </summary>
     /// <exception cref="InvalidDataException">A segment belongs to another table or a record does not fit the table.</exception>
-    public static LogReplayResult Replay(Table table, IReadOnlyList<string> segments, ILogger logger, IProgress<ReplayProgress>? progress = null)
+    public static LogReplayResult Replay(Table table, IReadOnlyList<string> segments, ILogger logger, ProgressDisplay? display = null)
     {
         var readers = new List<LogSegmentReader>();
         try
@@ -48,11 +49,12 @@ public static class LogReplay
             pending.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
             var keys = new Dictionary<ulong, ulong>();
             var counts = new LogReplayCounts();
+            using var progress = (display ?? ProgressDisplay.None).Start($"replay of table {table.Name}'s log", pending.Count, ProgressUnit.Records);
             for (var i = 0; i < pending.Count; i++)
             {
                 var record = pending[i];
                 Apply(table, readers[record.Segment].ReadAt(record.Offset), keys, ref counts);
-                progress?.Report(new ReplayProgress(i + 1, pending.Count));
+                progress.Report(i + 1);
             }
             return new LogReplayResult(maxima, counts with { Skipped = skipped });
         }
@@ -103,11 +105,6 @@ public static class LogReplay
 
     private readonly record struct PendingRecord(long Sequence, int Segment, long Offset);
 }
-
-/// <summary>How far a replay has come.</summary>
-/// <param name="Applied">Records applied.</param>
-/// <param name="Total">Records to apply.</param>
-public readonly record struct ReplayProgress(long Applied, long Total);
 
 /// <summary>What a replay applied.</summary>
 /// <param name="Commits">Commits re-applied.</param>

@@ -1,6 +1,7 @@
 using Gear.Core.Compute;
 using Gear.Core.Schema;
 using Gear.Core.Tables;
+using Gear.Server.Progress;
 using Microsoft.Extensions.Logging;
 
 namespace Gear.Server.WriteAheadLog;
@@ -46,7 +47,7 @@ public sealed class WriteAheadLogs
     /// A log that cannot be replayed is reported and left on disk, and its table is not logged.
     /// </summary>
     public void Recover(Func<string, Table?> find, Action<Table> adopt, Action<Table, TableLog> attach, IComputeBackend backend,
-        Func<string, IProgress<ReplayProgress>>? progress = null)
+        ProgressDisplay? progress = null)
     {
         if (!Directory.Exists(Settings.Directory))
             return;
@@ -67,7 +68,7 @@ public sealed class WriteAheadLogs
                     using var first = LogSegmentReader.Open(segments[0]);
                     table = created = new Table(first.Spec, backend);
                 }
-                var result = LogReplay.Replay(table, segments, _logger, progress?.Invoke(table.Name));
+                var result = LogReplay.Replay(table, segments, _logger, progress);
                 _logger.LogInformation("write-ahead log of table {Table}: replayed {Commits} commits, {Deletes} deletes, {Resets} resets " +
                     "from {Segments} segments ({Skipped} records were already in the checkpoint)",
                     table.Name, result.Counts.Commits, result.Counts.Deletes, result.Counts.Resets, segments.Length, result.Counts.Skipped);

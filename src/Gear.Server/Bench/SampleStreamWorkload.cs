@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Gear.Protocol;
 using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;
@@ -17,7 +18,13 @@ internal static class SampleStreamWorkload
     public static Task<double> RunAsync(BenchRun run, BenchTable table, int batchSize, int windowLength) =>
         LearnerMeasurement.RunAsync(run, (channel, received, stop) => ReadAsync(channel, table, batchSize, windowLength, received, stop));
 
-    private static async Task ReadAsync(GrpcChannel channel, BenchTable table, int batchSize, int windowLength, ByteCounter received, CancellationToken stop)
+    /// <summary>
+    /// One learner: reads batches until <paramref name="stop"/> fires, counting their step bytes, and records
+    /// how long it waited for each batch (what a learner that trains between batches would see as latency).
+    /// </summary>
+    internal static async Task ReadAsync(
+        GrpcChannel channel, BenchTable table, int batchSize, int windowLength, ByteCounter received, CancellationToken stop,
+        LatencyRecorder? batchLatency = null)
     {
         var request = new SampleStreamRequest
         {
@@ -26,8 +33,9 @@ internal static class SampleStreamWorkload
         using var call = channel.ServerStreaming(ReplayMethods.SampleStream, request, new CallOptions(CancellationToken: stop));
         try
         {
-            while (await call.ResponseStream.MoveNext())
+            for (var asked = Stopwatch.GetTimestamp(); await call.ResponseStream.MoveNext(); asked = Stopwatch.GetTimestamp())
             {
+                batchLatency?.Record(asked);
                 var batch = call.ResponseStream.Current;
                 if (batch.BatchSize != batchSize || batch.WindowLength != windowLength || batch.Columns.Count != table.Layout.Columns.Count)
                     throw new InvalidOperationException(

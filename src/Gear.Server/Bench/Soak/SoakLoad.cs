@@ -12,6 +12,12 @@ internal sealed class SoakLoad : IAsyncDisposable
     /// <summary>Windows per sampled batch (transitions: one step each).</summary>
     public const int BatchSize = 256;
 
+    /// <summary>
+    /// The SampleStream learners send new priorities for every this many batches: "occasionally", so the update
+    /// path is soaked too without doubling the calls. (The data-plane learners do not update.)
+    /// </summary>
+    public const int UpdatePrioritiesEvery = 4;
+
     // Long enough that a failing server is not hammered, short enough to keep the load on.
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(100);
 
@@ -50,7 +56,7 @@ internal sealed class SoakLoad : IAsyncDisposable
         for (var i = 0; i < options.StreamLearners; i++)
         {
             load._learners.Add(load.KeepRunning(run, $"SampleStream learner {i}", load._stopLearners.Token,
-                (channel, stop) => SampleStreamWorkload.ReadAsync(channel, table, BatchSize, 1, load.Sampled, stop, load.SampleBatch)));
+                (channel, stop) => SampleStreamWorkload.ReadAsync(channel, table, BatchSize, 1, load.Sampled, stop, load.SampleBatch, UpdatePrioritiesEvery)));
         }
         for (var i = 0; i < options.DataPlaneLearners; i++)
         {

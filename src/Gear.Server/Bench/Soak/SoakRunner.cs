@@ -111,7 +111,8 @@ internal static class SoakRunner
         var ratio = table.RateLimiter!.SampleToInsertRatio;
         return string.Create(CultureInfo.InvariantCulture,
             $"{table.Name}: {table.Layout.Name} steps, {table.CapacitySteps:N0} steps, trajectories of {table.TrajectorySteps}, " +
-            $"batches of {SoakLoad.BatchSize} transitions, SampleToInsertRatio {ratio.SamplesPerInsert:G} (min size {ratio.MinSizeToSample:N0}, error buffer {ratio.ErrorBuffer:N0})");
+            $"prioritized (α {BenchTable.PriorityExponent}), batches of {SoakLoad.BatchSize} transitions, " +
+            $"priority updates every {SoakLoad.UpdatePrioritiesEvery} SampleStream batches, SampleToInsertRatio {ratio.SamplesPerInsert:G} (min size {ratio.MinSizeToSample:N0}, error buffer {ratio.ErrorBuffer:N0})");
     }
 
     // The clients' counters and the limiter at the previous tick.

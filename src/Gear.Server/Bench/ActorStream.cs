@@ -50,7 +50,7 @@ internal static class ActorStream
         {
             if (stop.IsCancellationRequested)
                 break;
-            await inFlight.WaitAsync(CancellationToken.None);
+            await inFlight.WaitAsync();
             append.Trajectory = trajectory;
             for (var i = 0; i < appendsPerTrajectory; i++)
                 await call.RequestStream.WriteAsync(appendRequest);

@@ -50,7 +50,7 @@ internal static class SoakRunner
                     var (ack, batch) = (load.InsertAck.Take(), load.SampleBatch.Take());
                     var snapshot = await observer.ReadAsync(cancellation);
                     var seconds = Stopwatch.GetElapsedTime(lastTick, tick).TotalSeconds;
-                    var stepBytes = table.Layout.StepBytes;
+                    var stepBytes = (double)table.Layout.StepBytes;
                     var limiterInserts = (double)(snapshot.Limiter.Inserts - previous.Limiter.Inserts);
                     var interval = new SoakInterval(index, Stopwatch.GetElapsedTime(started, tick).TotalSeconds, seconds, options.Phase(index),
                         (inserted - previous.Inserted) / stepBytes / seconds, (inserted - previous.Inserted) / seconds, ack,

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 
-namespace Gear.Server.Tests.Hosting;
+namespace Gear.Tests.Shared;
 
 /// <summary>
 /// A <c>gear serve</c> child process built with this solution (the gear.dll copied next to the test assembly),
@@ -20,6 +20,7 @@ internal sealed partial class GearProcess : IDisposable
     private readonly ConcurrentQueue<string> _stdout = new();
     private readonly ConcurrentQueue<string> _stderr = new();
     private readonly SemaphoreSlim _lineArrived = new(0);
+    private int _disposed;
 
     private GearProcess(Process process) => _process = process;
 
@@ -142,6 +143,8 @@ internal sealed partial class GearProcess : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         if (!_process.HasExited)
             _process.Kill(entireProcessTree: true);
         _process.Dispose();

@@ -1,3 +1,4 @@
+using Gear.Tests.Shared;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Gear.Protocol.Grpc;

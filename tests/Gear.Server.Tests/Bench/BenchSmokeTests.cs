@@ -1,3 +1,4 @@
+using Gear.Tests.Shared;
 using System.Text.Json;
 using Gear.Server.Bench;
 using Gear.Server.Tests.Hosting;

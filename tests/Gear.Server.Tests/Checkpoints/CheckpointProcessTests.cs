@@ -1,3 +1,4 @@
+using Gear.Tests.Shared;
 using Gear.Protocol;
 using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;

@@ -1,3 +1,4 @@
+using Gear.Tests.Shared;
 using System.Diagnostics;
 using System.Text.Json;
 using Gear.Server.Tests.Hosting;

@@ -1,3 +1,4 @@
+using Gear.Tests.Shared;
 using System.Collections.Concurrent;
 using Gear.Protocol;
 using Gear.Protocol.Grpc;

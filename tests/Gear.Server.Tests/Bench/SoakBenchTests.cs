@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Gear.Server.Bench.Soak;
-using Gear.Server.Tests.Hosting;
+using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Bench;
 

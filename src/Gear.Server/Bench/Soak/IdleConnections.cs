@@ -6,9 +6,10 @@ namespace Gear.Server.Bench.Soak;
 
 /// <summary>
 /// Connections to the gRPC port that do nothing: each made one cheap call (GetServerInfo) and then stays open.
-/// Kestrel closes an HTTP/2 connection that has had no stream for its keep-alive timeout (130 s by default), so
-/// each connection makes one more such call every <see cref="TouchEvery"/>, spread evenly over that time: one
-/// call a minute per connection keeps them open without being load.
+/// Kestrel may close an HTTP/2 connection that has had no stream for its keep-alive timeout (130 s by default;
+/// whether the keep-alive pings count as activity depends on who sends them), so each connection makes one more
+/// such call every <see cref="TouchEvery"/>, spread evenly over that time: one call a minute per connection keeps
+/// them open whatever the ping settings, without being load.
 /// </summary>
 internal sealed class IdleConnections : IAsyncDisposable
 {

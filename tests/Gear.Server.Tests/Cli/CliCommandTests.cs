@@ -1,8 +1,7 @@
-using Gear.Tests.Shared;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using Gear.Server.Tests.Hosting;
+using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Cli;
 

@@ -1,8 +1,8 @@
-using Gear.Tests.Shared;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Gear.Server.Tests.Configuration;
+using Gear.Tests.Shared;
 using Google.Protobuf;
 using Wire = Gear.Protocol.V1;
 

@@ -89,6 +89,15 @@ public sealed unsafe class PagedStorage : IDisposable
     /// <summary>Bytes of one page of <paramref name="column"/>.</summary>
     public long PageBytes(int column) => _pageBytes[column];
 
+    /// <summary>Bytes reserved for <paramref name="column"/>'s pool (from <see cref="PoolBase"/>; page-aligned).</summary>
+    public long PoolBytes(int column) => _pools[column].Capacity;
+
+    /// <summary>
+    /// What a device backend keeps for this arena (its pools registered with the device and a table of the pages'
+    /// device addresses); disposed before the pools are freed, so that no device mapping outlives its memory.
+    /// </summary>
+    internal IDisposable? DeviceMapping { get; set; }
+
     /// <summary>First byte of <paramref name="column"/>'s pool.</summary>
     public byte* PoolBase(int column) => _bases[column];
 
@@ -110,6 +119,8 @@ public sealed unsafe class PagedStorage : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        DeviceMapping?.Dispose();
+        DeviceMapping = null;
         foreach (var pool in _pools)
             pool?.Dispose();
     }

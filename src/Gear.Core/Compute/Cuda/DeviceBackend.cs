@@ -1,0 +1,72 @@
+using Gear.Core.Sampling;
+using Gear.Core.Storage;
+
+namespace Gear.Core.Compute.Cuda;
+
+/// <summary>
+/// The compute backend on a device: sum trees in device memory and gathers by kernel, over an
+/// <see cref="IDeviceRuntime"/> (CUDA, or the tests' host emulation). One gate serialises the device's single
+/// queue, so gathers from several threads are safe and run one after another.
+/// </summary>
+internal sealed class DeviceBackend : IComputeBackend
+{
+    private readonly IDeviceRuntime _runtime;
+    private readonly Lock _gate = new();
+    private readonly DeviceGather _gather;
+    private readonly List<StorageMapping> _mappings = [];
+    private bool _disposed;
+
+    /// <summary>Creates a backend that owns <paramref name="runtime"/>.</summary>
+    public DeviceBackend(IDeviceRuntime runtime)
+    {
+        _runtime = runtime;
+        _gather = new DeviceGather(runtime);
+    }
+
+    /// <inheritdoc/>
+    public string Name => _runtime.Name;
+
+    /// <summary>The runtime (for measurements that need the device itself).</summary>
+    internal IDeviceRuntime Runtime => _runtime;
+
+    /// <inheritdoc/>
+    public IPrioritySumTree CreateSumTree(int capacity)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new DeviceSumTree(_runtime, _gate, capacity);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The first gather from an arena maps its pools for the device (see <see cref="StorageMapping"/>).</remarks>
+    public void Gather(PagedStorage storage, WindowBatch output)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_gate)
+            _gather.Gather(storage, MappingOf(storage), output);
+    }
+
+    private StorageMapping MappingOf(PagedStorage storage)
+    {
+        if (storage.DeviceMapping is StorageMapping existing && existing.Maps(storage, _runtime))
+            return existing;
+        var mapping = new StorageMapping(_runtime, _gate, storage);
+        storage.DeviceMapping = mapping;
+        _mappings.Add(mapping);
+        return mapping;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        lock (_gate)
+        {
+            foreach (var mapping in _mappings)
+                mapping.Dispose();
+            _gather.Dispose();
+        }
+        _runtime.Dispose();
+    }
+}

@@ -44,7 +44,16 @@ public static class GearServer
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var log = loggers.CreateLogger(ConsoleLogging.Category);
 
-        var backend = ComputeBackendChoice.For(config.Device);
+        ComputeBackendChoice backend;
+        try
+        {
+            backend = ComputeBackendChoice.For(config.Device);
+        }
+        catch (DeviceUnavailableException e)
+        {
+            await error.WriteLineAsync($"gear serve: {e.Message}");
+            return ExitCodes.StartFailed;
+        }
         using var backendLifetime = backend.Backend;
         var registry = new TableRegistry(backend.Backend, loggers.CreateLogger<TableRegistry>());
         try

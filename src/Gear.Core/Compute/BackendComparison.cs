@@ -15,7 +15,8 @@ public readonly record struct BackendComparisonResult(string Name, bool Passed, 
 /// Checks a backend against the CPU reference on random inputs from a seed: sum trees (random batched updates
 /// with duplicate slots, zeros and values over many magnitudes; totals and leaves bit-equal; stratified samples
 /// from the same uniforms index-equal and value-equal) and gathers (random arenas, page sizes, trajectories,
-/// and windows with head and tail padding over columns of awkward step sizes; outputs byte-equal, with the
+/// and windows with head and tail padding over columns of awkward step sizes, from pages of both tiers, with
+/// pages rewritten between gathers; outputs byte-equal, with the
 /// candidate's buffers poisoned first so that an unwritten byte shows). Used by the tests (on the host emulation
 /// and on a GPU) and by <c>gear selftest --device cuda</c>.
 /// </summary>
@@ -111,12 +112,15 @@ public static class BackendComparison
         var windows = 0;
         foreach (var pageSteps in new[] { 1, 4, 16 })
         {
-            using var storage = new PagedStorage(columns, pageSteps, pageCount: 96);
+            // A device tier of 40 of the 96 pages, so that windows read both tiers (the CPU backend ignores it).
+            var bytesPerPage = columns.Sum(c => (long)c.StepBytes) * pageSteps;
+            using var storage = new PagedStorage(columns, pageSteps, pageCount: 96, deviceTierBytes: 40 * bytesPerPage);
             for (var c = 0; c < columns.Length; c++)
                 random.NextBytes(new Span<byte>(storage.PoolBase(c), checked((int)(storage.PageBytes(c) * storage.PageCount))));
             var trajectories = RandomTrajectories(random, storage);
             foreach (var windowLength in new[] { 1, 5, 16, 33 })
             {
+                RewriteRandomSteps(random, storage); // as inserts do between samples: the device copies must follow
                 var batchSize = random.Next(1, 48);
                 using var expected = new WindowBatch(columns, batchSize, windowLength);
                 using var actual = new WindowBatch(columns, batchSize, windowLength);
@@ -148,7 +152,21 @@ public static class BackendComparison
                 windows += batchSize;
             }
         }
-        return new(name, true, $"{windows} windows over 3 page sizes, 4 lengths and 6 columns (1 to 320 bytes a step): bytes and masks equal");
+        return new(name, true, $"{windows} windows over 3 page sizes, 4 lengths, 6 columns (1 to 320 bytes a step) and both memory tiers: bytes and masks equal");
+    }
+
+    /// <summary>Rewrites a few random step ranges of random pages in host memory and reports them, as an insert does.</summary>
+    private static unsafe void RewriteRandomSteps(Random random, PagedStorage storage)
+    {
+        for (var i = 0; i < 8; i++)
+        {
+            var column = random.Next(storage.ColumnCount);
+            var page = random.Next(storage.PageCount);
+            var first = random.Next(storage.PageSteps);
+            var steps = random.Next(1, storage.PageSteps - first + 1);
+            random.NextBytes(new Span<byte>(storage.StepAddress(column, page, first), steps * storage.StepBytes(column)));
+            storage.NotifyWritten(column, page, first, steps);
+        }
     }
 
     /// <summary>Trajectories of random lengths whose page tables name random pages of the arena.</summary>

@@ -20,9 +20,16 @@ public sealed unsafe class PagedStorage : IDisposable
     private readonly int[] _freePages;
     private int _freeCount;
 
-    /// <summary>Allocates one pool per column.</summary>
-    public PagedStorage(IReadOnlyList<ColumnSpec> columns, int pageSteps, int pageCount)
+    private IDeviceMirror? _deviceMapping;
+
+    /// <summary>
+    /// Allocates one pool per column. <paramref name="deviceTierBytes"/> is the table's device-memory budget: a
+    /// device backend keeps copies of the lowest page ids that fit in it (over all columns) in device memory and
+    /// reads them there; the host pools always hold every page, and the CPU backend ignores the budget.
+    /// </summary>
+    public PagedStorage(IReadOnlyList<ColumnSpec> columns, int pageSteps, int pageCount, long deviceTierBytes = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(deviceTierBytes);
         ArgumentOutOfRangeException.ThrowIfLessThan(pageCount, 1);
         if (pageSteps < 1 || (pageSteps & (pageSteps - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(pageSteps), pageSteps, "must be a power of two");
@@ -52,7 +59,9 @@ public sealed unsafe class PagedStorage : IDisposable
             throw;
         }
 
-        // Hand out low page ids first: a young table touches the start of each pool only.
+        DeviceTierPages = BytesPerPage > 0 ? (int)Math.Min(pageCount, deviceTierBytes / BytesPerPage) : 0;
+
+        // Hand out low page ids first: a young table touches the start of each pool only (and lives in the device tier).
         _freePages = new int[pageCount];
         for (var i = 0; i < pageCount; i++)
             _freePages[i] = pageCount - 1 - i;
@@ -67,6 +76,9 @@ public sealed unsafe class PagedStorage : IDisposable
 
     /// <summary>Pages in each column's pool.</summary>
     public int PageCount { get; }
+
+    /// <summary>Pages [0, DeviceTierPages) that a device backend also keeps in device memory (see the constructor).</summary>
+    public int DeviceTierPages { get; }
 
     /// <summary>Columns held.</summary>
     public int ColumnCount => _pools.Length;
@@ -93,10 +105,24 @@ public sealed unsafe class PagedStorage : IDisposable
     public long PoolBytes(int column) => _pools[column].Capacity;
 
     /// <summary>
-    /// What a device backend keeps for this arena (its pools registered with the device and a table of the pages'
-    /// device addresses); disposed before the pools are freed, so that no device mapping outlives its memory.
+    /// What a device backend keeps for this arena (its pools registered with the device, device copies of the tier
+    /// pages, a table of the pages' device addresses); disposed before the pools are freed, so that no device
+    /// mapping outlives its memory. Set before the backend copies any page, so a write that finds it null
+    /// happened before that copy (see <see cref="NotifyWritten"/>).
     /// </summary>
-    internal IDisposable? DeviceMapping { get; set; }
+    internal IDeviceMirror? DeviceMapping
+    {
+        get => Volatile.Read(ref _deviceMapping);
+        set => Volatile.Write(ref _deviceMapping, value);
+    }
+
+    /// <summary>
+    /// Tells a device backend that steps [<paramref name="stepInPage"/>, + <paramref name="steps"/>) of
+    /// <paramref name="page"/> in <paramref name="column"/> were rewritten in host memory, so that it refreshes
+    /// its device copy before its next read. Call after the bytes are written and before they are published.
+    /// </summary>
+    public void NotifyWritten(int column, int page, int stepInPage, int steps) =>
+        DeviceMapping?.Written(column, page, stepInPage, steps);
 
     /// <summary>First byte of <paramref name="column"/>'s pool.</summary>
     public byte* PoolBase(int column) => _bases[column];
@@ -119,8 +145,7 @@ public sealed unsafe class PagedStorage : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        DeviceMapping?.Dispose();
-        DeviceMapping = null;
+        Interlocked.Exchange(ref _deviceMapping, null)?.Dispose();
         foreach (var pool in _pools)
             pool?.Dispose();
     }
@@ -138,4 +163,11 @@ public sealed unsafe class PagedStorage : IDisposable
                 _freePages[_freeCount++] = page;
         }
     }
+}
+
+/// <summary>A device backend's state for an arena: told of host writes so that its device copies stay current.</summary>
+internal interface IDeviceMirror : IDisposable
+{
+    /// <summary>Steps [stepInPage, stepInPage + steps) of a page in a column were rewritten in host memory.</summary>
+    void Written(int column, int page, int stepInPage, int steps);
 }

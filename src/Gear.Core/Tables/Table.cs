@@ -66,7 +66,7 @@ public sealed partial class Table : IDisposable
         _removerRandom = new RandomStream(spec.RemoverSeed);
         _stepItems = spec.Granularity == ItemGranularity.Step;
         _maxPriority = Math.Min(double.MaxValue, PrioritizedSelector.MaxPriority(spec.PriorityExponent));
-        _storage = new PagedStorage(spec.Columns, spec.PageSteps, layout.PageCount);
+        _storage = new PagedStorage(spec.Columns, spec.PageSteps, layout.PageCount, spec.DeviceCapacityBytes);
     }
 
     /// <summary>The spec the table was created from.</summary>

@@ -37,7 +37,10 @@ internal sealed class DeviceBackend : IComputeBackend
     }
 
     /// <inheritdoc/>
-    /// <remarks>The first gather from an arena maps its pools for the device (see <see cref="StorageMapping"/>).</remarks>
+    /// <remarks>
+    /// The first gather from an arena maps its pools for the device and fills its device tier (see
+    /// <see cref="StorageMapping"/>); every gather first copies the tier pages written since the last one.
+    /// </remarks>
     public void Gather(PagedStorage storage, WindowBatch output)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -50,8 +53,9 @@ internal sealed class DeviceBackend : IComputeBackend
         if (storage.DeviceMapping is StorageMapping existing && existing.Maps(storage, _runtime))
             return existing;
         var mapping = new StorageMapping(_runtime, _gate, storage);
-        storage.DeviceMapping = mapping;
+        storage.DeviceMapping = mapping; // before Populate: see StorageMapping.Populate
         _mappings.Add(mapping);
+        mapping.Populate();
         return mapping;
     }
 

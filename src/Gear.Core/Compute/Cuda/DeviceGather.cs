@@ -67,6 +67,7 @@ internal sealed unsafe class DeviceGather : IDisposable
             fixed (DeviceWindow* windows = _hostWindows)
             fixed (int* pages = _hostPages)
             {
+                mapping.CopyPendingWrites();
                 _runtime.CopyToDevice(deviceWindows, windows, (long)count * sizeof(DeviceWindow));
                 if (pageCount > 0)
                     _runtime.CopyToDevice(devicePages, pages, (long)pageCount * sizeof(int));

@@ -1,8 +1,12 @@
 using Gear.Core.Compute;
 using Gear.Core.Compute.Cpu;
 using Gear.Core.Compute.Cuda;
+using Gear.Core.RateLimiting;
 using Gear.Core.Sampling;
+using Gear.Core.Schema;
+using Gear.Core.Selection;
 using Gear.Core.Storage;
+using Gear.Core.Tables;
 
 namespace Gear.Core.Tests.Compute.Cuda;
 
@@ -40,6 +44,61 @@ public sealed class EmulatedBackendTests
         Assert.IsTrue(runtime.Launches > 0, "no kernel ran");
     }
 
+    /// <summary>
+    /// Whole tables, one on the CPU backend and one on the emulated device with a device tier, given the same
+    /// inserts (some after sampling began, so the tier must follow them) and the same random streams: the same
+    /// keys, starts, probabilities and bytes. This runs the device sum tree under the prioritized selector and
+    /// the insert path's device-tier notifications.
+    /// </summary>
+    [TestMethod]
+    public void ATableOnTheDeviceSamplesWhatTheSameTableOnTheCpuSamples()
+    {
+        ColumnSpec[] columns = [new("obs", DType.F32, 5), new("flag", DType.U8)];
+        TableSpec Spec(string name) => new()
+        {
+            Name = name,
+            Columns = columns,
+            PageSteps = 8,
+            HostCapacityBytes = 21L * 8 * 64,
+            DeviceCapacityBytes = 21L * 8 * 20, // 20 of the 64 pages in the device tier
+            MaxTrajectories = 64,
+            Sampler = SelectorKind.Prioritized,
+            PriorityExponent = 0.6,
+            RateLimiter = RateLimiterSpec.MinSize(1),
+        };
+        using var cpuBackend = new CpuBackend();
+        using var deviceBackend = new DeviceBackend(new EmulatedRuntime());
+        using var onCpu = new Table(Spec("cpu"), cpuBackend);
+        using var onDevice = new Table(Spec("device"), deviceBackend);
+        var random = new Random(5);
+        using var expected = new WindowBatch(columns, 32, 12);
+        using var actual = new WindowBatch(columns, 32, 12);
+        for (var round = 0; round < 4; round++)
+        {
+            for (var t = 0; t < 6; t++)
+            {
+                var length = random.Next(1, 40);
+                var data = columns.Select(c => (ReadOnlyMemory<byte>)RandomBytes(random, length * c.StepBytes)).ToArray();
+                var priority = random.NextDouble() * 10 + 0.1;
+                foreach (var table in new[] { onCpu, onDevice })
+                {
+                    var key = table.OpenTrajectory();
+                    table.Append(key, length, data);
+                    table.Close(key, priority);
+                }
+            }
+            var request = new SampleRequest(32, 12, WindowPlacement.Uniform);
+            onCpu.Sample(request, new RandomStream((ulong)round), expected, TimeSpan.FromSeconds(10));
+            onDevice.Sample(request, new RandomStream((ulong)round), actual, TimeSpan.FromSeconds(10));
+            Assert.AreEqual(expected.Count, actual.Count);
+            CollectionAssert.AreEqual(expected.StartSteps.ToArray(), actual.StartSteps.ToArray(), $"round {round}: starts");
+            CollectionAssert.AreEqual(expected.Probabilities.ToArray(), actual.Probabilities.ToArray(), $"round {round}: probabilities");
+            for (var c = 0; c < columns.Length; c++)
+                Assert.IsTrue(expected.Column(c).SequenceEqual(actual.Column(c)), $"round {round}: column {columns[c].Name} differs");
+            Assert.IsTrue(expected.Mask.SequenceEqual(actual.Mask), $"round {round}: mask differs");
+        }
+    }
+
     /// <summary>The comparison itself can fail: one wrong byte in a whole run of gathers is caught.</summary>
     [TestMethod]
     public void AGatherWithOneWrongByteIsCaught()
@@ -60,6 +119,13 @@ public sealed class EmulatedBackendTests
         Assert.ThrowsException<Gear.Core.Errors.GearException>(() => tree.SetBatch([3, 4], [1.0, double.NaN]));
         Assert.AreEqual(3.0, tree.Total);
         Assert.AreEqual(0.0, tree.Get(3));
+    }
+
+    private static byte[] RandomBytes(Random random, int count)
+    {
+        var bytes = new byte[count];
+        random.NextBytes(bytes);
+        return bytes;
     }
 
     /// <summary>Wraps a backend and inverts the last byte of the first column after each gather.</summary>

@@ -13,8 +13,9 @@ namespace Gear.Core.Compute;
 /// <param name="BatchSize">Windows per gather (B).</param>
 /// <param name="WindowLength">Steps per window (L).</param>
 /// <param name="AnchoredAtEnd">Windows end at their trajectory's end; otherwise uniform over valid starts.</param>
+/// <param name="InDeviceTier">The whole arena is in the device tier (a device backend reads device pages, not pinned host pages).</param>
 public sealed record GatherWorkload(string Name, IReadOnlyList<ColumnSpec> Columns, int ArenaSteps, int TrajectorySteps,
-    int BatchSize, int WindowLength, bool AnchoredAtEnd);
+    int BatchSize, int WindowLength, bool AnchoredAtEnd, bool InDeviceTier = false);
 
 /// <summary>
 /// In-process timings of one backend's primitives, for <c>gear bench backends</c>: gathers of a workload's random
@@ -30,7 +31,9 @@ public static class BackendMeasurements
     {
         var pagesPerTrajectory = (workload.TrajectorySteps + PageSteps - 1) / PageSteps;
         var trajectories = workload.ArenaSteps / workload.TrajectorySteps;
-        using var storage = new PagedStorage(workload.Columns, PageSteps, trajectories * pagesPerTrajectory);
+        var pageCount = trajectories * pagesPerTrajectory;
+        var tierBytes = workload.InDeviceTier ? workload.Columns.Sum(c => (long)c.StepBytes) * PageSteps * pageCount : 0;
+        using var storage = new PagedStorage(workload.Columns, PageSteps, pageCount, tierBytes);
         for (var c = 0; c < storage.ColumnCount; c++)
             Fill(storage, c);
         var pageTables = Enumerable.Range(0, trajectories)

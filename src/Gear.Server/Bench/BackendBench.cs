@@ -11,8 +11,10 @@ namespace Gear.Server.Bench;
 /// <c>gear bench backends</c>: the CPU backend against the CUDA backend, in process, on the design's gather
 /// workloads (W1–W4) and on prioritized selection (sample 256 of 1,000,000, then update those 256), with the
 /// device's own copy bandwidths measured in the same run as references and the issue's targets: zero-copy gather
-/// from pinned host pages ≥ 0.8 × pinned host-to-device bandwidth; prioritized sample + update under 100 µs per
-/// batch. Without a usable GPU only the CPU rows run, and the report says why the CUDA rows did not.
+/// from pinned host pages ≥ 0.8 × pinned host-to-device bandwidth; gather from device pages (the whole arena in
+/// the device tier) ≥ 0.7 × device-to-device; prioritized sample + update under 100 µs per batch. Every CUDA
+/// gather here includes the copy of the batch to host memory, which the targets do not: a shortfall may be that
+/// copy. Without a usable GPU only the CPU rows run, and the report says why the CUDA rows did not.
 /// </summary>
 public static class BackendBench
 {
@@ -45,6 +47,7 @@ public static class BackendBench
         new("w3-uniform", W2, 1_000_000, 1_000, 64, 20, false),
         new("w3-end", W2, 1_000_000, 1_000, 64, 20, true),
         new("w4-gather", W4, 131_072, 2_048, 32, 512, false),
+        new("w4-device", W4, 131_072, 2_048, 32, 512, false, InDeviceTier: true),
     ];
 
     /// <summary>Runs every measurement (progress to <paramref name="log"/>) and returns the report as text.</summary>
@@ -67,7 +70,7 @@ public static class BackendBench
             text.AppendLine(c, $"reference: device-to-device copy {copies.Value.DeviceToDeviceBytesPerSecond / 1e9:F1} GB/s, pinned host-to-device copy {copies.Value.PinnedHostToDeviceBytesPerSecond / 1e9:F1} GB/s");
         }
 
-        text.AppendLine(c, $"{"workload",-12} {"cpu MB/s",10} {"cuda MB/s",10} {"cuda/h2d",9} {"target",7} {"result",6}  what");
+        text.AppendLine(c, $"{"workload",-12} {"cuda MB/s",10} {"cpu MB/s",10} {"ratio",9} {"target",7} {"result",6}  what (ratio: cuda ÷ the device's copy bandwidth)");
         foreach (var workload in Workloads)
         {
             log.WriteLine($"gear bench backends: {workload.Name}");
@@ -75,15 +78,17 @@ public static class BackendBench
             var what = $"{workload.BatchSize} windows × {workload.WindowLength}{(workload.AnchoredAtEnd ? " at the end" : "")}";
             if (cuda is null || copies is null)
             {
-                text.AppendLine(c, $"{workload.Name,-12} {onCpu / 1e6,10:F1} {"not run",10} {"",9} {"",7} {"",6}  {what}");
+                text.AppendLine(c, $"{workload.Name,-12} {"not run",10} {onCpu / 1e6,10:F1} {"",9} {"",7} {"",6}  {what}");
                 continue;
             }
             var onCuda = BackendMeasurements.GatherBytesPerSecond(cuda, workload, duration);
-            var ratio = onCuda / copies.Value.PinnedHostToDeviceBytesPerSecond;
+            var (reference, target, source) = workload.InDeviceTier
+                ? (copies.Value.DeviceToDeviceBytesPerSecond, DevicePageGatherTarget, "from device pages (vs d2d)")
+                : (copies.Value.PinnedHostToDeviceBytesPerSecond, ZeroCopyGatherTarget, "zero-copy from pinned host pages (vs pinned h2d)");
+            var ratio = onCuda / reference;
             text.AppendLine(c,
-                $"{workload.Name,-12} {onCpu / 1e6,10:F1} {onCuda / 1e6,10:F1} {ratio,9:F2} {"≥ " + ZeroCopyGatherTarget.ToString("F2", c),7} {(ratio >= ZeroCopyGatherTarget ? "pass" : "FAIL"),6}  {what}, zero-copy from pinned host pages, into host memory");
+                $"{workload.Name,-12} {onCuda / 1e6,10:F1} {onCpu / 1e6,10:F1} {ratio,9:F2} {"≥ " + target.ToString("F2", c),7} {(ratio >= target ? "pass" : "FAIL"),6}  {what}, {source}, copied to host memory");
         }
-        text.AppendLine(c, $"gather from device pages (target ≥ {DevicePageGatherTarget:F1} × device-to-device): not run, the device memory tier is not built yet");
 
         log.WriteLine("gear bench backends: prioritized");
         var cpuMicroseconds = BackendMeasurements.PrioritizedMicrosecondsPerBatch(cpu, PrioritizedLeaves, PrioritizedBatch, duration);

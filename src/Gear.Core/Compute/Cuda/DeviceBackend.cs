@@ -13,7 +13,7 @@ internal sealed class DeviceBackend : IComputeBackend
     private readonly IDeviceRuntime _runtime;
     private readonly Lock _gate = new();
     private readonly DeviceGather _gather;
-    private readonly List<StorageMapping> _mappings = [];
+    private readonly List<IDisposable> _mappings = [];
     private bool _disposed;
 
     /// <summary>Creates a backend that owns <paramref name="runtime"/>.</summary>
@@ -39,13 +39,25 @@ internal sealed class DeviceBackend : IComputeBackend
     /// <inheritdoc/>
     /// <remarks>
     /// The first gather from an arena maps its pools for the device and fills its device tier (see
-    /// <see cref="StorageMapping"/>); every gather first copies the tier pages written since the last one.
+    /// <see cref="StorageMapping"/>); every gather first copies the tier pages written since the last one. The
+    /// first gather into a batch registers its buffers (<see cref="BatchMapping"/>), which the kernels then write.
     /// </remarks>
     public void Gather(PagedStorage storage, WindowBatch output)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         lock (_gate)
-            _gather.Gather(storage, MappingOf(storage), output);
+            _gather.Gather(storage, MappingOf(storage), output, MappingOf(output));
+    }
+
+    private BatchMapping MappingOf(WindowBatch batch)
+    {
+        if (batch.DeviceMapping is BatchMapping existing && existing.Maps(batch, _runtime))
+            return existing;
+        batch.DeviceMapping?.Dispose(); // another backend's: its registration must go before this one's
+        var mapping = new BatchMapping(_runtime, _gate, batch);
+        batch.DeviceMapping = mapping;
+        _mappings.Add(mapping);
+        return mapping;
     }
 
     private StorageMapping MappingOf(PagedStorage storage)

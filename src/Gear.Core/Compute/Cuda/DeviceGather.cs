@@ -5,10 +5,10 @@ namespace Gear.Core.Compute.Cuda;
 
 /// <summary>
 /// The device gather: plans the windows on the host (valid positions as the CPU gather computes them, and the
-/// pages each window reads), sends the plan, runs gear_gather over every column in one launch and
-/// gear_gather_mask, and copies the column buffers and the mask into the caller's batch. Scratch on both sides
-/// grows to the largest batch seen and is then reused: steady-state gathers allocate nothing. Not thread-safe:
-/// the backend calls it under its gate.
+/// pages each window reads), sends the plan, and runs gear_gather over every column in one launch and
+/// gear_gather_mask, which write straight into the caller's batch through its mapping (<see cref="BatchMapping"/>).
+/// Scratch on both sides grows to the largest batch seen and is then reused: steady-state gathers allocate
+/// nothing. Not thread-safe: the backend calls it under its gate.
 /// </summary>
 internal sealed unsafe class DeviceGather : IDisposable
 {
@@ -16,8 +16,6 @@ internal sealed unsafe class DeviceGather : IDisposable
     private readonly DeviceBuffer _windows;
     private readonly DeviceBuffer _pages;
     private readonly DeviceBuffer _columnInfo; // stepBytes (int per column), then output addresses (u64 per column)
-    private readonly DeviceBuffer _mask;
-    private readonly List<DeviceBuffer> _outputs = [];
     private DeviceWindow[] _hostWindows = [];
     private int[] _hostPages = [];
     private byte[] _hostColumnInfo = [];
@@ -29,11 +27,13 @@ internal sealed unsafe class DeviceGather : IDisposable
         _windows = new DeviceBuffer(runtime);
         _pages = new DeviceBuffer(runtime);
         _columnInfo = new DeviceBuffer(runtime);
-        _mask = new DeviceBuffer(runtime);
     }
 
-    /// <summary>Gathers <paramref name="output"/>'s windows from pages addressed by <paramref name="mapping"/>.</summary>
-    public void Gather(PagedStorage storage, StorageMapping mapping, WindowBatch output)
+    /// <summary>
+    /// Gathers <paramref name="output"/>'s windows from pages addressed by <paramref name="arena"/> into the
+    /// batch's buffers as <paramref name="target"/> maps them for the device.
+    /// </summary>
+    public void Gather(PagedStorage storage, StorageMapping arena, WindowBatch output, BatchMapping target)
     {
         var count = output.Count;
         if (count == 0)
@@ -44,8 +44,6 @@ internal sealed unsafe class DeviceGather : IDisposable
         var infoBytes = columns * (sizeof(int) + sizeof(ulong));
         if (_hostColumnInfo.Length < infoBytes)
             _hostColumnInfo = new byte[infoBytes];
-        while (_outputs.Count < columns)
-            _outputs.Add(new DeviceBuffer(_runtime));
 
         long largestColumn = 0;
         fixed (byte* info = _hostColumnInfo)
@@ -56,24 +54,24 @@ internal sealed unsafe class DeviceGather : IDisposable
             {
                 var bytes = (long)count * output.WindowBytes(c);
                 stepBytes[c] = storage.StepBytes(c);
-                outputs[c] = _outputs[c].Ensure(bytes);
+                outputs[c] = target.Columns[c];
                 largestColumn = Math.Max(largestColumn, bytes);
             }
 
             var deviceWindows = _windows.Ensure((long)count * sizeof(DeviceWindow));
             var devicePages = _pages.Ensure(Math.Max(1, pageCount) * sizeof(int));
             var deviceInfo = _columnInfo.Ensure(infoBytes);
-            var deviceMask = _mask.Ensure((long)count * windowLength);
+            var deviceMask = target.Mask;
             fixed (DeviceWindow* windows = _hostWindows)
             fixed (int* pages = _hostPages)
             {
-                mapping.CopyPendingWrites();
+                arena.CopyPendingWrites();
                 _runtime.CopyToDevice(deviceWindows, windows, (long)count * sizeof(DeviceWindow));
                 if (pageCount > 0)
                     _runtime.CopyToDevice(devicePages, pages, (long)pageCount * sizeof(int));
                 _runtime.CopyToDevice(deviceInfo, info, infoBytes);
 
-                var pageAddresses = mapping.PageAddresses;
+                var pageAddresses = arena.PageAddresses;
                 var storagePages = storage.PageCount;
                 var deviceOutputs = deviceInfo + (ulong)(columns * sizeof(int));
                 var shift = storage.PageShift;
@@ -83,10 +81,6 @@ internal sealed unsafe class DeviceGather : IDisposable
                 _runtime.Launch(Kernel.Gather, LaunchShape.Blocks((largestColumn + 15) / 16), (uint)columns, LaunchShape.BlockThreads, args);
                 args[0] = &deviceWindows; args[1] = &count; args[2] = &windowLength; args[3] = &deviceMask;
                 _runtime.Launch(Kernel.GatherMask, LaunchShape.Blocks((long)count * windowLength), 1, LaunchShape.BlockThreads, args);
-
-                for (var c = 0; c < columns; c++)
-                    _runtime.CopyToHost(output.ColumnPointer(c), outputs[c], (long)count * output.WindowBytes(c));
-                _runtime.CopyToHost(output.MaskPointer, deviceMask, (long)count * windowLength);
                 _runtime.Synchronize();
             }
         }
@@ -128,8 +122,5 @@ internal sealed unsafe class DeviceGather : IDisposable
         _windows.Dispose();
         _pages.Dispose();
         _columnInfo.Dispose();
-        _mask.Dispose();
-        foreach (var buffer in _outputs)
-            buffer.Dispose();
     }
 }

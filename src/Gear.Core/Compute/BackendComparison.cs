@@ -107,7 +107,7 @@ public static class BackendComparison
         ColumnSpec[] columns =
         [
             new("done", DType.Bool), new("rgb", DType.U8, 3), new("reward", DType.F32), new("obs", DType.F32, 4),
-            new("odd", DType.U8, 17), new("wide", DType.F64, 40),
+            new("odd", DType.U8, 17), new("wide", DType.F64, 40), new("step", DType.I64),
         ];
         var windows = 0;
         foreach (var pageSteps in new[] { 1, 4, 16 })
@@ -152,7 +152,7 @@ public static class BackendComparison
                 windows += batchSize;
             }
         }
-        return new(name, true, $"{windows} windows over 3 page sizes, 4 lengths, 6 columns (1 to 320 bytes a step) and both memory tiers: bytes and masks equal");
+        return new(name, true, $"{windows} windows over 3 page sizes, 4 lengths, 7 columns (1 to 320 bytes a step) and both memory tiers: bytes and masks equal");
     }
 
     /// <summary>Rewrites a few random step ranges of random pages in host memory and reports them, as an insert does.</summary>

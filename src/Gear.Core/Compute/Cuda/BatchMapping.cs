@@ -45,7 +45,10 @@ internal sealed unsafe class BatchMapping : IDisposable
 
     /// <summary>Whether this maps <paramref name="batch"/> for <paramref name="runtime"/>.</summary>
     public bool Maps(WindowBatch batch, IDeviceRuntime runtime) =>
-        !_disposed && ReferenceEquals(batch, _batch) && ReferenceEquals(runtime, _runtime);
+        !Released && ReferenceEquals(batch, _batch) && ReferenceEquals(runtime, _runtime);
+
+    /// <summary>Whether the registration has been undone (the arena or batch was disposed).</summary>
+    public bool Released => _disposed;
 
     /// <inheritdoc/>
     public void Dispose()

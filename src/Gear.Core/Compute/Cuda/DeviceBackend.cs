@@ -13,7 +13,8 @@ internal sealed class DeviceBackend : IComputeBackend
     private readonly IDeviceRuntime _runtime;
     private readonly Lock _gate = new();
     private readonly DeviceGather _gather;
-    private readonly List<IDisposable> _mappings = [];
+    private readonly List<StorageMapping> _arenas = [];
+    private readonly List<BatchMapping> _batches = [];
     private bool _disposed;
 
     /// <summary>Creates a backend that owns <paramref name="runtime"/>.</summary>
@@ -56,7 +57,8 @@ internal sealed class DeviceBackend : IComputeBackend
         batch.DeviceMapping?.Dispose(); // another backend's: its registration must go before this one's
         var mapping = new BatchMapping(_runtime, _gate, batch);
         batch.DeviceMapping = mapping;
-        _mappings.Add(mapping);
+        _batches.RemoveAll(m => m.Released); // batches come and go with request streams
+        _batches.Add(mapping);
         return mapping;
     }
 
@@ -66,7 +68,8 @@ internal sealed class DeviceBackend : IComputeBackend
             return existing;
         var mapping = new StorageMapping(_runtime, _gate, storage);
         storage.DeviceMapping = mapping; // before Populate: see StorageMapping.Populate
-        _mappings.Add(mapping);
+        _arenas.RemoveAll(m => m.Released);
+        _arenas.Add(mapping);
         mapping.Populate();
         return mapping;
     }
@@ -79,7 +82,9 @@ internal sealed class DeviceBackend : IComputeBackend
         _disposed = true;
         lock (_gate)
         {
-            foreach (var mapping in _mappings)
+            foreach (var mapping in _arenas)
+                mapping.Dispose();
+            foreach (var mapping in _batches)
                 mapping.Dispose();
             _gather.Dispose();
         }

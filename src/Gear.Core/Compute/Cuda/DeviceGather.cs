@@ -15,7 +15,8 @@ internal sealed unsafe class DeviceGather : IDisposable
     private readonly IDeviceRuntime _runtime;
     private readonly DeviceBuffer _windows;
     private readonly DeviceBuffer _pages;
-    private readonly DeviceBuffer _columnInfo; // stepBytes (int per column), then output addresses (u64 per column)
+    // Per column: the output addresses (u64), then the step sizes (int); u64s first so that both stay aligned.
+    private readonly DeviceBuffer _columnInfo;
     private DeviceWindow[] _hostWindows = [];
     private int[] _hostPages = [];
     private byte[] _hostColumnInfo = [];
@@ -48,8 +49,8 @@ internal sealed unsafe class DeviceGather : IDisposable
         long largestColumn = 0;
         fixed (byte* info = _hostColumnInfo)
         {
-            var stepBytes = (int*)info;
-            var outputs = (ulong*)(info + columns * sizeof(int));
+            var outputs = (ulong*)info;
+            var stepBytes = (int*)(info + columns * sizeof(ulong));
             for (var c = 0; c < columns; c++)
             {
                 var bytes = (long)count * output.WindowBytes(c);
@@ -73,10 +74,11 @@ internal sealed unsafe class DeviceGather : IDisposable
 
                 var pageAddresses = arena.PageAddresses;
                 var storagePages = storage.PageCount;
-                var deviceOutputs = deviceInfo + (ulong)(columns * sizeof(int));
+                var deviceOutputs = deviceInfo;
+                var deviceStepBytes = deviceInfo + (ulong)(columns * sizeof(ulong));
                 var shift = storage.PageShift;
                 void** args = stackalloc void*[9];
-                args[0] = &pageAddresses; args[1] = &storagePages; args[2] = &deviceInfo; args[3] = &deviceOutputs;
+                args[0] = &pageAddresses; args[1] = &storagePages; args[2] = &deviceStepBytes; args[3] = &deviceOutputs;
                 args[4] = &deviceWindows; args[5] = &devicePages; args[6] = &count; args[7] = &windowLength; args[8] = &shift;
                 _runtime.Launch(Kernel.Gather, LaunchShape.Blocks((largestColumn + 15) / 16), (uint)columns, LaunchShape.BlockThreads, args);
                 args[0] = &deviceWindows; args[1] = &count; args[2] = &windowLength; args[3] = &deviceMask;

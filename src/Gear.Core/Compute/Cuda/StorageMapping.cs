@@ -71,7 +71,7 @@ internal sealed unsafe class StorageMapping : IDeviceMirror
 
     /// <summary>Whether this maps <paramref name="storage"/> for <paramref name="runtime"/>.</summary>
     public bool Maps(PagedStorage storage, IDeviceRuntime runtime) =>
-        !_disposed && ReferenceEquals(storage, _storage) && ReferenceEquals(runtime, _runtime);
+        !Released && ReferenceEquals(storage, _storage) && ReferenceEquals(runtime, _runtime);
 
     /// <summary>
     /// Copies the tier pages' current host contents to the device (queued). Called after the storage names this
@@ -102,6 +102,9 @@ internal sealed unsafe class StorageMapping : IDeviceMirror
             _runtime.CopyToDevice(_tier[write.Column] + (ulong)offset, _storage.PoolBase(write.Column) + offset, (long)write.Steps * stepBytes);
         }
     }
+
+    /// <summary>Whether the registration has been undone (the arena or batch was disposed).</summary>
+    public bool Released => _disposed;
 
     /// <inheritdoc/>
     public void Dispose()

@@ -21,6 +21,7 @@ public sealed unsafe class PagedStorage : IDisposable
     private int _freeCount;
 
     private IDeviceMirror? _deviceMapping;
+    private int _tierPagesUsed;
 
     /// <summary>
     /// Allocates one pool per column. <paramref name="deviceTierBytes"/> is the table's device-memory budget: a
@@ -80,6 +81,12 @@ public sealed unsafe class PagedStorage : IDisposable
     /// <summary>Pages [0, DeviceTierPages) that a device backend also keeps in device memory (see the constructor).</summary>
     public int DeviceTierPages { get; }
 
+    /// <summary>Bytes of the device tier (what a device backend reserves in device memory for this arena).</summary>
+    public long DeviceTierBytes => DeviceTierPages * BytesPerPage;
+
+    /// <summary>Bytes of device-tier pages currently owned by trajectories.</summary>
+    public long DeviceTierBytesUsed => _tierPagesUsed * BytesPerPage;
+
     /// <summary>Columns held.</summary>
     public int ColumnCount => _pools.Length;
 
@@ -132,7 +139,15 @@ public sealed unsafe class PagedStorage : IDisposable
         _bases[column] + page * _pageBytes[column] + (long)stepInPage * _stepBytes[column];
 
     /// <summary>Takes a free page, or returns -1 when none is free.</summary>
-    public int TryAllocatePage() => _freeCount == 0 ? -1 : _freePages[--_freeCount];
+    public int TryAllocatePage()
+    {
+        if (_freeCount == 0)
+            return -1;
+        var page = _freePages[--_freeCount];
+        if (page < DeviceTierPages)
+            _tierPagesUsed++;
+        return page;
+    }
 
     /// <summary>Returns a page to the free pool.</summary>
     public void FreePage(int page)
@@ -140,6 +155,8 @@ public sealed unsafe class PagedStorage : IDisposable
         if ((uint)page >= (uint)PageCount || _freeCount == PageCount)
             throw new InvalidOperationException($"page {page} cannot be freed: out of range or every page is already free");
         _freePages[_freeCount++] = page;
+        if (page < DeviceTierPages)
+            _tierPagesUsed--;
     }
 
     /// <inheritdoc/>
@@ -157,10 +174,13 @@ public sealed unsafe class PagedStorage : IDisposable
     internal void RestoreUsedPages(bool[] used)
     {
         _freeCount = 0;
+        _tierPagesUsed = 0;
         for (var page = PageCount - 1; page >= 0; page--)
         {
             if (!used[page])
                 _freePages[_freeCount++] = page;
+            else if (page < DeviceTierPages)
+                _tierPagesUsed++;
         }
     }
 }

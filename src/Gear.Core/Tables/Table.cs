@@ -112,7 +112,9 @@ public sealed partial class Table : IDisposable
                 IgnoredPriorityUpdates: _ignoredPriorityUpdates,
                 IgnoredDeletes: _ignoredDeletes,
                 SelectionMass: _sampler.SelectionMass,
-                RateLimiter: _limiter.Snapshot());
+                RateLimiter: _limiter.Snapshot(),
+                DeviceBytesReserved: _storage.DeviceTierBytes,
+                DeviceBytesUsed: _storage.DeviceTierBytesUsed);
         }
     }
 

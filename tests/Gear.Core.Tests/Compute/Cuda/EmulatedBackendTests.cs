@@ -85,6 +85,40 @@ public sealed class EmulatedBackendTests
         }
     }
 
+    /// <summary>Once warm, the device backend's gathers, updates and samples allocate nothing on the managed heap.</summary>
+    [TestMethod]
+    public void WarmGathersAndSelectionsAllocateNothing()
+    {
+        ColumnSpec[] columns = [new("obs", DType.F32, 3), new("flag", DType.U8)];
+        using var backend = new DeviceBackend(new EmulatedRuntime());
+        using var storage = new PagedStorage(columns, pageSteps: 4, pageCount: 16, deviceTierBytes: 13 * 4 * 8);
+        using var batch = new WindowBatch(columns, 8, 6);
+        var pageTable = new[] { 3, 9, 1 };
+        for (var w = 0; w < 8; w++)
+            batch.Sources[w] = new WindowSource(pageTable, 0, w - 2, 12);
+        batch.Count = 8;
+        using var tree = backend.CreateSumTree(1000);
+        int[] slots = [5, 17, 5, 999];
+        double[] values = [1.0, 2.0, 3.0, 4.0];
+        double[] uniforms = [0.1, 0.5, 0.7, 0.9];
+        var chosen = new int[4];
+        var chosenValues = new double[4];
+
+        void Round()
+        {
+            storage.NotifyWritten(0, 1, 0, 2);
+            backend.Gather(storage, batch);
+            tree.SetBatch(slots, values);
+            tree.SampleStratified(uniforms, chosen, chosenValues);
+        }
+
+        Round(); // warm: mappings, scratch
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 20; i++)
+            Round();
+        Assert.AreEqual(0, GC.GetAllocatedBytesForCurrentThread() - before, "bytes allocated by 20 warm rounds");
+    }
+
     /// <summary>The comparison itself can fail: one wrong byte in a whole run of gathers is caught.</summary>
     [TestMethod]
     public void AGatherWithOneWrongByteIsCaught()

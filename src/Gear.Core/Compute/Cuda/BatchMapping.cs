@@ -9,19 +9,14 @@ namespace Gear.Core.Compute.Cuda;
 /// a batch's first gather and kept until the batch or the backend is disposed (a batch is reused per request
 /// stream, so registration is paid once).
 /// </summary>
-internal sealed unsafe class BatchMapping : IDisposable
+internal sealed unsafe class BatchMapping : HostRegistration
 {
-    private readonly IDeviceRuntime _runtime;
-    private readonly Lock _gate;
     private readonly WindowBatch _batch;
-    private readonly List<nint> _registered = [];
-    private bool _disposed;
 
     /// <summary>Registers <paramref name="batch"/>'s buffers; call under <paramref name="gate"/>.</summary>
     public BatchMapping(IDeviceRuntime runtime, Lock gate, WindowBatch batch)
+        : base(runtime, gate)
     {
-        _runtime = runtime;
-        _gate = gate;
         _batch = batch;
         Columns = new ulong[batch.Columns.Count];
         try
@@ -45,31 +40,5 @@ internal sealed unsafe class BatchMapping : IDisposable
 
     /// <summary>Whether this maps <paramref name="batch"/> for <paramref name="runtime"/>.</summary>
     public bool Maps(WindowBatch batch, IDeviceRuntime runtime) =>
-        !Released && ReferenceEquals(batch, _batch) && ReferenceEquals(runtime, _runtime);
-
-    /// <summary>Whether the registration has been undone (the arena or batch was disposed).</summary>
-    public bool Released => _disposed;
-
-    /// <inheritdoc/>
-    public void Dispose()
-    {
-        lock (_gate)
-            Release();
-    }
-
-    private ulong Map(void* host, long bytes)
-    {
-        var device = _runtime.MapHost(host, bytes);
-        _registered.Add((nint)host);
-        return device;
-    }
-
-    private void Release()
-    {
-        if (_disposed)
-            return;
-        _disposed = true;
-        foreach (var host in _registered)
-            _runtime.UnmapHost((void*)host);
-    }
+        !Released && ReferenceEquals(batch, _batch) && ReferenceEquals(runtime, Runtime);
 }

@@ -19,21 +19,16 @@ namespace Gear.Core.Compute.Cuda;
 /// </para>
 /// <para>Registering a pool page-locks all of it, so a table's whole host arena is committed on its first gather.</para>
 /// </remarks>
-internal sealed unsafe class StorageMapping : IDeviceMirror
+internal sealed unsafe class StorageMapping : HostRegistration, IDeviceMirror
 {
-    private readonly IDeviceRuntime _runtime;
-    private readonly Lock _gate;
     private readonly PagedStorage _storage;
-    private readonly List<nint> _registered = [];
     private readonly ulong[] _tier; // device address of each column's tier pool (0 without a tier)
     private readonly ConcurrentQueue<PendingWrite> _pending = new();
-    private bool _disposed;
 
     /// <summary>Maps <paramref name="storage"/>'s pools and allocates its tier; call under <paramref name="gate"/>, then <see cref="Populate"/>.</summary>
     public StorageMapping(IDeviceRuntime runtime, Lock gate, PagedStorage storage)
+        : base(runtime, gate)
     {
-        _runtime = runtime;
-        _gate = gate;
         _storage = storage;
         _tier = new ulong[storage.ColumnCount];
         var addresses = new ulong[(long)storage.ColumnCount * storage.PageCount];
@@ -41,9 +36,7 @@ internal sealed unsafe class StorageMapping : IDeviceMirror
         {
             for (var c = 0; c < storage.ColumnCount; c++)
             {
-                var pool = storage.PoolBase(c);
-                var mapped = runtime.MapHost(pool, storage.PoolBytes(c));
-                _registered.Add((nint)pool);
+                var mapped = Map(storage.PoolBase(c), storage.PoolBytes(c));
                 if (storage.DeviceTierPages > 0)
                     _tier[c] = runtime.Allocate(storage.DeviceTierPages * storage.PageBytes(c));
                 for (var page = 0; page < storage.PageCount; page++)
@@ -71,7 +64,7 @@ internal sealed unsafe class StorageMapping : IDeviceMirror
 
     /// <summary>Whether this maps <paramref name="storage"/> for <paramref name="runtime"/>.</summary>
     public bool Maps(PagedStorage storage, IDeviceRuntime runtime) =>
-        !Released && ReferenceEquals(storage, _storage) && ReferenceEquals(runtime, _runtime);
+        !Released && ReferenceEquals(storage, _storage) && ReferenceEquals(runtime, Runtime);
 
     /// <summary>
     /// Copies the tier pages' current host contents to the device (queued). Called after the storage names this
@@ -82,7 +75,7 @@ internal sealed unsafe class StorageMapping : IDeviceMirror
         if (_storage.DeviceTierPages == 0)
             return;
         for (var c = 0; c < _storage.ColumnCount; c++)
-            _runtime.CopyToDevice(_tier[c], _storage.PoolBase(c), _storage.DeviceTierPages * _storage.PageBytes(c));
+            Runtime.CopyToDevice(_tier[c], _storage.PoolBase(c), _storage.DeviceTierPages * _storage.PageBytes(c));
     }
 
     /// <inheritdoc/>
@@ -99,34 +92,20 @@ internal sealed unsafe class StorageMapping : IDeviceMirror
         {
             var stepBytes = _storage.StepBytes(write.Column);
             var offset = write.Page * _storage.PageBytes(write.Column) + (long)write.StepInPage * stepBytes;
-            _runtime.CopyToDevice(_tier[write.Column] + (ulong)offset, _storage.PoolBase(write.Column) + offset, (long)write.Steps * stepBytes);
+            Runtime.CopyToDevice(_tier[write.Column] + (ulong)offset, _storage.PoolBase(write.Column) + offset, (long)write.Steps * stepBytes);
         }
     }
 
-    /// <summary>Whether the registration has been undone (the arena or batch was disposed).</summary>
-    public bool Released => _disposed;
-
     /// <inheritdoc/>
-    public void Dispose()
+    protected override void FreeDeviceMemory()
     {
-        lock (_gate)
-            Release();
-    }
-
-    private void Release()
-    {
-        if (_disposed)
-            return;
-        _disposed = true;
-        foreach (var pool in _registered)
-            _runtime.UnmapHost((void*)pool);
         foreach (var tier in _tier)
         {
             if (tier != 0)
-                _runtime.Free(tier);
+                Runtime.Free(tier);
         }
         if (PageAddresses != 0)
-            _runtime.Free(PageAddresses);
+            Runtime.Free(PageAddresses);
     }
 
     private readonly record struct PendingWrite(int Column, int Page, int StepInPage, int Steps);

@@ -3,12 +3,18 @@
 // cuLaunchKernel does (an array of pointers to each argument), so that the C# side launches emulated and real
 // kernels the same way.
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 thread_local GearDim3 threadIdx, blockIdx, blockDim, gridDim;
 
 #include "../gather.cu"
 #include "../sumtree.cu"
+
+// A fake driver that embeds this launcher sets this to refuse launches with a pointer argument it never handed
+// out (neither device memory nor registered host memory); null: no check.
+extern "C" bool (*gear_emu_pointer_check)(const void* pointer);
+bool (*gear_emu_pointer_check)(const void* pointer) = nullptr;
 
 namespace
 {
@@ -19,19 +25,35 @@ void invoke(void (*kernel)(A...), void** args, std::index_sequence<I...>)
     kernel(*static_cast<A*>(args[I])...);
 }
 
-template <typename... A>
-void invoke(void (*kernel)(A...), void** args)
+template <typename A>
+bool pointerAllowed(void* arg)
 {
-    invoke(kernel, args, std::index_sequence_for<A...>{});
+    if constexpr (std::is_pointer_v<A>)
+        return gear_emu_pointer_check(*static_cast<A*>(arg));
+    else
+        return true;
+}
+
+template <typename... A, std::size_t... I>
+bool pointersAllowed(void (*)(A...), void** args, std::index_sequence<I...>)
+{
+    return (pointerAllowed<A>(args[I]) && ...);
 }
 
 struct Entry
 {
     const char* name;
     void (*call)(void** args);
+    bool (*check)(void** args);
 };
 
-#define GEAR_KERNEL(name) { #name, [](void** args) { invoke(name, args); } }
+#define GEAR_KERNEL(name) { #name, \
+    [](void** args) { invoke(name, args, std::make_index_sequence<kernel_arity(name)>{}); }, \
+    [](void** args) { return pointersAllowed(name, args, std::make_index_sequence<kernel_arity(name)>{}); } }
+
+template <typename... A>
+constexpr std::size_t kernel_arity(void (*)(A...)) { return sizeof...(A); }
+
 const Entry kernels[] = {
     GEAR_KERNEL(gear_gather),
     GEAR_KERNEL(gear_gather_mask),
@@ -44,13 +66,15 @@ const Entry kernels[] = {
 }
 
 // Runs kernel `name` over grid (gridX, gridY) of blocks of blockX threads, one thread at a time.
-// Returns 0, or -1 when no kernel has that name.
+// Returns 0; -1 when no kernel has that name; -2 when a pointer argument fails gear_emu_pointer_check.
 extern "C" int gear_emu_launch(const char* name, unsigned gridX, unsigned gridY, unsigned blockX, void** args)
 {
     for (const Entry& entry : kernels)
     {
         if (std::strcmp(entry.name, name) != 0)
             continue;
+        if (gear_emu_pointer_check != nullptr && !entry.check(args))
+            return -2;
         gridDim = { gridX, gridY, 1 };
         blockDim = { blockX, 1, 1 };
         for (unsigned by = 0; by < gridY; by++)

@@ -2,8 +2,9 @@
 // and runtime code on machines without a GPU. "Device" memory is host memory; kernels run through the host
 // emulation of kernels/*.cu (host_emulation.cpp is compiled into this library); every call checks what the real
 // driver checks where a mistake in the caller would otherwise go unseen here: a current context on the calling
-// thread, frees of unknown pointers, registering memory twice or unregistering memory never registered, and
-// kernel handles that no module gave out. Signatures follow the CUDA driver API reference (cuda.h).
+// thread, frees of unknown pointers, registering memory twice or unregistering memory never registered, kernel
+// handles that no module gave out, and kernel pointer arguments outside device memory and registered host
+// memory. Signatures follow the CUDA driver API reference (cuda.h).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +25,7 @@ enum : int
     InvalidContext = 201,
     InvalidHandle = 400,
     NotFound = 500,
+    IllegalAddress = 700,
     AlreadyRegistered = 712,
     NotRegistered = 713,
 };
@@ -33,9 +35,20 @@ bool initialized = false;
 int retains = 0;
 char context; // the one context's handle is its address
 thread_local void* current = nullptr;
-std::set<void*> allocations;
+std::map<void*, size_t> allocations;
 std::map<void*, size_t> registered;
 std::set<std::string> functions;
+
+bool within(const std::map<void*, size_t>& ranges, const void* p)
+{
+    for (auto& [start, length] : ranges)
+        if ((const char*)p >= (const char*)start && (const char*)p <= (const char*)start + length)
+            return true;
+    return false;
+}
+
+// What the device may dereference: its own memory and mapped host memory (checked under `gate` by the launch).
+bool deviceVisible(const void* p) { return within(allocations, p) || within(registered, p); }
 
 int ready()
 {
@@ -47,7 +60,12 @@ int ready()
 
 extern "C" {
 
-int cuInit(unsigned int flags) { initialized = flags == 0; return flags == 0 ? Success : InvalidValue; }
+int cuInit(unsigned int flags)
+{
+    initialized = flags == 0;
+    gear_emu_pointer_check = deviceVisible;
+    return flags == 0 ? Success : InvalidValue;
+}
 int cuDriverGetVersion(int* version) { *version = 12040; return Success; }
 int cuDeviceGetCount(int* count) { *count = 1; return initialized ? Success : NotInitialized; }
 int cuDeviceGet(int* device, int ordinal) { *device = 0; return ordinal == 0 ? Success : InvalidValue; }
@@ -103,7 +121,7 @@ int cuMemAlloc_v2(unsigned long long* pointer, size_t bytes)
         return r;
     void* p = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
     std::lock_guard<std::mutex> lock(gate);
-    allocations.insert(p);
+    allocations[p] = bytes;
     *pointer = (unsigned long long)p;
     return Success;
 }
@@ -206,7 +224,13 @@ int cuLaunchKernel(void* function, unsigned gx, unsigned gy, unsigned gz, unsign
     }
     if (gz != 1 || by != 1 || bz != 1 || shared != 0 || extra != nullptr || gx == 0 || bx == 0 || bx > 1024 || gy > 65535)
         return InvalidValue;
-    return gear_emu_launch((const char*)function, gx, gy, bx, params) == 0 ? Success : NotFound;
+    std::lock_guard<std::mutex> lock(gate); // one launch at a time, and the pointer check sees stable maps
+    switch (gear_emu_launch((const char*)function, gx, gy, bx, params))
+    {
+    case 0: return Success;
+    case -2: return IllegalAddress;
+    default: return NotFound;
+    }
 }
 
 int cuEventCreate(void** event, unsigned int) { *event = std::malloc(1); return ready(); }
@@ -224,6 +248,7 @@ int cuGetErrorName(int error, const char** text)
     case InvalidContext: *text = "CUDA_ERROR_INVALID_CONTEXT"; return Success;
     case InvalidHandle: *text = "CUDA_ERROR_INVALID_HANDLE"; return Success;
     case NotFound: *text = "CUDA_ERROR_NOT_FOUND"; return Success;
+    case IllegalAddress: *text = "CUDA_ERROR_ILLEGAL_ADDRESS"; return Success;
     case AlreadyRegistered: *text = "CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED"; return Success;
     case NotRegistered: *text = "CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED"; return Success;
     default: *text = nullptr; return InvalidValue;

@@ -74,7 +74,16 @@ public static class SelfTestCommand
         }
         output.WriteLine($"device {description}; reference: the cpu backend, seed {seed}");
         output.WriteLine($"{"check",-10} {"result",-6} detail");
-        var results = BackendComparison.Run(backend, seed);
+        IReadOnlyList<BackendComparisonResult> results;
+        try
+        {
+            results = BackendComparison.Run(backend, seed);
+        }
+        catch (CudaException e)
+        {
+            error.WriteLine($"gear selftest: {backend.Name} failed during the checks: {e.Message}");
+            return Failed;
+        }
         foreach (var result in results)
             output.WriteLine($"{result.Name,-10} {(result.Passed ? "PASS" : "FAIL"),-6} {result.Detail}");
         var failures = results.Count(r => !r.Passed);

@@ -46,6 +46,13 @@ public sealed class FakeCudaTests
         Assert.AreEqual(0, await gear.WaitForExitAsync(TimeSpan.FromSeconds(30)), $"stdout:\n{gear.Stdout}\nstderr:\n{gear.Stderr}");
     }
 
+    [ClassCleanup]
+    public static void RemoveFakeLibraries()
+    {
+        if (FakeLibraries.IsValueCreated)
+            Directory.Delete(FakeLibraries.Value, recursive: true);
+    }
+
     private static Dictionary<string, string> Environment() => new() { ["LD_LIBRARY_PATH"] = FakeLibraries.Value };
 
     private static string Build()

@@ -76,6 +76,8 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
             "-include", Path.Combine(Clang.KernelDirectory, "shim", "host_emulation.h"),
             "-o", library, Path.Combine(Clang.KernelDirectory, "shim", "host_emulation.cpp"),
         ], "clang++-14 host-emulation build");
-        return NativeLibrary.Load(library);
+        var handle = NativeLibrary.Load(library);
+        directory.Delete(recursive: true); // the loaded library stays mapped
+        return handle;
     }
 }

@@ -50,6 +50,13 @@ bool within(const std::map<void*, size_t>& ranges, const void* p)
 // What the device may dereference: its own memory and mapped host memory (checked under `gate` by the launch).
 bool deviceVisible(const void* p) { return within(allocations, p) || within(registered, p); }
 
+// 70 (sm_70) unless GEAR_FAKE_COMPUTE_CAPABILITY says otherwise (e.g. 120: a device newer than the fake NVRTC).
+int computeCapability()
+{
+    const char* text = std::getenv("GEAR_FAKE_COMPUTE_CAPABILITY");
+    return text ? std::atoi(text) : 70;
+}
+
 int ready()
 {
     if (!initialized)
@@ -84,8 +91,8 @@ int cuDeviceGetAttribute(int* value, int attribute, int device)
         return InvalidValue;
     switch (attribute)
     {
-    case 75: *value = 7; return Success; // compute capability major
-    case 76: *value = 0; return Success; // minor
+    case 75: *value = computeCapability() / 10; return Success; // compute capability major
+    case 76: *value = computeCapability() % 10; return Success; // minor
     default: return InvalidValue;
     }
 }
@@ -187,12 +194,12 @@ int cuMemHostGetDevicePointer_v2(unsigned long long* device, void* p, unsigned i
 int cuMemHostAlloc(void** p, size_t bytes, unsigned int) { *p = std::aligned_alloc(4096, (bytes + 4095) / 4096 * 4096); return ready(); }
 int cuMemFreeHost(void* p) { std::free(p); return ready(); }
 
-// A "CUBIN" from the fake NVRTC names its source file; the module is that name.
+// A "CUBIN" or "PTX" from the fake NVRTC names its source file; the module is that name.
 int cuModuleLoadData(void** module, const void* image)
 {
     if (int r = ready())
         return r;
-    if (std::strncmp((const char*)image, "fake-cubin:", 11) != 0)
+    if (std::strncmp((const char*)image, "fake-cubin:", 11) != 0 && std::strncmp((const char*)image, "fake-ptx:", 9) != 0)
         return InvalidValue;
     *module = strdup((const char*)image);
     return Success;

@@ -31,6 +31,30 @@ public sealed class FakeCudaTests
         StringAssert.Contains(gear.Stdout, "selftest passed on cuda:0");
     }
 
+    /// <summary>A device newer than NVRTC gets PTX for the newest architecture NVRTC knows, which the driver compiles.</summary>
+    [TestMethod]
+    [Timeout(120_000)]
+    public async Task ADeviceNewerThanNvrtcGetsPtxForTheNewestKnownArchitecture()
+    {
+        Clang.Require();
+        using var gear = GearProcess.Start(["selftest", "--device", "cuda:0"], Environment(computeCapability: 120));
+        var exitCode = await gear.WaitForExitAsync(TimeSpan.FromSeconds(110));
+
+        Assert.AreEqual(0, exitCode, $"stdout:\n{gear.Stdout}\nstderr:\n{gear.Stderr}");
+        StringAssert.Contains(gear.Stdout, "device cuda:0: Gear fake CUDA device, sm_120, kernels as compute_80 PTX, driver CUDA 12.4");
+    }
+
+    /// <summary>A device older than anything NVRTC compiles for cannot be used, and the reason says so.</summary>
+    [TestMethod]
+    [Timeout(60_000)]
+    public async Task ADeviceOlderThanNvrtcIsRefusedWithTheReason()
+    {
+        Clang.Require();
+        using var gear = GearProcess.Start(["selftest", "--device", "cuda:0"], Environment(computeCapability: 60));
+        Assert.AreEqual(1, await gear.WaitForExitAsync(TimeSpan.FromSeconds(50)));
+        StringAssert.Contains(gear.Stderr, "gear selftest: cuda:0 cannot be used: nvrtcGetSupportedArchs failed: libnvrtc.so.13 compiles for sm_70 to sm_80, not for this device's sm_60");
+    }
+
     [TestMethod]
     [Timeout(60_000)]
     public async Task ServeWithDeviceAutoTakesTheDeviceAndSaysSo()
@@ -53,7 +77,11 @@ public sealed class FakeCudaTests
             Directory.Delete(FakeLibraries.Value, recursive: true);
     }
 
-    private static Dictionary<string, string> Environment() => new() { ["LD_LIBRARY_PATH"] = FakeLibraries.Value };
+    private static Dictionary<string, string> Environment(int computeCapability = 70) => new()
+    {
+        ["LD_LIBRARY_PATH"] = FakeLibraries.Value,
+        ["GEAR_FAKE_COMPUTE_CAPABILITY"] = computeCapability.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     private static string Build()
     {

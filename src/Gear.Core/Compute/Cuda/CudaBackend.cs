@@ -36,7 +36,8 @@ public static class CudaBackend
             }
             var runtime = new CudaRuntime(driver, compiler, ordinal);
             var version = driver.Version();
-            description = $"{runtime.Name}: {runtime.DeviceName}, sm_{runtime.ComputeCapability}, driver CUDA {version / 1000}.{version % 1000 / 10}";
+            var kernels = runtime.KernelTarget == $"sm_{runtime.ComputeCapability}" ? "" : $", kernels as {runtime.KernelTarget}";
+            description = $"{runtime.Name}: {runtime.DeviceName}, sm_{runtime.ComputeCapability}{kernels}, driver CUDA {version / 1000}.{version % 1000 / 10}";
             return new DeviceBackend(runtime);
         }
         catch (CudaException e)

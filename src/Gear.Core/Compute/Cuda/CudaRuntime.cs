@@ -5,15 +5,15 @@ namespace Gear.Core.Compute.Cuda;
 /// <summary>
 /// One CUDA device through the driver API: its primary context (retained once, made current on whichever
 /// thread calls, since async code hops threads), one non-blocking stream that orders every operation, and the
-/// kernels, compiled by NVRTC for the device's own architecture once per process.
+/// kernels, compiled by NVRTC for the device's own architecture (see <see cref="Nvrtc.Compile"/>) once per process.
 /// </summary>
 internal sealed unsafe class CudaRuntime : IDeviceRuntime
 {
     /// <summary>NVRTC options besides the architecture: no fused multiply-add, so sums round as on the CPU.</summary>
     private static readonly string[] CompileOptions = ["--fmad=false", "--std=c++17"];
 
-    // CUBINs by (compute capability, file): compiling takes a second or more, so once per process.
-    private static readonly ConcurrentDictionary<(int, string), byte[]> CompiledKernels = new();
+    // Module images by (compute capability, file): compiling takes a second or more, so once per process.
+    private static readonly ConcurrentDictionary<(int, string), (byte[] Image, string Target)> CompiledKernels = new();
 
     private readonly CudaDriver _driver;
     private readonly int _device;
@@ -40,9 +40,10 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
             _stream = driver.CreateStream(CudaDriver.StreamNonBlocking);
             foreach (var file in KernelCatalog.Files)
             {
-                var cubin = CompiledKernels.GetOrAdd((ComputeCapability, file),
-                    key => compiler.CompileToCubin(KernelCatalog.Source(key.Item2), key.Item2, key.Item1, CompileOptions));
-                var module = driver.LoadModule(cubin);
+                var (image, target) = CompiledKernels.GetOrAdd((ComputeCapability, file),
+                    key => compiler.Compile(KernelCatalog.Source(key.Item2), key.Item2, key.Item1, CompileOptions));
+                KernelTarget = target;
+                var module = driver.LoadModule(image);
                 _modules.Add(module);
                 for (var k = 0; k < KernelCatalog.Count; k++)
                 {
@@ -66,6 +67,9 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
 
     /// <summary>Compute capability as major × 10 + minor (e.g. 90 for sm_90).</summary>
     public int ComputeCapability { get; }
+
+    /// <summary>What the kernels were compiled for: "sm_90", or "compute_90 PTX" for a device newer than NVRTC.</summary>
+    public string KernelTarget { get; private set; } = "";
 
     /// <summary>The driver (for the benchmark's reference copies).</summary>
     internal CudaDriver Driver => _driver;

@@ -22,6 +22,10 @@ internal sealed unsafe class Nvrtc
     private readonly delegate* unmanaged<nint, byte*, int> _getProgramLog;
     private readonly delegate* unmanaged<nint, nuint*, int> _getCubinSize;
     private readonly delegate* unmanaged<nint, byte*, int> _getCubin;
+    private readonly delegate* unmanaged<nint, nuint*, int> _getPtxSize;
+    private readonly delegate* unmanaged<nint, byte*, int> _getPtx;
+    private readonly delegate* unmanaged<int*, int> _getNumSupportedArchs; // null before CUDA 11.2
+    private readonly delegate* unmanaged<int*, int> _getSupportedArchs;
     private readonly delegate* unmanaged<nint*, int> _destroyProgram;
     private readonly delegate* unmanaged<int, byte*> _getErrorString;
 
@@ -35,6 +39,14 @@ internal sealed unsafe class Nvrtc
         _getProgramLog = (delegate* unmanaged<nint, byte*, int>)Get("nvrtcGetProgramLog");
         _getCubinSize = (delegate* unmanaged<nint, nuint*, int>)Get("nvrtcGetCUBINSize");
         _getCubin = (delegate* unmanaged<nint, byte*, int>)Get("nvrtcGetCUBIN");
+        _getPtxSize = (delegate* unmanaged<nint, nuint*, int>)Get("nvrtcGetPTXSize");
+        _getPtx = (delegate* unmanaged<nint, byte*, int>)Get("nvrtcGetPTX");
+        if (NativeLibrary.TryGetExport(library, "nvrtcGetNumSupportedArchs", out var count)
+            && NativeLibrary.TryGetExport(library, "nvrtcGetSupportedArchs", out var archs))
+        {
+            _getNumSupportedArchs = (delegate* unmanaged<int*, int>)count;
+            _getSupportedArchs = (delegate* unmanaged<int*, int>)archs;
+        }
         _destroyProgram = (delegate* unmanaged<nint*, int>)Get("nvrtcDestroyProgram");
         _getErrorString = (delegate* unmanaged<int, byte*>)Get("nvrtcGetErrorString");
     }
@@ -63,12 +75,40 @@ internal sealed unsafe class Nvrtc
     }
 
     /// <summary>
-    /// Compiles <paramref name="source"/> for the real architecture sm_<paramref name="computeCapability"/>
-    /// (so the result is a CUBIN for exactly this device) with the given options, and returns the CUBIN.
+    /// Compiles <paramref name="source"/> for a device of compute capability <paramref name="computeCapability"/>
+    /// (major × 10 + minor). Where this NVRTC knows the device's architecture, the result is a CUBIN for exactly
+    /// that architecture (sm_XY); for a device newer than this NVRTC, PTX for the newest architecture it knows
+    /// below the device's (compute_XY), which the driver compiles for the device when it loads the module.
     /// </summary>
-    public byte[] CompileToCubin(string source, string fileName, int computeCapability, IReadOnlyList<string> options)
+    /// <returns>The image for cuModuleLoadData and what it targets ("sm_90", "compute_90 PTX").</returns>
+    public (byte[] Image, string Target) Compile(string source, string fileName, int computeCapability, IReadOnlyList<string> options)
     {
-        var allOptions = options.Prepend($"--gpu-architecture=sm_{computeCapability}").ToArray();
+        var supported = SupportedArchitectures();
+        if (supported is null || supported.Contains(computeCapability))
+            return (Build(source, fileName, $"sm_{computeCapability}", options, cubin: true), $"sm_{computeCapability}");
+        var below = supported.Where(a => a < computeCapability).DefaultIfEmpty(0).Max();
+        if (below == 0)
+            throw new CudaException("nvrtcGetSupportedArchs", -1,
+                $"{_library} compiles for sm_{supported.Min()} to sm_{supported.Max()}, not for this device's sm_{computeCapability}");
+        return (Build(source, fileName, $"compute_{below}", options, cubin: false), $"compute_{below} PTX");
+    }
+
+    /// <summary>The architectures this NVRTC compiles for (as 75, 80, ...), or null when it cannot say (before CUDA 11.2).</summary>
+    private int[]? SupportedArchitectures()
+    {
+        if (_getNumSupportedArchs == null)
+            return null;
+        int count;
+        Check(_getNumSupportedArchs(&count), "nvrtcGetNumSupportedArchs", 0);
+        var archs = new int[count];
+        fixed (int* a = archs)
+            Check(_getSupportedArchs(a), "nvrtcGetSupportedArchs", 0);
+        return archs;
+    }
+
+    private byte[] Build(string source, string fileName, string architecture, IReadOnlyList<string> options, bool cubin)
+    {
+        var allOptions = options.Prepend($"--gpu-architecture={architecture}").ToArray();
         var sourceBytes = Encoding.UTF8.GetBytes(source + "\0");
         var nameBytes = Encoding.UTF8.GetBytes(fileName + "\0");
         var optionHandles = allOptions.Select(o => Marshal.StringToCoTaskMemUTF8(o)).ToArray();
@@ -79,13 +119,13 @@ internal sealed unsafe class Nvrtc
             fixed (byte* name = nameBytes)
                 Check(_createProgram(&program, src, name, 0, null, null), "nvrtcCreateProgram", program);
             fixed (nint* opts = optionHandles)
-                Check(_compileProgram(program, optionHandles.Length, (byte**)opts), $"nvrtcCompileProgram({fileName})", program);
+                Check(_compileProgram(program, optionHandles.Length, (byte**)opts), $"nvrtcCompileProgram({fileName}, {architecture})", program);
             nuint size;
-            Check(_getCubinSize(program, &size), "nvrtcGetCUBINSize", program);
-            var cubin = new byte[(int)size];
-            fixed (byte* p = cubin)
-                Check(_getCubin(program, p), "nvrtcGetCUBIN", program);
-            return cubin;
+            Check(cubin ? _getCubinSize(program, &size) : _getPtxSize(program, &size), cubin ? "nvrtcGetCUBINSize" : "nvrtcGetPTXSize", program);
+            var image = new byte[(int)size]; // PTX comes null-terminated, as cuModuleLoadData wants it
+            fixed (byte* p = image)
+                Check(cubin ? _getCubin(program, p) : _getPtx(program, p), cubin ? "nvrtcGetCUBIN" : "nvrtcGetPTX", program);
+            return image;
         }
         finally
         {

@@ -34,8 +34,8 @@ public static class CudaBackend
                 description = $"there is no CUDA device {ordinal} ({devices} found)";
                 return null;
             }
-            var runtime = new CudaRuntime(driver, compiler, ordinal);
             var version = driver.Version();
+            var runtime = new CudaRuntime(driver, compiler, ordinal);
             var kernels = runtime.KernelTarget == $"sm_{runtime.ComputeCapability}" ? "" : $", kernels as {runtime.KernelTarget}";
             description = $"{runtime.Name}: {runtime.DeviceName}, sm_{runtime.ComputeCapability}{kernels}, driver CUDA {version / 1000}.{version % 1000 / 10}";
             return new DeviceBackend(runtime);

@@ -138,7 +138,8 @@ public sealed class ServeProcessTests
             if (cuda is not null)
                 Assert.Inconclusive($"a GPU is usable here ({description}); this checks machines without one");
         }
-        using var gear = GearProcess.StartServe(["--device", "cuda:0"]);
+        // Port 0 everywhere: the default ports may be taken by other servers on the machine, which would fail first.
+        using var gear = GearProcess.StartServe(["--device", "cuda:0", "--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data-plane", "127.0.0.1:0"]);
         Assert.AreEqual(Gear.Server.Hosting.ExitCodes.StartFailed, await gear.WaitForExitAsync(ExitTimeout));
         StringAssert.Contains(gear.Stderr, "gear serve: device cuda:0 cannot be used: ");
         StringAssert.Contains(gear.Stderr, "Use --device auto");

@@ -55,7 +55,7 @@ public sealed class GearClientTests
     [TestMethod]
     public async Task TlsEndpointsWorkWithAPinnedCertificate()
     {
-        using var certificate = SelfSignedCertificate();
+        using var certificate = TestPki.SelfSignedServerCertificate();
         await using var server = await StartAsync(certificate: certificate);
         Assert.AreEqual("https", server.Address.Scheme);
 

@@ -46,7 +46,16 @@ public static class GearServer
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var log = loggers.CreateLogger(ConsoleLogging.Category);
 
-        var backend = ComputeBackendChoice.For(config.Device);
+        ComputeBackendChoice backend;
+        try
+        {
+            backend = ComputeBackendChoice.For(config.Device);
+        }
+        catch (DeviceUnavailableException e)
+        {
+            await error.WriteLineAsync($"gear serve: {e.Message}");
+            return ExitCodes.StartFailed;
+        }
         using var backendLifetime = backend.Backend;
         var logs = config.WriteAheadLog is { } logSettings ? new WriteAheadLogs(logSettings, loggers) : null;
         var registry = new TableRegistry(backend.Backend, loggers.CreateLogger<TableRegistry>(), logs);

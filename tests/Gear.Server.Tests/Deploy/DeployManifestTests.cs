@@ -1,7 +1,6 @@
-using Gear.Tests.Shared;
 using System.Diagnostics;
 using System.Text.Json;
-using Gear.Server.Tests.Hosting;
+using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Deploy;
 

@@ -1,5 +1,4 @@
 using Gear.Tests.Shared;
-using Gear.Server.Tests.Hosting;
 
 namespace Gear.Server.Tests.Interop;
 

@@ -1,7 +1,6 @@
 using Gear.Protocol;
 using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;
-using Gear.Server.Tests.Hosting;
 using Gear.Server.Tests.Interop;
 using Gear.Server.Tests.Service;
 using Gear.Tests.Shared;

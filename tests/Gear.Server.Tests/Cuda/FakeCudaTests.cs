@@ -1,5 +1,5 @@
 using Gear.Core.Tests.Compute.Cuda;
-using Gear.Server.Tests.Hosting;
+using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Cuda;
 

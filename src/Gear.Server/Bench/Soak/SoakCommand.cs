@@ -14,20 +14,20 @@ public static class SoakCommand
     public const int ChecksFailed = 1;
 
     private static readonly Option<double> DurationOption = new("--duration")
-    { HelpName = "seconds", Description = "How long the load runs, warm-up (the first 20%) included (default 60; the recorded run uses 600).", DefaultValueFactory = _ => 60 };
+    { HelpName = "seconds", Description = "How long the load runs, warm-up (the first 20%) included (the recorded run uses 600).", DefaultValueFactory = _ => 60 };
     private static readonly Option<int> ActorsOption = new("--actors")
-    { HelpName = "count", Description = "Actor InsertStreams, each on its own connection (default 64).", DefaultValueFactory = _ => 64 };
+    { HelpName = "count", Description = "Actor InsertStreams, each on its own connection.", DefaultValueFactory = _ => 64 };
     private static readonly Option<int> LearnersOption = new("--learners")
-    { HelpName = "count", Description = "Learners: half read a SampleStream over gRPC, half the TCP data plane (default 4).", DefaultValueFactory = _ => 4 };
+    { HelpName = "count", Description = "Learners: half read a SampleStream over gRPC, half the TCP data plane.", DefaultValueFactory = _ => 4 };
     private static readonly Option<int> IdleOption = new("--idle-connections")
     {
         HelpName = "count",
-        Description = "Idle gRPC connections (one GetServerInfo a minute each) open during the first half after the warm-up; " +
-            "the second half runs without them and the throughputs are compared (default 0). Each needs a file descriptor on both sides: check ulimit -n.",
+        Description = "Idle gRPC connections (one GetServerInfo a minute each) open through the warm-up and the first half after it; " +
+            "the second half runs without them and the throughputs are compared. Each needs a file descriptor on both sides: check ulimit -n.",
         DefaultValueFactory = _ => 0,
     };
     private static readonly Option<double> IntervalOption = new("--report-interval")
-    { HelpName = "seconds", Description = "How often the figures are taken and printed (default 10).", DefaultValueFactory = _ => 10 };
+    { HelpName = "seconds", Description = "How often the figures are taken and printed.", DefaultValueFactory = _ => 10 };
     private static readonly Option<string> JsonOption = new("--json")
     { HelpName = "path", Description = "Also write the report (every interval and verdict) as JSON to this file." };
 

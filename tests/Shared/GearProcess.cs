@@ -124,6 +124,17 @@ internal sealed partial class GearProcess : IDisposable
     /// <summary>Sends SIGINT, as Ctrl-C in a terminal does.</summary>
     public void Interrupt() => Signal(SigInt);
 
+    /// <summary>
+    /// Runs <c>dotnet gear.dll</c> with <paramref name="arguments"/> to its end, as a user would run a command
+    /// (gear bench, gear bench soak), and returns its exit code and output; fails the test after <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(TimeSpan timeout, params string[] arguments)
+    {
+        using var gear = Start(arguments);
+        var exitCode = await gear.WaitForExitAsync(timeout);
+        return (exitCode, gear.Stdout, gear.Stderr);
+    }
+
     /// <summary>Waits for exit and returns the exit code; fails the test if it takes longer than <paramref name="timeout"/>.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

@@ -93,10 +93,6 @@ public sealed class BenchSmokeTests
             StringAssert.Contains(stderr, name, "the error lists what is accepted");
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunGearAsync(params string[] arguments)
-    {
-        using var gear = GearProcess.Start(arguments);
-        var exitCode = await gear.WaitForExitAsync(TimeSpan.FromSeconds(170));
-        return (exitCode, gear.Stdout, gear.Stderr);
-    }
+    private static Task<(int ExitCode, string Stdout, string Stderr)> RunGearAsync(params string[] arguments) =>
+        GearProcess.RunAsync(TimeSpan.FromSeconds(170), arguments);
 }

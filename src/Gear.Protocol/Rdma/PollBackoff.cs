@@ -27,18 +27,16 @@ internal struct PollBackoff
     }
 
     /// <summary>Waits one round.</summary>
-    public async ValueTask WaitAsync(CancellationToken cancellationToken)
+    /// <remarks>Not an async method: an async method of a struct runs on a copy, and the round count would be lost.</remarks>
+    public ValueTask WaitAsync(CancellationToken cancellationToken)
     {
         if (_rounds++ == 0)
             _idleSince = Stopwatch.GetTimestamp();
-        if (_rounds <= YieldRounds)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            await Task.Yield();
-        }
-        else
-        {
-            await Task.Delay(1, cancellationToken).ConfigureAwait(false);
-        }
+        if (_rounds > YieldRounds)
+            return new ValueTask(Task.Delay(1, cancellationToken));
+        cancellationToken.ThrowIfCancellationRequested();
+        return YieldAsync();
     }
+
+    private static async ValueTask YieldAsync() => await Task.Yield();
 }

@@ -52,7 +52,18 @@ public sealed unsafe class RdmaDevice : IDisposable
     /// <summary>The first device with an active port, or null and the reason none is usable (logged and shown in server info).</summary>
     public static RdmaDevice? TryOpen(IVerbs verbs, out string reason)
     {
-        var list = verbs.GetDeviceList(out var count);
+        IbvDevice** list;
+        int count;
+        try
+        {
+            list = verbs.GetDeviceList(out count);
+        }
+        catch (VerbsException e)
+        {
+            // ENOSYS where the kernel has no RDMA support at all: the same as no device, with the detail.
+            reason = $"no RDMA device ({e.Message})";
+            return null;
+        }
         try
         {
             if (count == 0)

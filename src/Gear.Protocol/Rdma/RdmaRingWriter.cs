@@ -108,19 +108,21 @@ public sealed class RdmaRingWriter
     /// <summary>Takes every completion waiting; returns whether there were any.</summary>
     private bool Poll()
     {
+        // Sends first: when a write fails, the queue pair's error state also flushes the credit receives, and
+        // the write's status is the cause worth reporting.
         var any = false;
         int count;
-        while ((count = _qp.PollReceives(_completions)) > 0)
-        {
-            any = true;
-            for (var i = 0; i < count; i++)
-                TakeCredit(_completions[i]);
-        }
         while ((count = _qp.PollSends(_completions)) > 0)
         {
             any = true;
             for (var i = 0; i < count; i++)
                 TakeSendCompletion(_completions[i]);
+        }
+        while ((count = _qp.PollReceives(_completions)) > 0)
+        {
+            any = true;
+            for (var i = 0; i < count; i++)
+                TakeCredit(_completions[i]);
         }
         return any;
     }

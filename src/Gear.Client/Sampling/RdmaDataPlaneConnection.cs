@@ -133,7 +133,15 @@ internal sealed class RdmaDataPlaneConnection : IDataPlaneConnection
         }
         finally
         {
-            _reader.Release();
+            try
+            {
+                _reader.Release();
+            }
+            catch (VerbsException e)
+            {
+                // The device refused the credit: the session is broken; reconnect as for any broken connection.
+                throw new IOException($"rdma: {e.Message}", e);
+            }
         }
     }
 

@@ -25,6 +25,7 @@ public sealed class RdmaRingReader
     private int _current = -1;
     private int _currentLength;
     private bool _probing;
+    private RdmaCompletionException? _sendFailure;
     private PollBackoff _backoff;
 
     /// <summary>A ring of <paramref name="slotCount"/> slots of <paramref name="slotBytes"/> in <paramref name="slots"/> (remote-writable); posts a receive per slot.</summary>
@@ -81,11 +82,13 @@ public sealed class RdmaRingReader
         if (_current >= 0)
             throw new InvalidOperationException("the previous frame is still held: Release it first");
         ReapSends();
+        // Frames that landed are delivered before a failed credit or probe is reported: the server may end the
+        // session (and destroy its queue pair) while credits for frames still unread here are on their way.
         if (_qp.PollReceives(_completions.AsSpan(0, 1)) == 0)
-            return false;
+            return _sendFailure is null ? false : throw _sendFailure;
         var completion = _completions[0];
         if (completion.Status != IbvWcStatus.Success)
-            throw RdmaCompletionException.Failed($"receive of frame {_sequence}", completion.Status);
+            throw _sendFailure ?? RdmaCompletionException.Failed($"receive of frame {_sequence}", completion.Status);
         if (completion.Opcode != IbvWcOpcode.ReceiveRdmaWithImm || (completion.WcFlags & IbvWcFlags.WithImm) == 0)
             throw new RdmaCompletionException($"rdma: frame {_sequence}: a completion of opcode {completion.Opcode} where a write with immediate data was expected");
         var (sequence, slot) = SlotImmediate.Decode(completion.ImmData);
@@ -122,14 +125,14 @@ public sealed class RdmaRingReader
                 if (completion.WrId == ProbeRequest)
                     _probing = false;
                 if (completion.Status != IbvWcStatus.Success)
-                    throw RdmaCompletionException.Failed(completion.WrId == ProbeRequest ? "liveness probe of the server" : "credit to the server", completion.Status);
+                    _sendFailure ??= RdmaCompletionException.Failed(completion.WrId == ProbeRequest ? "liveness probe of the server" : "credit to the server", completion.Status);
             }
         }
     }
 
     private unsafe void ProbeWhenIdle()
     {
-        if (_probing || !_backoff.IdleFor(_probeInterval))
+        if (_probing || _sendFailure is not null || !_backoff.IdleFor(_probeInterval))
             return;
         _probing = true;
         _qp.PostWrite(ProbeRequest, null, null, 0, 0, 0, immediate: null, signaled: true);

@@ -82,8 +82,8 @@ public sealed class RdmaDataPlane : IAsyncDisposable
         return (session.Id, session.Local);
     }
 
-    /// <summary>Sessions still running (tests check that a session ends and releases what it holds).</summary>
-    internal int RunningSessions
+    /// <summary>Sessions still running.</summary>
+    public int RunningSessions
     {
         get
         {

@@ -20,6 +20,9 @@ internal sealed class RdmaSession : IDisposable
     /// <summary>How long a finished session waits for a slot to send its end frame in.</summary>
     private static readonly TimeSpan EndGrace = TimeSpan.FromSeconds(10);
 
+    /// <summary>The same wait when the server is stopping: shutdown should not wait out a learner that is gone.</summary>
+    private static readonly TimeSpan ShutdownEndGrace = TimeSpan.FromSeconds(1);
+
     private readonly RdmaQueuePair _qp;
     private readonly RdmaMemory _staging;
     private readonly RdmaRingWriter _writer;
@@ -75,7 +78,7 @@ internal sealed class RdmaSession : IDisposable
             sent = _writer.Written;
             var (code, message) = failure is null ? (0, "complete") : BatchGathering.Describe(failure, served);
             // The end frame needs a slot like any frame: wait for one, but not for ever (the learner may be gone).
-            using var grace = new CancellationTokenSource(EndGrace);
+            using var grace = new CancellationTokenSource(serverStopping.IsCancellationRequested ? ShutdownEndGrace : EndGrace);
             await _writer.WaitForCreditAsync(grace.Token).ConfigureAwait(false);
             _writer.Write(encoder.WriteEnd(_writer.Written, code, message, _writer.NextSlot));
             await _writer.FlushAsync(grace.Token).ConfigureAwait(false);

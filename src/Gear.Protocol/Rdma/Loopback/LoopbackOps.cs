@@ -39,9 +39,11 @@ internal static unsafe class LoopbackOps
             {
                 for (; request != null; request = request->Next)
                 {
-                    if (pair.State is IbvQpState.Reset or IbvQpState.Error || request->NumSge != 0)
+                    if (pair.State is IbvQpState.Reset || request->NumSge != 0)
                         return Refuse(request, bad, EInval);
-                    if (!pair.AddReceive(request->WrId))
+                    if (pair.State is IbvQpState.Error)
+                        pair.Flush(request->WrId);  // a provider completes receives posted in the error state as flushed
+                    else if (!pair.AddReceive(request->WrId))
                         return Refuse(request, bad, ENoMem);
                 }
             }

@@ -118,12 +118,15 @@ internal sealed unsafe class LoopbackQueuePair : IDisposable
     public void EnterError()
     {
         State = IbvQpState.Error;
-        var vanished = Fabric.HasVanished(Number);
         while (_receives.TryDequeue(out var receive))
-        {
-            if (!vanished)
-                ReceiveCq.Add(new IbvWc { WrId = receive, Status = IbvWcStatus.WorkRequestFlushed, Opcode = IbvWcOpcode.Receive, QpNum = Number });
-        }
+            Flush(receive);
+    }
+
+    /// <summary>Completes receive <paramref name="requestId"/> as flushed (unless the queue pair vanished with its process).</summary>
+    public void Flush(ulong requestId)
+    {
+        if (!Fabric.HasVanished(Number))
+            ReceiveCq.Add(new IbvWc { WrId = requestId, Status = IbvWcStatus.WorkRequestFlushed, Opcode = IbvWcOpcode.Receive, QpNum = Number });
     }
 
     /// <summary>Queues a receive; false when the queue is full.</summary>

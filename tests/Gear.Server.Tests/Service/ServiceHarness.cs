@@ -1,5 +1,9 @@
 using Gear.Server.Checkpoints;
+using System.Net;
 using Gear.Core.Compute.Cpu;
+using Gear.Protocol.Rdma;
+using Gear.Server.Admin.Metrics;
+using Gear.Server.DataPlane;
 using Gear.Protocol.Grpc;
 using Gear.Server.Grpc;
 using Gear.Server.Security;
@@ -15,8 +19,10 @@ internal sealed class ServiceHarness : IAsyncDisposable
     private readonly GrpcTestServer _server;
     private readonly CpuBackend _backend;
 
-    private ServiceHarness(GrpcTestServer server, CpuBackend backend, TableRegistry tables)
+    private ServiceHarness(GrpcTestServer server, CpuBackend backend, TableRegistry tables, TcpDataPlane? dataPlane = null, RdmaDataPlane? rdma = null)
     {
+        DataPlane = dataPlane;
+        Rdma = rdma;
         _server = server;
         _backend = backend;
         Tables = tables;
@@ -29,6 +35,12 @@ internal sealed class ServiceHarness : IAsyncDisposable
     public string CheckpointDirectory { get; private init; } = "";
 
     public GrpcChannel Channel { get; }
+
+    /// <summary>The TCP data plane (started by <see cref="StartWithDataPlaneAsync"/>).</summary>
+    public TcpDataPlane? DataPlane { get; }
+
+    /// <summary>The RDMA data plane (started by <see cref="StartWithDataPlaneAsync"/>).</summary>
+    public RdmaDataPlane? Rdma { get; }
 
     /// <summary>Starts a server; with <paramref name="tokens"/> callers must authenticate, without them loopback is admin.</summary>
     public static async Task<ServiceHarness> StartAsync(IReadOnlyDictionary<string, Role>? tokens = null)
@@ -45,12 +57,35 @@ internal sealed class ServiceHarness : IAsyncDisposable
         return new ServiceHarness(server, backend, tables) { CheckpointDirectory = checkpoints };
     }
 
+    /// <summary>
+    /// Starts a server with both data planes: TCP at a loopback port, RDMA on <paramref name="verbs"/>' first
+    /// device (null: the real libibverbs, which on machines without RDMA has none).
+    /// </summary>
+    public static async Task<ServiceHarness> StartWithDataPlaneAsync(IVerbs? verbs, TimeSpan? probeInterval = null)
+    {
+        var backend = new CpuBackend();
+        var tables = new TableRegistry(backend, NullLogger<TableRegistry>.Instance);
+        var limits = new GrpcServerOptions();
+        var identity = new ServerIdentity("test", backend.Name, "tests run on the CPU backend", DateTime.UtcNow,
+            limits.MaxReceiveMessageSize, limits.MaxSendMessageSize);
+        var service = new ReplayService(tables, new TokenAuthenticator(new Dictionary<string, Role>()), identity, NullLoggerFactory.Instance);
+        var dataPlane = TcpDataPlane.Start(new IPEndPoint(IPAddress.Loopback, 0), tables, new GearMetrics(), NullLoggerFactory.Instance);
+        var rdma = RdmaDataPlane.Open(verbs, tables, new GearMetrics(), NullLoggerFactory.Instance, probeInterval);
+        service.AttachDataPlane(dataPlane, rdma);
+        var server = await GrpcTestServer.StartAsync(service.Register, service.ConfigureOptions);
+        return new ServiceHarness(server, backend, tables, dataPlane, rdma);
+    }
+
     public ReplayClient Client(string? token = null) => new(Channel, token);
 
     public async ValueTask DisposeAsync()
     {
         Channel.Dispose();
         await _server.DisposeAsync();
+        if (Rdma is not null)
+            await Rdma.DisposeAsync();
+        if (DataPlane is not null)
+            await DataPlane.DisposeAsync();
         Tables.Dispose();
         _backend.Dispose();
         if (Directory.Exists(CheckpointDirectory))

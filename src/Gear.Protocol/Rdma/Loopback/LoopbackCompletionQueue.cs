@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Gear.Protocol.Rdma.Native;
 
 namespace Gear.Protocol.Rdma.Loopback;
@@ -10,7 +9,6 @@ namespace Gear.Protocol.Rdma.Loopback;
 internal sealed unsafe class LoopbackCompletionQueue : IDisposable
 {
     private readonly IbvWc[] _entries;
-    private GCHandle _self;
     private int _head;
     private int _count;
 
@@ -18,11 +16,9 @@ internal sealed unsafe class LoopbackCompletionQueue : IDisposable
     {
         Fabric = fabric;
         _entries = new IbvWc[Math.Max(1, entries)];
-        _self = GCHandle.Alloc(this);
-        Native = (IbvCq*)NativeMemory.AllocZeroed((nuint)(sizeof(IbvCq) + sizeof(nint)));
+        Native = OwnedNative.Allocate<IbvCq>(this);
         Native->Context = context;
         Native->Cqe = _entries.Length;
-        *(nint*)(Native + 1) = GCHandle.ToIntPtr(_self);
     }
 
     public LoopbackVerbs Fabric { get; }
@@ -33,7 +29,7 @@ internal sealed unsafe class LoopbackCompletionQueue : IDisposable
     public bool Overrun { get; private set; }
 
     /// <summary>The queue behind a native pointer handed to the ops table.</summary>
-    public static LoopbackCompletionQueue From(IbvCq* cq) => (LoopbackCompletionQueue)GCHandle.FromIntPtr(*(nint*)(cq + 1)).Target!;
+    public static LoopbackCompletionQueue From(IbvCq* cq) => OwnedNative.Owner<IbvCq, LoopbackCompletionQueue>(cq);
 
     public void Add(in IbvWc completion)
     {
@@ -62,8 +58,7 @@ internal sealed unsafe class LoopbackCompletionQueue : IDisposable
     {
         if (Native == null)
             return;
-        NativeMemory.Free(Native);
+        OwnedNative.Free(Native);
         Native = null;
-        _self.Free();
     }
 }

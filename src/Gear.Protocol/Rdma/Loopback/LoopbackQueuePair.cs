@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Gear.Protocol.Rdma.Native;
 
 namespace Gear.Protocol.Rdma.Loopback;
@@ -20,7 +19,6 @@ internal sealed unsafe class LoopbackQueuePair : IDisposable
 
     private readonly Queue<ulong> _receives;
     private readonly int _maxReceives;
-    private GCHandle _self;
 
     public LoopbackQueuePair(LoopbackVerbs fabric, IbvPd* pd, in IbvQpInitAttr init, uint number)
     {
@@ -30,8 +28,7 @@ internal sealed unsafe class LoopbackQueuePair : IDisposable
         SignalAll = init.SqSigAll != 0;
         _maxReceives = (int)init.Cap.MaxRecvWr;
         _receives = new Queue<ulong>(_maxReceives);
-        _self = GCHandle.Alloc(this);
-        Native = (IbvQp*)NativeMemory.AllocZeroed((nuint)(sizeof(IbvQp) + sizeof(nint)));
+        Native = OwnedNative.Allocate<IbvQp>(this);
         Native->Context = pd->Context;
         Native->Pd = pd;
         Native->SendCq = init.SendCq;
@@ -39,7 +36,6 @@ internal sealed unsafe class LoopbackQueuePair : IDisposable
         Native->QpNum = number;
         Native->QpType = init.QpType;
         Native->State = IbvQpState.Reset;
-        *(nint*)(Native + 1) = GCHandle.ToIntPtr(_self);
     }
 
     public LoopbackVerbs Fabric { get; }
@@ -69,7 +65,7 @@ internal sealed unsafe class LoopbackQueuePair : IDisposable
     public uint SendPsn { get; private set; }
 
     /// <summary>The queue pair behind a native pointer handed to the ops table.</summary>
-    public static LoopbackQueuePair From(IbvQp* qp) => (LoopbackQueuePair)GCHandle.FromIntPtr(*(nint*)(qp + 1)).Target!;
+    public static LoopbackQueuePair From(IbvQp* qp) => OwnedNative.Owner<IbvQp, LoopbackQueuePair>(qp);
 
     /// <summary>Applies a state transition as a provider checks it; returns 0 or EINVAL.</summary>
     public int Modify(in IbvQpAttr attributes, IbvQpAttrMask mask, in IbvPortAttr port, in IbvGid gid)
@@ -145,8 +141,7 @@ internal sealed unsafe class LoopbackQueuePair : IDisposable
     {
         if (Native == null)
             return;
-        NativeMemory.Free(Native);
+        OwnedNative.Free(Native);
         Native = null;
-        _self.Free();
     }
 }

@@ -138,6 +138,9 @@ public sealed class RdmaDataPlaneTests
             var (batches, transport) = await ReadAsync(client, Options(dataPlane: true, seed: 3, batches: 3));
             Assert.AreEqual(3, batches.Count);
             Assert.AreEqual("tcp", transport);
+            await using var stream = await client.OpenBatchStreamAsync(Options(dataPlane: true, seed: 4, batches: 1));
+            (await stream.NextAsync())!.Dispose();
+            Assert.AreEqual("no RDMA device", ((DataPlaneSource)stream.Source).RdmaUnavailableReason);
         }
     }
 

@@ -28,8 +28,6 @@ public sealed unsafe class LoopbackVerbs : IVerbs, IDisposable
     private IbvDevice* _device;
     private uint _nextQueuePair = 0x100;
     private uint _nextKey = 0x1000;
-    private int _openContexts;
-    private int _completionQueues;
     private IbvWcStatus? _nextSendFails;
 
     /// <summary>A fabric with <paramref name="deviceCount"/> devices (0: "no RDMA device") whose port has <paramref name="linkLayer"/>.</summary>
@@ -127,7 +125,6 @@ public sealed unsafe class LoopbackVerbs : IVerbs, IDisposable
         context->Ops.PollCq = &LoopbackOps.PollCq;
         context->Ops.PostSend = &LoopbackOps.PostSend;
         context->Ops.PostRecv = &LoopbackOps.PostRecv;
-        Interlocked.Increment(ref _openContexts);
         return context;
     }
 
@@ -135,7 +132,6 @@ public sealed unsafe class LoopbackVerbs : IVerbs, IDisposable
     public void CloseDevice(IbvContext* context)
     {
         NativeMemory.Free(context);
-        Interlocked.Decrement(ref _openContexts);
     }
 
     /// <inheritdoc/>
@@ -194,7 +190,6 @@ public sealed unsafe class LoopbackVerbs : IVerbs, IDisposable
     {
         if (entries < 1)
             throw VerbsException.FromErrno("ibv_create_cq", EInval);
-        Interlocked.Increment(ref _completionQueues);
         return new LoopbackCompletionQueue(this, context, entries).Native;
     }
 
@@ -203,7 +198,6 @@ public sealed unsafe class LoopbackVerbs : IVerbs, IDisposable
     {
         lock (_gate)
             LoopbackCompletionQueue.From(cq).Dispose();
-        Interlocked.Decrement(ref _completionQueues);
     }
 
     /// <inheritdoc/>

@@ -133,6 +133,23 @@ public sealed class RingTransportTests
     }
 
     [TestMethod]
+    public async Task AFrameInTheWrongSlotOrOutOfSequenceIsRefused()
+    {
+        using var ring = new LoopbackRing(slots: 2, slotBytes: 64);
+        using var timeout = new CancellationTokenSource(Patience);
+        await ring.WriteAsync(new byte[8], timeout.Token);
+        await ring.ReadAsync(timeout.Token);
+        // Frame 1 belongs in slot 1: a peer that writes it into slot 0 (or calls it frame 5) breaks the ring.
+        unsafe
+        {
+            ring.ServerQp.PostWrite(7, ring.Staging, ring.Staging.Pointer, 8, ring.Reader.Ring.SlotAddress(0), ring.Reader.Ring.RemoteKey,
+                SlotImmediate.Encode(1, 0), signaled: false);
+        }
+        var error = await Assert.ThrowsExceptionAsync<RdmaCompletionException>(async () => await ring.Reader.NextAsync(timeout.Token));
+        StringAssert.Contains(error.Message, "where frame 1 in slot 1 was expected");
+    }
+
+    [TestMethod]
     public void TheImmediateCarriesSequenceAndSlotInNetworkOrder()
     {
         var wire = SlotImmediate.Encode(0x1_2345, 7);

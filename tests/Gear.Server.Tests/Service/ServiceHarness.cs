@@ -45,12 +45,7 @@ internal sealed class ServiceHarness : IAsyncDisposable
     /// <summary>Starts a server; with <paramref name="tokens"/> callers must authenticate, without them loopback is admin.</summary>
     public static async Task<ServiceHarness> StartAsync(IReadOnlyDictionary<string, Role>? tokens = null)
     {
-        var backend = new CpuBackend();
-        var tables = new TableRegistry(backend, NullLogger<TableRegistry>.Instance);
-        var limits = new GrpcServerOptions();
-        var identity = new ServerIdentity("test", backend.Name, "tests run on the CPU backend", DateTime.UtcNow,
-            limits.MaxReceiveMessageSize, limits.MaxSendMessageSize);
-        var service = new ReplayService(tables, new TokenAuthenticator(tokens ?? new Dictionary<string, Role>()), identity, NullLoggerFactory.Instance);
+        var (backend, tables, service) = CreateService(tokens);
         var checkpoints = Path.Combine(Path.GetTempPath(), "gear-harness-" + Guid.NewGuid().ToString("N"));
         service.Checkpoints = new Checkpointer(tables, new CheckpointStore(checkpoints, 2, NullLogger.Instance), NullLogger.Instance);
         var server = await GrpcTestServer.StartAsync(service.Register, service.ConfigureOptions);
@@ -63,17 +58,23 @@ internal sealed class ServiceHarness : IAsyncDisposable
     /// </summary>
     public static async Task<ServiceHarness> StartWithDataPlaneAsync(IVerbs? verbs, TimeSpan? probeInterval = null)
     {
-        var backend = new CpuBackend();
-        var tables = new TableRegistry(backend, NullLogger<TableRegistry>.Instance);
-        var limits = new GrpcServerOptions();
-        var identity = new ServerIdentity("test", backend.Name, "tests run on the CPU backend", DateTime.UtcNow,
-            limits.MaxReceiveMessageSize, limits.MaxSendMessageSize);
-        var service = new ReplayService(tables, new TokenAuthenticator(new Dictionary<string, Role>()), identity, NullLoggerFactory.Instance);
+        var (backend, tables, service) = CreateService(tokens: null);
         var dataPlane = TcpDataPlane.Start(new IPEndPoint(IPAddress.Loopback, 0), tables, new GearMetrics(), NullLoggerFactory.Instance);
         var rdma = RdmaDataPlane.Open(verbs, tables, new GearMetrics(), NullLoggerFactory.Instance, probeInterval);
         service.AttachDataPlane(dataPlane, rdma);
         var server = await GrpcTestServer.StartAsync(service.Register, service.ConfigureOptions);
         return new ServiceHarness(server, backend, tables, dataPlane, rdma);
+    }
+
+    private static (CpuBackend Backend, TableRegistry Tables, ReplayService Service) CreateService(IReadOnlyDictionary<string, Role>? tokens)
+    {
+        var backend = new CpuBackend();
+        var tables = new TableRegistry(backend, NullLogger<TableRegistry>.Instance);
+        var limits = new GrpcServerOptions();
+        var identity = new ServerIdentity("test", backend.Name, "tests run on the CPU backend", DateTime.UtcNow,
+            limits.MaxReceiveMessageSize, limits.MaxSendMessageSize);
+        var service = new ReplayService(tables, new TokenAuthenticator(tokens ?? new Dictionary<string, Role>()), identity, NullLoggerFactory.Instance);
+        return (backend, tables, service);
     }
 
     public ReplayClient Client(string? token = null) => new(Channel, token);

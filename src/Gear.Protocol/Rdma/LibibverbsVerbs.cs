@@ -16,16 +16,14 @@ public sealed unsafe partial class LibibverbsVerbs : IVerbs
     {
     }
 
+    // Probed once per process: the answer does not change, and each successful probe would take another reference on the library.
+    private static readonly Lazy<LibibverbsVerbs?> Loaded = new(() => NativeLibrary.TryLoad(Library, out _) ? new LibibverbsVerbs() : null);
+
     /// <summary>The bindings when libibverbs can be loaded; otherwise null and why.</summary>
     public static LibibverbsVerbs? TryLoad(out string reason)
     {
-        if (!NativeLibrary.TryLoad(Library, out _))
-        {
-            reason = $"{Library} is not installed (install rdma-core's libibverbs)";
-            return null;
-        }
-        reason = "";
-        return new LibibverbsVerbs();
+        reason = Loaded.Value is null ? $"{Library} is not installed (install rdma-core's libibverbs)" : "";
+        return Loaded.Value;
     }
 
     /// <inheritdoc/>

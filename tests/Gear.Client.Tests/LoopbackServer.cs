@@ -109,18 +109,6 @@ internal sealed class LoopbackServer : IAsyncDisposable
         return column;
     }
 
-    /// <summary>A self-signed certificate for 127.0.0.1 and localhost.</summary>
-    public static X509Certificate2 SelfSignedCertificate()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=gear-client-test", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Loopback);
-        san.AddDnsName("localhost");
-        request.CertificateExtensions.Add(san.Build());
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-    }
-
     public async ValueTask DisposeAsync()
     {
         using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(2)))

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Gear.Protocol.Grpc;
 
 namespace Gear.Client;
@@ -31,6 +32,12 @@ public sealed class GearClientOptions
     /// a self-signed certificate pin it here.
     /// </summary>
     public RemoteCertificateValidationCallback? ServerCertificateValidation { get; init; }
+
+    /// <summary>
+    /// Trusts servers whose certificates chain to this certificate authority (a private deployment's own CA)
+    /// instead of the system's roots; ignored when <see cref="ServerCertificateValidation"/> is set.
+    /// </summary>
+    public X509Certificate2? TrustedRootCertificate { get; init; }
 
     /// <summary>Client certificates and other TLS settings; null for none.</summary>
     public SslClientAuthenticationOptions? SslOptions { get; init; }
@@ -81,6 +88,7 @@ public sealed class GearClientOptions
         MaxReceiveMessageSize = MaxReceiveMessageBytes,
         MaxSendMessageSize = MaxSendMessageBytes,
         ServerCertificateValidationCallback = ServerCertificateValidation,
+        TrustedRootCertificate = TrustedRootCertificate,
         SslOptions = SslOptions,
     };
 

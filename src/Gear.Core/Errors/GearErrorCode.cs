@@ -20,6 +20,8 @@ public enum GearErrorCode
     ResourceExhausted = 8,
     /// <summary>The object is not in a state that allows the operation (closed trajectory, concurrent append, ...).</summary>
     FailedPrecondition = 9,
+    /// <summary>The server failed in a way the caller cannot fix (a write-ahead log that cannot be written).</summary>
+    Internal = 13,
     /// <summary>The table was closed while the caller waited.</summary>
     Unavailable = 14,
 }

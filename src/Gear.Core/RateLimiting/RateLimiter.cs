@@ -289,6 +289,23 @@ public sealed class RateLimiter : IDisposable
     public ValueTask AcquireInsertAsync(int count, long resets, TimeSpan timeout, CancellationToken cancellationToken = default)
         => AcquireAsync(insert: true, count, timeout, cancellationToken, resets);
 
+    /// <summary>
+    /// Counts <paramref name="count"/> inserts without waiting: a commit replayed from a write-ahead log, which
+    /// passed the limiter when it first happened.
+    /// </summary>
+    internal void RecordRecoveredInsert(int count)
+    {
+        ValidateCount(count);
+        Waiter? done;
+        lock (_lock)
+        {
+            _inserts += count;
+            done = GrantLocked();
+        }
+
+        Complete(done);
+    }
+
     /// <summary>Sets the counters (from a checkpoint), before any caller uses the limiter.</summary>
     internal void RestoreCounters(long inserts, long samples, long deletes)
     {

@@ -67,8 +67,10 @@ public sealed partial class Table
                 var offset = step & pageMask;
                 var run = Math.Min(stepCount - written, Spec.PageSteps - offset);
                 var bytes = run * stepBytes;
+                var page = pages[step >> _storage.PageShift];
                 fixed (byte* from = source.Slice(written * stepBytes, bytes))
-                    StreamingCopy.Copy(from, _storage.StepAddress(column, pages[step >> _storage.PageShift], offset), (nuint)bytes);
+                    StreamingCopy.Copy(from, _storage.StepAddress(column, page, offset), (nuint)bytes);
+                _storage.NotifyWritten(column, page, offset, run);
                 written += run;
                 step += run;
             }
@@ -96,8 +98,9 @@ public sealed partial class Table
     /// limiter forbids the insert, up to <paramref name="timeout"/>; if the wait fails the trajectory stays
     /// open and may be closed again.
     /// </summary>
+    /// <returns>The commit's log sequence number (see <see cref="LogSequence"/>).</returns>
     /// <exception cref="GearException">InvalidArgument, NotFound, FailedPrecondition, DeadlineExceeded, Unavailable.</exception>
-    public void Close(ulong trajectoryKey, ReadOnlySpan<double> priorities, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public long Close(ulong trajectoryKey, ReadOnlySpan<double> priorities, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var (slot, itemCount, epoch) = BeginClose(trajectoryKey, priorities);
         try
@@ -110,15 +113,15 @@ public sealed partial class Table
             AbortClose(slot, epoch);
             throw;
         }
-        CompleteClose(trajectoryKey, slot, itemCount, epoch, priorities);
+        return CompleteClose(trajectoryKey, slot, itemCount, epoch, priorities);
     }
 
     /// <summary>Closes an open trajectory with one priority, waiting on the rate limiter without a deadline.</summary>
-    public void Close(ulong trajectoryKey, double priority) =>
+    public long Close(ulong trajectoryKey, double priority) =>
         Close(trajectoryKey, new ReadOnlySpan<double>(in priority), Timeout.InfiniteTimeSpan);
 
     /// <summary>The asynchronous form of <see cref="Close(ulong, ReadOnlySpan{double}, TimeSpan, CancellationToken)"/>.</summary>
-    public async ValueTask CloseAsync(ulong trajectoryKey, ReadOnlyMemory<double> priorities, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public async ValueTask<long> CloseAsync(ulong trajectoryKey, ReadOnlyMemory<double> priorities, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var (slot, itemCount, epoch) = BeginClose(trajectoryKey, priorities.Span);
         try
@@ -130,7 +133,7 @@ public sealed partial class Table
             AbortClose(slot, epoch);
             throw;
         }
-        CompleteClose(trajectoryKey, slot, itemCount, epoch, priorities.Span);
+        return CompleteClose(trajectoryKey, slot, itemCount, epoch, priorities.Span);
     }
 
     /// <summary>Discards an open trajectory and frees its pages.</summary>
@@ -245,7 +248,7 @@ public sealed partial class Table
         }
     }
 
-    private void CompleteClose(ulong key, int slot, int itemCount, long epoch, ReadOnlySpan<double> priorities)
+    private long CompleteClose(ulong key, int slot, int itemCount, long epoch, ReadOnlySpan<double> priorities)
     {
         lock (_sync)
         {
@@ -284,6 +287,7 @@ public sealed partial class Table
             _trajectories.LiveItems[slot] = itemCount;
             _trajectories.States[slot] = TrajectoryState.Closed;
             _itemsInserted += itemCount;
+            return ++_logSequence;
         }
     }
 }

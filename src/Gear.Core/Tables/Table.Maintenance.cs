@@ -46,7 +46,13 @@ public sealed partial class Table
     }
 
     /// <summary>Removes items by key. Keys not in the table are ignored and counted.</summary>
-    public KeyedResult Delete(ReadOnlySpan<ulong> keys)
+    public KeyedResult Delete(ReadOnlySpan<ulong> keys) => Delete(keys, out _);
+
+    /// <summary>
+    /// Removes items by key, and gives the delete's log sequence number (see <see cref="LogSequence"/>). Keys not
+    /// in the table are ignored and counted.
+    /// </summary>
+    public KeyedResult Delete(ReadOnlySpan<ulong> keys, out long logSequence)
     {
         lock (_sync)
         {
@@ -62,15 +68,17 @@ public sealed partial class Table
             _itemsDeleted += deleted;
             _ignoredDeletes += keys.Length - deleted;
             FlushLimiterDeletes();
+            logSequence = ++_logSequence;
             return new KeyedResult(deleted, keys.Length - deleted);
         }
     }
 
     /// <summary>
     /// Empties the table: every item and every trajectory, open ones included (their later appends and closes
-    /// fail with NotFound), and resets the rate limiter's counters, as Reverb's Reset does.
+    /// fail with NotFound), and resets the rate limiter's counters, as Reverb's Reset does. Returns the reset's
+    /// log sequence number (see <see cref="LogSequence"/>).
     /// </summary>
-    public void Reset()
+    public long Reset()
     {
         lock (_sync)
         {
@@ -89,6 +97,7 @@ public sealed partial class Table
             }
             _pendingLimiterDeletes = 0;
             _limiter.Reset();
+            return ++_logSequence;
         }
     }
 }

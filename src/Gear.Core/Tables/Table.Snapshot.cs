@@ -133,7 +133,7 @@ public sealed partial class Table
             closed.Add(slot);
             steps += _trajectories.Lengths[slot];
         }
-        TableSnapshot.WriteHeader(w, new TableSnapshotInfo(Spec, _items.Count, closed.Count, steps, steps * _storage.BytesPerPage / Spec.PageSteps));
+        TableSnapshot.WriteHeader(w, new TableSnapshotInfo(Spec, _items.Count, closed.Count, steps, steps * _storage.BytesPerPage / Spec.PageSteps, _logSequence));
 
         foreach (var counter in (long[])[_itemsInserted, _windowsSampled, _itemsEvicted, _itemsRetired, _itemsDeleted, _ignoredPriorityUpdates, _ignoredDeletes])
             w.Write(counter);
@@ -196,8 +196,10 @@ public sealed partial class Table
             var stepBytes = (long)_storage.StepBytes(column);
             for (var first = 0; first < length; first += Spec.PageSteps)
             {
-                var bytes = Math.Min(Spec.PageSteps, length - first) * stepBytes;
-                var address = _storage.StepAddress(column, pages[first >> _storage.PageShift], 0);
+                var steps = Math.Min(Spec.PageSteps, length - first);
+                var bytes = steps * stepBytes;
+                var page = pages[first >> _storage.PageShift];
+                var address = _storage.StepAddress(column, page, 0);
                 for (long done = 0; done < bytes;)
                 {
                     var chunk = (int)Math.Min(bytes - done, 1 << 30);
@@ -207,6 +209,8 @@ public sealed partial class Table
                         read!.ReadExactly(new Span<byte>(address + done, chunk));
                     done += chunk;
                 }
+                if (read != null)
+                    _storage.NotifyWritten(column, page, 0, steps);
             }
         }
     }
@@ -231,6 +235,7 @@ public sealed partial class Table
 
     private void RestoreBody(BinaryReader r, Stream data, TableSnapshotInfo header)
     {
+        _logSequence = header.LogSequence;
         _itemsInserted = r.ReadInt64();
         _windowsSampled = r.ReadInt64();
         _itemsEvicted = r.ReadInt64();

@@ -1,8 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Gear.Core.RateLimiting;
 using Gear.Core.Schema;
-using Gear.Core.Selection;
 
 namespace Gear.Core.Tables;
 
@@ -12,13 +10,14 @@ namespace Gear.Core.Tables;
 /// <param name="ClosedTrajectories">Stored (closed) trajectories.</param>
 /// <param name="StoredSteps">Steps of the stored trajectories.</param>
 /// <param name="StepDataBytes">Bytes of step data in the snapshot.</param>
-public sealed record TableSnapshotInfo(TableSpec Spec, int ItemCount, int ClosedTrajectories, long StoredSteps, long StepDataBytes);
+/// <param name="LogSequence">The table's <see cref="Table.LogSequence"/>: the last logged mutation the snapshot includes.</param>
+public sealed record TableSnapshotInfo(TableSpec Spec, int ItemCount, int ClosedTrajectories, long StoredSteps, long StepDataBytes, long LogSequence);
 
 /// <summary>
-/// The binary format of a table snapshot (little-endian), version 1:
+/// The binary format of a table snapshot (little-endian), version 2:
 /// magic "GEARSNP1"; version (int32); the spec (name, columns with dtype and shape, capacities, page steps,
 /// granularity, selectors, priority exponent, max times sampled, rate limiter, remover seed); the summary
-/// (items, closed trajectories, steps, step bytes); the table's counters, the rate limiter's counters and the
+/// (items, closed trajectories, steps, step bytes, and from version 2 the log sequence); the table's counters, the rate limiter's counters and the
 /// remover generator's state; every trajectory slot's generation, then each closed trajectory (slot,
 /// length, live items, page ids); every item slot's generation, then each live item (slot, trajectory, step,
 /// times sampled, the sampler's and the remover's stored priority or weight); each selector's re-insertion
@@ -30,8 +29,8 @@ public static class TableSnapshot
     /// <summary>The first eight bytes of every snapshot.</summary>
     public static ReadOnlySpan<byte> Magic => "GEARSNP1"u8;
 
-    /// <summary>The format version written.</summary>
-    public const int Version = 1;
+    /// <summary>The format version written. Version 1 (no log sequence) is still read, as sequence 0.</summary>
+    public const int Version = 2;
 
     /// <summary>Bytes of the trailing checksum.</summary>
     public const int ChecksumBytes = 32;
@@ -102,35 +101,12 @@ public static class TableSnapshot
     {
         w.Write(Magic);
         w.Write(Version);
-        var spec = info.Spec;
-        w.Write(spec.Name);
-        w.Write(spec.Columns.Count);
-        foreach (var column in spec.Columns)
-        {
-            w.Write(column.Name);
-            w.Write((int)column.DType);
-            w.Write(column.Shape.Count);
-            foreach (var dim in column.Shape)
-                w.Write(dim);
-        }
-        w.Write(spec.HostCapacityBytes);
-        w.Write(spec.DeviceCapacityBytes);
-        w.Write(spec.MaxTrajectories);
-        w.Write(spec.PageSteps);
-        w.Write((int)spec.Granularity);
-        w.Write((int)spec.Sampler);
-        w.Write((int)spec.Remover);
-        w.Write(spec.PriorityExponent);
-        w.Write(spec.MaxTimesSampled);
-        w.Write(spec.RateLimiter.SamplesPerInsert);
-        w.Write(spec.RateLimiter.MinSizeToSample);
-        w.Write(spec.RateLimiter.MinDiff);
-        w.Write(spec.RateLimiter.MaxDiff);
-        w.Write(spec.RemoverSeed);
+        TableSpecCodec.Write(w, info.Spec);
         w.Write(info.ItemCount);
         w.Write(info.ClosedTrajectories);
         w.Write(info.StoredSteps);
         w.Write(info.StepDataBytes);
+        w.Write(info.LogSequence);
     }
 
     internal static TableSnapshotInfo ReadHeader(BinaryReader r)
@@ -140,41 +116,9 @@ public static class TableSnapshot
         if (!magic.SequenceEqual(Magic))
             throw new InvalidDataException("not a table snapshot (bad magic)");
         var version = r.ReadInt32();
-        if (version != Version)
+        if (version is < 1 or > Version)
             throw new InvalidDataException($"snapshot format version {version} is not supported (this build reads {Version})");
-        var name = r.ReadString();
-        var columnCount = r.ReadInt32();
-        if (columnCount is < 0 or > 4096)
-            throw new InvalidDataException($"bad column count {columnCount}");
-        var columns = new ColumnSpec[columnCount];
-        for (var c = 0; c < columnCount; c++)
-        {
-            var columnName = r.ReadString();
-            var dtype = (DType)r.ReadInt32();
-            var rank = r.ReadInt32();
-            if (rank is < 0 or > 64)
-                throw new InvalidDataException($"bad rank {rank}");
-            var shape = new int[rank];
-            for (var d = 0; d < rank; d++)
-                shape[d] = r.ReadInt32();
-            columns[c] = new ColumnSpec(columnName, dtype, shape);
-        }
-        var spec = new TableSpec
-        {
-            Name = name,
-            Columns = columns,
-            HostCapacityBytes = r.ReadInt64(),
-            DeviceCapacityBytes = r.ReadInt64(),
-            MaxTrajectories = r.ReadInt32(),
-            PageSteps = r.ReadInt32(),
-            Granularity = (ItemGranularity)r.ReadInt32(),
-            Sampler = (SelectorKind)r.ReadInt32(),
-            Remover = (SelectorKind)r.ReadInt32(),
-            PriorityExponent = r.ReadDouble(),
-            MaxTimesSampled = r.ReadInt32(),
-            RateLimiter = new RateLimiterSpec(r.ReadDouble(), r.ReadInt64(), r.ReadDouble(), r.ReadDouble()),
-            RemoverSeed = r.ReadUInt64(),
-        };
-        return new TableSnapshotInfo(spec, r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadInt64());
+        var spec = TableSpecCodec.Read(r);
+        return new TableSnapshotInfo(spec, r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), version >= 2 ? r.ReadInt64() : 0);
     }
 }

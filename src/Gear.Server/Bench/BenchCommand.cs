@@ -7,7 +7,7 @@ namespace Gear.Server.Bench;
 /// The <c>gear bench</c> command: the end-to-end load generator. It starts a <c>gear serve</c> child on
 /// loopback, runs the chosen workloads against it, and reports each throughput as a ratio to a raw loopback
 /// socket measured in the same run (DESIGN.md "Benchmarks"). <c>gear bench raw-peer</c> (hidden) is that
-/// reference's far end.
+/// reference's far end; <c>gear bench backends</c> compares the compute backends in process (<see cref="BackendBench"/>).
 /// </summary>
 public static class BenchCommand
 {
@@ -36,10 +36,25 @@ public static class BenchCommand
         rawPeer.Hidden = true;
         rawPeer.SetAction((parse, cancellation) => RawPeer.RunAsync(parse.GetValue(PortOption), Console.Out, cancellation));
 
+        var backends = new Command("backends",
+            "Compare the CPU and CUDA backends in process: W1–W4 gathers and prioritized selection, with the device's copy bandwidths as references.")
+        { DurationOption };
+        backends.SetAction(parse =>
+        {
+            var duration = parse.GetValue(DurationOption);
+            if (!(duration > 0 && duration <= 3600))
+            {
+                Console.Error.WriteLine($"gear bench: --duration {duration} must be more than 0 and at most 3600 seconds");
+                return ExitCodes.InvalidConfiguration;
+            }
+            Console.Out.Write(BackendBench.Run(TimeSpan.FromSeconds(duration), Console.Error));
+            return ExitCodes.Ok;
+        });
+
         var command = new Command("bench",
             "Run the service benchmarks (W1 inserts, W1 and W4 sample streams, W2 sample latency) against a gear serve child on loopback.")
         {
-            DurationOption, WarmupOption, WorkloadOption, JsonOption, rawPeer,
+            DurationOption, WarmupOption, WorkloadOption, JsonOption, rawPeer, backends,
         };
         command.SetAction((parse, _) => RunAsync(parse));
         return command;

@@ -33,11 +33,12 @@ internal static class BenchRunner
             var name = BenchWorkloadNames.Name(workload);
             switch (workload)
             {
-                case BenchWorkload.W1Insert:
+                case BenchWorkload.W1Insert or BenchWorkload.W1InsertLogged:
                 {
                     var reference = await raw.MeasureAsync(send: true, warmup, duration, cancellation);
                     var measured = await InsertWorkload.RunAsync(run, table);
-                    throughputs.Add(new(name, $"W1 steps, {InsertWorkload.Actors} actor InsertStreams, {table.AppendSteps}-step appends",
+                    var logged = table.WriteAheadLog ? ", write-ahead log (fsync per group commit)" : "";
+                    throughputs.Add(new(name, $"W1 steps, {InsertWorkload.Actors} actor InsertStreams, {table.AppendSteps}-step appends{logged}",
                         measured, reference, "raw TCP send", InsertWorkload.Target));
                     break;
                 }

@@ -15,13 +15,17 @@ namespace Gear.Server.Bench;
 /// <param name="FillSteps">Steps inserted before measuring (0: none).</param>
 /// <param name="TrajectorySteps">Steps per trajectory when filling (and, for inserts, when measuring).</param>
 /// <param name="AppendSteps">Steps per AppendSteps message.</param>
+/// <param name="WriteAheadLog">Whether the table keeps a write-ahead log (fsync policy commit).</param>
 public sealed record BenchTable(
     string Name, StepLayout Layout, int CapacitySteps, Wire.ItemGranularity Granularity, int MaxTrajectories,
-    int FillSteps, int TrajectorySteps, int AppendSteps)
+    int FillSteps, int TrajectorySteps, int AppendSteps, bool WriteAheadLog = false)
 {
     /// <summary>W1 inserts: 4,096 steps (116 MB); trajectories of 64 steps, one AppendSteps of 64 each.</summary>
     public static BenchTable W1Insert { get; } =
         new("bench-w1-insert", StepLayout.W1, 4096, Wire.ItemGranularity.Step, 1024, 0, 64, 64);
+
+    /// <summary>W1 inserts into a table with the write-ahead log on.</summary>
+    public static BenchTable W1InsertLogged { get; } = W1Insert with { Name = "bench-w1-insert-wal", WriteAheadLog = true };
 
     /// <summary>W1 samples: 8,192 steps (231 MB) of transitions, filled with trajectories of 256 steps.</summary>
     public static BenchTable W1Sample { get; } =
@@ -55,6 +59,7 @@ public sealed record BenchTable(
     public static BenchTable For(BenchWorkload workload) => workload switch
     {
         BenchWorkload.W1Insert => W1Insert,
+        BenchWorkload.W1InsertLogged => W1InsertLogged,
         BenchWorkload.W1Sample => W1Sample,
         BenchWorkload.W4Sample => W4Sample,
         BenchWorkload.W2Latency => W2,
@@ -72,9 +77,14 @@ public sealed record BenchTable(
         Sampler = Wire.Selector.Uniform,
         Remover = Wire.Selector.Fifo,
         RateLimiter = new Wire.RateLimiterSpec { MinSize = new Wire.RateLimiterSpec.Types.MinSize { MinSizeToSample = 1 } },
+        WriteAheadLog = WriteAheadLog,
     };
 
-    /// <summary>A <c>gear serve</c> config file holding <paramref name="tables"/> (proto-JSON TableSpecs).</summary>
+    /// <summary>
+    /// A <c>gear serve</c> config file holding <paramref name="tables"/> (proto-JSON TableSpecs), with write-ahead
+    /// logs in <c>wal</c> beside it when a table keeps one.
+    /// </summary>
     public static string ConfigJson(IEnumerable<BenchTable> tables) =>
-        "{ \"tables\": [" + string.Join(", ", tables.Select(t => JsonFormatter.Default.Format(t.Spec()))) + "] }";
+        "{ " + (tables.Any(t => t.WriteAheadLog) ? "\"writeAheadLog\": { \"directory\": \"wal\" }, " : "") +
+        "\"tables\": [" + string.Join(", ", tables.Select(t => JsonFormatter.Default.Format(t.Spec()))) + "] }";
 }

@@ -6,6 +6,9 @@ public enum BenchWorkload
     /// <summary>W1 steps inserted by concurrent actor InsertStreams.</summary>
     W1Insert,
 
+    /// <summary>The same inserts into a table with the write-ahead log on (fsync policy commit, group commit).</summary>
+    W1InsertLogged,
+
     /// <summary>W1 transitions (256 windows of 1 step) streamed to one learner by SampleStream.</summary>
     W1Sample,
 
@@ -28,10 +31,11 @@ public static class BenchWorkloadNames
     /// <summary>Every accepted name, for help and errors.</summary>
     public static IReadOnlyList<string> Accepted { get; } = [.. Every.Select(Name), All];
 
-    /// <summary>The command-line name: "w1-insert", "w1-sample", "w4-sample", "w2-latency".</summary>
+    /// <summary>The command-line name: "w1-insert", "w1-insert-wal", "w1-sample", "w4-sample", "w2-latency".</summary>
     public static string Name(BenchWorkload workload) => workload switch
     {
         BenchWorkload.W1Insert => "w1-insert",
+        BenchWorkload.W1InsertLogged => "w1-insert-wal",
         BenchWorkload.W1Sample => "w1-sample",
         BenchWorkload.W4Sample => "w4-sample",
         BenchWorkload.W2Latency => "w2-latency",

@@ -52,4 +52,5 @@ public sealed record CheckpointManifest
 /// <param name="Sha256">The file's trailing SHA-256 (hex).</param>
 /// <param name="Items">Live items.</param>
 /// <param name="StoredSteps">Steps stored.</param>
-public sealed record CheckpointTableEntry(string Name, string File, long Bytes, string Sha256, int Items, long StoredSteps);
+/// <param name="LogSequence">The last write-ahead-logged mutation the snapshot holds (0 in manifests from before the log).</param>
+public sealed record CheckpointTableEntry(string Name, string File, long Bytes, string Sha256, int Items, long StoredSteps, long LogSequence = 0);

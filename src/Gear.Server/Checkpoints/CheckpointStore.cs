@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Gear.Core.Compute;
 using Gear.Core.Tables;
+using Gear.Server.Progress;
 using Microsoft.Extensions.Logging;
 
 namespace Gear.Server.Checkpoints;
@@ -21,14 +22,19 @@ public sealed class CheckpointStore
     private const string TempPrefix = ".tmp-";
     private readonly SemaphoreSlim _writing = new(1, 1);
     private readonly ILogger _logger;
+    private readonly ProgressDisplay _progress;
 
-    /// <summary>A store over <paramref name="directory"/> (created if absent) keeping the newest <paramref name="keep"/>.</summary>
-    public CheckpointStore(string directory, int keep, ILogger logger)
+    /// <summary>
+    /// A store over <paramref name="directory"/> (created if absent) keeping the newest <paramref name="keep"/>,
+    /// showing long saves and restores on <paramref name="progress"/>.
+    /// </summary>
+    public CheckpointStore(string directory, int keep, ILogger logger, ProgressDisplay? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(keep, 1);
         Directory = Path.GetFullPath(directory);
         Keep = keep;
         _logger = logger;
+        _progress = progress ?? ProgressDisplay.None;
     }
 
     /// <summary>The checkpoints directory.</summary>
@@ -65,11 +71,13 @@ public sealed class CheckpointStore
         var temp = Path.Combine(Directory, TempPrefix + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(temp);
         var streams = new List<FileStream>();
+        // Each byte is written once and read back once for its checksum; the step data is nearly all of them.
+        using var progress = _progress.Start("checkpoint", 2 * tables.Sum(StepDataBytes), ProgressUnit.Bytes);
         try
         {
             for (var i = 0; i < tables.Count; i++)
                 streams.Add(new FileStream(Path.Combine(temp, FileName(i)), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16));
-            var pause = Table.WriteSnapshots(tables, streams);
+            var pause = Table.WriteSnapshots(tables, streams.Select(stream => new ProgressStream(stream, progress)).ToArray());
             var entries = new List<CheckpointTableEntry>();
             for (var i = 0; i < tables.Count; i++)
             {
@@ -81,7 +89,7 @@ public sealed class CheckpointStore
                 stream.Position = 0;
                 var header = TableSnapshot.ReadHeaderOnly(stream);
                 entries.Add(new CheckpointTableEntry(tables[i].Name, FileName(i), stream.Length, Convert.ToHexStringLower(checksum),
-                    header.ItemCount, header.StoredSteps));
+                    header.ItemCount, header.StoredSteps, header.LogSequence));
             }
             foreach (var stream in streams)
                 stream.Dispose();
@@ -105,13 +113,23 @@ public sealed class CheckpointStore
             PruneLocked();
             return result;
         }
-        catch
+        catch (Exception e)
         {
             foreach (var stream in streams)
                 stream.Dispose();
             TryDelete(temp);
+            // A file grown past what the file system or the process may hold (EFBIG) surfaces from .NET as
+            // ArgumentOutOfRangeException, not as IOException like a full disk (ENOSPC): report both alike.
+            if (e is ArgumentOutOfRangeException)
+                throw new IOException($"writing into {temp}: {e.Message}", e);
             throw;
         }
+    }
+
+    private static long StepDataBytes(Table table)
+    {
+        var stepBytes = table.Spec.Columns.Sum(column => (long)column.StepBytes);
+        return table.GetInfo().StoredSteps * stepBytes;
     }
 
     private string UniqueName(DateTime created)
@@ -163,6 +181,27 @@ public sealed class CheckpointStore
         }
     }
 
+    /// <summary>
+    /// Per table, the last logged mutation that every kept checkpoint holds: the table's log sequence in the
+    /// oldest checkpoint kept (a restore may fall back as far as that one). Tables it lacks are absent.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> LogSequencesCoveredByAll()
+    {
+        var oldest = List(Directory).FirstOrDefault();
+        if (oldest is null)
+            return new Dictionary<string, long>();
+        try
+        {
+            var manifest = CheckpointManifest.Parse(File.ReadAllText(Path.Combine(oldest, CheckpointManifest.FileName)));
+            return manifest.Tables.ToDictionary(t => t.Name, t => t.LogSequence, StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            _logger.LogWarning("cannot read the manifest of {Path}, so no log segments are pruned: {Problem}", oldest, e.Message);
+            return new Dictionary<string, long>();
+        }
+    }
+
     /// <summary>The checkpoint directories in <paramref name="directory"/>, oldest first (complete ones only: temp directories are not listed).</summary>
     public static IReadOnlyList<string> List(string directory) =>
         System.IO.Directory.Exists(directory)
@@ -174,7 +213,9 @@ public sealed class CheckpointStore
     /// file's own trailer. Returns the manifest.
     /// </summary>
     /// <exception cref="InvalidDataException">Names the file and the problem.</exception>
-    public static CheckpointManifest Verify(string checkpoint)
+    public static CheckpointManifest Verify(string checkpoint) => Verify(checkpoint, progress: null);
+
+    private static CheckpointManifest Verify(string checkpoint, OperationProgress? progress)
     {
         var manifestPath = Path.Combine(checkpoint, CheckpointManifest.FileName);
         if (!File.Exists(manifestPath))
@@ -195,7 +236,8 @@ public sealed class CheckpointStore
             var path = Path.Combine(checkpoint, Path.GetFileName(entry.File));
             try
             {
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                using var stream = progress is null ? (Stream)file : new ProgressStream(file, progress);
                 if (stream.Length != entry.Bytes)
                     throw new InvalidDataException($"{stream.Length} bytes, the manifest says {entry.Bytes} (truncated?)");
                 var info = TableSnapshot.Verify(stream);
@@ -229,13 +271,16 @@ public sealed class CheckpointStore
         foreach (var checkpoint in List(Directory).Reverse())
         {
             var tables = new List<Table>();
+            // Each file is read three times: checked against the manifest, checked again as it is loaded, loaded.
+            using var progress = _progress.Start($"restore of {Path.GetFileName(checkpoint)}", 3 * FileBytes(checkpoint), ProgressUnit.Bytes);
             try
             {
-                var manifest = Verify(checkpoint);
+                var manifest = Verify(checkpoint, progress);
                 foreach (var entry in manifest.Tables)
                 {
                     var path = Path.Combine(checkpoint, Path.GetFileName(entry.File));
-                    using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                    using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                    using var stream = new ProgressStream(file, progress);
                     try
                     {
                         tables.Add(Table.ReadSnapshot(stream, backend));
@@ -257,6 +302,9 @@ public sealed class CheckpointStore
         }
         return null;
     }
+
+    private static long FileBytes(string checkpoint) =>
+        System.IO.Directory.EnumerateFiles(checkpoint, "*.snap").Sum(path => new FileInfo(path).Length);
 }
 
 /// <summary>A checkpoint written.</summary>

@@ -35,12 +35,32 @@ public sealed class Checkpointer
                 if (served.TryAcquire(out var lease))
                     leases.Add(lease);
             }
-            return await Store.WriteAsync(leases.Select(l => l.Table).ToArray(), cancellationToken).ConfigureAwait(false);
+            var result = await Store.WriteAsync(leases.Select(l => l.Table).ToArray(), cancellationToken).ConfigureAwait(false);
+            PruneLogs(leases);
+            return result;
         }
         finally
         {
             foreach (var lease in leases)
                 lease.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// After a checkpoint: each logged table starts a new log segment, and segments that every kept checkpoint
+    /// already holds are deleted.
+    /// </summary>
+    private void PruneLogs(List<ServedTable.Lease> leases)
+    {
+        IReadOnlyDictionary<string, long>? covered = null;
+        foreach (var lease in leases)
+        {
+            if (lease.Served.Log is not { } log)
+                continue;
+            covered ??= Store.LogSequencesCoveredByAll();
+            log.Rotate();
+            if (covered.TryGetValue(log.TableName, out var sequence))
+                log.PruneThrough(sequence);
         }
     }
 

@@ -99,9 +99,12 @@ public static class ConfigFileReader
                     case "checkpoints":
                         ReadCheckpoints(value, settings, baseDirectory);
                         break;
+                    case "writeAheadLog":
+                        ReadWriteAheadLog(value, settings, baseDirectory);
+                        break;
                     default:
                         throw Unknown(property.Name,
-                            "listen, device, logLevel, limits, shutdownDrainSeconds, tokens, tokenFile, tls, tables, checkpoints");
+                            "listen, device, logLevel, limits, shutdownDrainSeconds, tokens, tokenFile, tls, tables, checkpoints, writeAheadLog");
                 }
             }
             return settings;
@@ -148,6 +151,28 @@ public static class ConfigFileReader
                     break;
                 default:
                     throw Unknown(field, "directory, intervalSeconds, keep");
+            }
+        }
+    }
+
+    private static void ReadWriteAheadLog(JsonElement log, ServerSettings settings, string baseDirectory)
+    {
+        foreach (var property in Object(log, "writeAheadLog"))
+        {
+            var field = $"writeAheadLog.{property.Name}";
+            switch (property.Name)
+            {
+                case "directory":
+                    settings.WriteAheadLogDirectory = new(FilePath(property.Value, field, baseDirectory), field);
+                    break;
+                case "fsync":
+                    settings.WriteAheadLogFsync = new(String(property.Value, field), field);
+                    break;
+                case "fsyncIntervalMs":
+                    settings.WriteAheadLogFsyncIntervalMs = new(Number(property.Value, field), field);
+                    break;
+                default:
+                    throw Unknown(field, "directory, fsync, fsyncIntervalMs");
             }
         }
     }

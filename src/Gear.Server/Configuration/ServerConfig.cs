@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Gear.Server.Security;
+using Gear.Server.WriteAheadLog;
 using Microsoft.Extensions.Logging;
 using Wire = Gear.Protocol.V1;
 
@@ -44,6 +45,9 @@ public sealed class ServerConfig
 
     /// <summary>Checkpoint settings, or null when checkpoints are off (no checkpoints.directory).</summary>
     public CheckpointSettings? Checkpoints { get; init; }
+
+    /// <summary>Write-ahead log settings, or null when the server keeps no logs (no writeAheadLog.directory).</summary>
+    public WriteAheadLogSettings? WriteAheadLog { get; init; }
 }
 
 /// <summary>The validated checkpoints section.</summary>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Gear.Server.Security;
+using Gear.Server.WriteAheadLog;
 using Microsoft.Extensions.Logging;
 using Wire = Gear.Protocol.V1;
 
@@ -57,7 +58,37 @@ public static class ServerConfigValidator
             LogLevel = logLevel,
             ShutdownDrain = drain,
             Checkpoints = Checkpoints(settings),
+            WriteAheadLog = WriteAheadLog(settings),
         };
+    }
+
+    private static WriteAheadLogSettings? WriteAheadLog(ServerSettings settings)
+    {
+        if (settings.WriteAheadLogDirectory is not { } directory)
+        {
+            if (settings.WriteAheadLogFsync is not null || settings.WriteAheadLogFsyncIntervalMs is not null)
+                throw new ConfigException(settings.WriteAheadLogFsync?.Field ?? settings.WriteAheadLogFsyncIntervalMs!.Value.Field,
+                    "is set but writeAheadLog.directory is not; give the directory the logs go to");
+            foreach (var table in settings.Tables)
+            {
+                if (table.Value.WriteAheadLog)
+                    throw new ConfigException(table.Field,
+                        $"table '{table.Value.Name}' asks for a write-ahead log but writeAheadLog.directory is not set");
+            }
+            return null;
+        }
+        var fsync = settings.WriteAheadLogFsync?.Value.ToLowerInvariant() switch
+        {
+            null or "commit" => FsyncPolicy.Commit,
+            "interval" => FsyncPolicy.Interval,
+            "none" => FsyncPolicy.None,
+            _ => throw new ConfigException(settings.WriteAheadLogFsync!.Value.Field,
+                $"'{settings.WriteAheadLogFsync.Value.Value}' is not an fsync policy; use commit, interval or none"),
+        };
+        var intervalMs = settings.WriteAheadLogFsyncIntervalMs?.Value ?? WriteAheadLogSettings.DefaultFsyncInterval.TotalMilliseconds;
+        if (!double.IsFinite(intervalMs) || intervalMs < 1 || intervalMs > 60_000)
+            throw new ConfigException(settings.WriteAheadLogFsyncIntervalMs!.Value.Field, $"{intervalMs} is out of range; it must be from 1 to 60000 ms");
+        return new WriteAheadLogSettings(directory.Value, fsync, TimeSpan.FromMilliseconds(intervalMs));
     }
 
     private static CheckpointSettings? Checkpoints(ServerSettings settings)
@@ -98,11 +129,8 @@ public static class ServerConfigValidator
     private static DeviceSetting Device(Sourced<string>? setting)
     {
         var field = setting?.Field ?? "device";
-        var device = DeviceSetting.Parse(setting?.Value ?? ServerDefaults.Device, field);
-        if (device.Kind == DeviceKind.Cuda)
-            throw new ConfigException(field,
-                $"{device} is not available: this build has no CUDA backend yet (it comes in a later release); use auto or cpu");
-        return device;
+        // Whether a CUDA device is usable is known only when the server opens it (ComputeBackendChoice).
+        return DeviceSetting.Parse(setting?.Value ?? ServerDefaults.Device, field);
     }
 
     private static ServerLimits Limits(ServerSettings settings)

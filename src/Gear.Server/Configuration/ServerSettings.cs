@@ -48,6 +48,15 @@ public sealed class ServerSettings
     /// <summary>How many checkpoints to keep (checkpoints.keep).</summary>
     public Sourced<long>? CheckpointKeep { get; set; }
 
+    /// <summary>Where logged tables keep their write-ahead logs (writeAheadLog.directory); absent: no logs.</summary>
+    public Sourced<string>? WriteAheadLogDirectory { get; set; }
+
+    /// <summary>The log's fsync policy: commit, interval or none (writeAheadLog.fsync).</summary>
+    public Sourced<string>? WriteAheadLogFsync { get; set; }
+
+    /// <summary>Milliseconds between fsyncs under the interval policy (writeAheadLog.fsyncIntervalMs).</summary>
+    public Sourced<double>? WriteAheadLogFsyncIntervalMs { get; set; }
+
     /// <summary>Tables to create at start, in order.</summary>
     public List<Sourced<Wire.TableSpec>> Tables { get; } = [];
 

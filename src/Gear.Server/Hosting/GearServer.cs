@@ -8,8 +8,10 @@ using Gear.Server.Admin.Metrics;
 using Gear.Server.Configuration;
 using Gear.Server.DataPlane;
 using Gear.Server.Grpc;
+using Gear.Server.Progress;
 using Gear.Server.Security;
 using Gear.Server.Service;
+using Gear.Server.WriteAheadLog;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -44,9 +46,19 @@ public static class GearServer
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var log = loggers.CreateLogger(ConsoleLogging.Category);
 
-        var backend = ComputeBackendChoice.For(config.Device);
+        ComputeBackendChoice backend;
+        try
+        {
+            backend = ComputeBackendChoice.For(config.Device);
+        }
+        catch (DeviceUnavailableException e)
+        {
+            await error.WriteLineAsync($"gear serve: {e.Message}");
+            return ExitCodes.StartFailed;
+        }
         using var backendLifetime = backend.Backend;
-        var registry = new TableRegistry(backend.Backend, loggers.CreateLogger<TableRegistry>());
+        var logs = config.WriteAheadLog is { } logSettings ? new WriteAheadLogs(logSettings, loggers) : null;
+        var registry = new TableRegistry(backend.Backend, loggers.CreateLogger<TableRegistry>(), logs);
         try
         {
             var grpcOptions = new GrpcServerOptions
@@ -74,8 +86,10 @@ public static class GearServer
             replay.AttachDataPlane(dataPlane, rdmaDataPlane);
             var grpcHost = new GrpcServiceHost(grpcOptions, loggers.CreateLogger<GrpcServiceHost>());
             replay.Register(grpcHost);
+            var progress = ProgressDisplay.ForConsole(log);
             var checkpointer = config.Checkpoints is { } checkpointSettings
-                ? new Checkpointer(registry, new CheckpointStore(checkpointSettings.Directory, checkpointSettings.Keep, loggers.CreateLogger<CheckpointStore>()),
+                ? new Checkpointer(registry,
+                    new CheckpointStore(checkpointSettings.Directory, checkpointSettings.Keep, loggers.CreateLogger<CheckpointStore>(), progress),
                     loggers.CreateLogger<Checkpointer>())
                 : null;
             replay.Checkpoints = checkpointer;
@@ -100,6 +114,13 @@ public static class GearServer
 
             if (checkpointer is not null)
                 RestoreCheckpoint(checkpointer, registry, backend.Backend, log);
+            if (logs is not null)
+            {
+                log.LogInformation("write-ahead logs in {Directory}, fsync policy {Fsync}{Warning}", logs.Settings.Directory,
+                    logs.Settings.Fsync.ToString().ToLowerInvariant(),
+                    checkpointer is null ? " (no checkpoints are configured, so the logs grow without bound and replay from their start)" : "");
+                registry.RecoverLogs(progress);
+            }
             if (!TryCreateTables(config, registry, log, error))
             {
                 await app.StopAsync(CancellationToken.None);
@@ -196,14 +217,16 @@ public static class GearServer
         for (var i = 0; i < config.Tables.Count; i++)
         {
             var spec = config.Tables[i];
-            if (registry.Contains(spec.Name))
-            {
-                log.LogInformation("table '{Table}' was restored from a checkpoint; tables[{Index}] of the config is not applied", spec.Name, i);
-                continue;
-            }
             try
             {
-                registry.Create(spec); // the registry logs each table it creates
+                if (!registry.Contains(spec.Name))
+                {
+                    registry.Create(spec); // the registry logs each table it creates
+                    continue;
+                }
+                log.LogInformation("table '{Table}' was restored from a checkpoint or its log; tables[{Index}] of the config is not applied", spec.Name, i);
+                if (spec.WriteAheadLog)
+                    registry.EnsureLogged(spec.Name);
             }
             catch (GearException e)
             {

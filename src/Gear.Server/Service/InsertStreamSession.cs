@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using Gear.Core.Errors;
+using Gear.Core.Tables;
 using Gear.Protocol.V1;
 using Gear.Server.Admin.Metrics;
 using Gear.Server.Grpc;
+using Gear.Server.WriteAheadLog;
 
 namespace Gear.Server.Service;
 
@@ -103,33 +105,78 @@ internal sealed class InsertStreamSession(
             _singlePriority[0] = end.Priority;
             priorities = _singlePriority;
         }
+        LogRecord? record = null;
+        long sequence;
         using (var lease = trajectory.Table.Acquire())
         using (var wait = CallWaits.Link(context, trajectory.Table))
         {
             try
             {
+                if (trajectory.Table.Log is not null)
+                    record = CommitRecord(lease.Table, trajectory.Key, priorities.Span);
                 // Waits here while the rate limiter holds inserts back; the stream is not read meanwhile.
                 var started = Stopwatch.GetTimestamp();
                 var closing = lease.Table.CloseAsync(trajectory.Key, priorities, CallWaits.Remaining(context), wait.Token);
                 var waited = !closing.IsCompleted; // the rate limiter is the only thing CloseAsync waits for
-                await closing.ConfigureAwait(false);
+                sequence = await closing.ConfigureAwait(false);
                 metrics.Committed(trajectory.Table.Name, Stopwatch.GetElapsedTime(started), waited);
             }
-            catch (OperationCanceledException) when (trajectory.Table.Dropping.IsCancellationRequested)
+            catch (Exception e)
             {
-                throw CallWaits.Dropped(trajectory.Table);
-            }
-            catch (GearException e)
-            {
-                throw new GearException(e.Code, $"end of trajectory {end.Trajectory}: {e.Message}");
+                record?.Release();
+                throw e switch
+                {
+                    OperationCanceledException when trajectory.Table.Dropping.IsCancellationRequested => CallWaits.Dropped(trajectory.Table),
+                    GearException gear => new GearException(gear.Code, $"end of trajectory {end.Trajectory}: {gear.Message}"),
+                    _ => e,
+                };
             }
         }
         _open.Remove(end.Trajectory);
+        if (record is not null)
+            await MakeDurableAsync(trajectory.Table, record.Seal(sequence), $"end of trajectory {end.Trajectory}").ConfigureAwait(false);
         Committed++;
         await responses.WriteAsync(new InsertResponse
         {
             Committed = new TrajectoryCommitted { Trajectory = end.Trajectory, Key = trajectory.Key, Steps = trajectory.Steps },
         }, context.CancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The log record of a commit about to happen: the trajectory's steps, copied before it can be evicted.</summary>
+    private static LogRecord CommitRecord(Table table, ulong key, ReadOnlySpan<double> priorities)
+    {
+        var steps = table.OpenLength(key);
+        long stepBytes = 0;
+        foreach (var column in table.Spec.Columns)
+            stepBytes += (long)column.StepBytes * steps;
+        var record = LogRecord.Commit(key, steps, priorities, stepBytes);
+        try
+        {
+            table.CopyOpenSteps(key, steps, record.StepData);
+            return record;
+        }
+        catch
+        {
+            record.Release();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Waits until a logged mutation is durable. If the log cannot write it, the mutation stands in memory but is
+    /// not acknowledged: the caller gets INTERNAL naming the log's problem.
+    /// </summary>
+    internal static async Task MakeDurableAsync(ServedTable table, LogRecord record, string what)
+    {
+        try
+        {
+            await table.Log!.AppendAsync(record).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            throw new GearException(GearErrorCode.Internal,
+                $"{what}: applied to table '{table.Name}' but not made durable, so not acknowledged: {e.Message}");
+        }
     }
 
     private async Task AbandonAsync(AbandonTrajectory abandon)

@@ -1,6 +1,8 @@
 using System.Buffers;
 using Gear.Protocol.V1;
+using Gear.Core.Tables;
 using Gear.Server.Grpc;
+using Gear.Server.WriteAheadLog;
 using Google.Protobuf.Collections;
 using Microsoft.Extensions.Logging;
 
@@ -17,20 +19,39 @@ public sealed partial class ReplayService
         return Task.FromResult(new UpdatePrioritiesResponse { Applied = result.Applied, Ignored = result.Ignored });
     }
 
-    private Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context)
+    private async Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context)
     {
-        using var lease = _tables.Lease(request.Table);
-        using var keys = PooledCopy.Of(request.Keys);
-        var result = lease.Table.Delete(keys.Span);
-        return Task.FromResult(new DeleteResponse { Applied = result.Applied, Ignored = result.Ignored });
+        KeyedResult result;
+        LogRecord? record = null;
+        ServedTable served;
+        using (var lease = _tables.Lease(request.Table))
+        using (var keys = PooledCopy.Of(request.Keys))
+        {
+            served = lease.Served;
+            result = lease.Table.Delete(keys.Span, out var sequence);
+            if (served.Log is not null && result.Applied > 0)
+                record = LogRecord.Delete(sequence, keys.Span);
+        }
+        if (record is not null)
+            await InsertStreamSession.MakeDurableAsync(served, record, "delete").ConfigureAwait(false);
+        return new DeleteResponse { Applied = result.Applied, Ignored = result.Ignored };
     }
 
-    private Task<ResetResponse> Reset(ResetRequest request, ServerCallContext context)
+    private async Task<ResetResponse> Reset(ResetRequest request, ServerCallContext context)
     {
-        using var lease = _tables.Lease(request.Table);
-        lease.Table.Reset();
+        LogRecord? record = null;
+        ServedTable served;
+        using (var lease = _tables.Lease(request.Table))
+        {
+            served = lease.Served;
+            var sequence = lease.Table.Reset();
+            if (served.Log is not null)
+                record = LogRecord.Reset(sequence);
+        }
         _logger.LogInformation("Reset table {Table} at the request of {Peer}", request.Table, context.Peer);
-        return Task.FromResult(new ResetResponse());
+        if (record is not null)
+            await InsertStreamSession.MakeDurableAsync(served, record, "reset").ConfigureAwait(false);
+        return new ResetResponse();
     }
 
     /// <summary>A repeated field copied into a pooled array, so Core gets a span without a per-call array.</summary>

@@ -12,7 +12,7 @@ public sealed partial class ReplayService
         if (request.Spec is null)
             throw new GearException(GearErrorCode.InvalidArgument, "spec is required");
         var table = _tables.Create(request.Spec);
-        return Task.FromResult(new CreateTableResponse { Table = TableInfoMapping.ToWire(table) });
+        return Task.FromResult(new CreateTableResponse { Table = TableInfoMapping.ToWire(table, request.Spec.WriteAheadLog) });
     }
 
     private async Task<DropTableResponse> DropTable(DropTableRequest request, ServerCallContext context)
@@ -30,7 +30,7 @@ public sealed partial class ReplayService
             if (!served.TryAcquire(out var lease))
                 continue;
             using (lease)
-                response.Tables.Add(TableInfoMapping.ToWire(lease.Table));
+                response.Tables.Add(TableInfoMapping.ToWire(lease.Table, lease.Served.Log is not null));
         }
         return Task.FromResult(response);
     }

@@ -1,5 +1,6 @@
 using Gear.Core.Errors;
 using Gear.Core.Tables;
+using Gear.Server.WriteAheadLog;
 
 namespace Gear.Server.Service;
 
@@ -31,6 +32,17 @@ internal sealed class ServedTable
     /// <summary>Output buffers for samples of this table, reused across calls.</summary>
     public GatherBufferPool Buffers { get; }
 
+    /// <summary>The table's write-ahead log, or null when it is not logged.</summary>
+    public TableLog? Log { get; private set; }
+
+    /// <summary>Starts logging the table (once, before it serves calls that commit).</summary>
+    public void AttachLog(TableLog log)
+    {
+        if (Log is not null)
+            throw new InvalidOperationException($"table '{Name}' already has a write-ahead log");
+        Log = log;
+    }
+
     /// <summary>Cancelled when the table is being dropped; waits on the table link to it.</summary>
     public CancellationToken Dropping => _dropping.Token;
 
@@ -56,9 +68,10 @@ internal sealed class ServedTable
     }
 
     /// <summary>
-    /// Refuses new leases, cancels waits, and completes when the last lease is returned; then frees the table.
+    /// Refuses new leases, cancels waits, and completes when the last lease is returned; then frees the table and
+    /// closes its log, deleting the log when <paramref name="deleteLog"/> (a drop, as opposed to a shutdown).
     /// </summary>
-    public async Task DropAsync()
+    public async Task DropAsync(bool deleteLog)
     {
         lock (_dropping)
         {
@@ -73,6 +86,8 @@ internal sealed class ServedTable
         Table.Dispose();
         Buffers.Dispose();
         _dropping.Dispose();
+        if (Log is not null)
+            await (deleteLog ? Log.DeleteAsync() : Log.DisposeAsync().AsTask()).ConfigureAwait(false);
     }
 
     private void Release()

@@ -6,14 +6,16 @@ namespace Gear.Server.Service;
 /// <summary>Translates Core table snapshots into the wire's TableInfo.</summary>
 internal static class TableInfoMapping
 {
-    /// <summary>The wire form of a table's spec and state.</summary>
-    public static Wire.TableInfo ToWire(Table table)
+    /// <summary>The wire form of a table's spec and state; <paramref name="writeAheadLog"/> says whether it is logged.</summary>
+    public static Wire.TableInfo ToWire(Table table, bool writeAheadLog)
     {
         var info = table.GetInfo();
         var limiter = info.RateLimiter;
+        var spec = TableSpecMapping.ToWire(table.Spec);
+        spec.WriteAheadLog = writeAheadLog;
         return new Wire.TableInfo
         {
-            Spec = TableSpecMapping.ToWire(table.Spec),
+            Spec = spec,
             ItemCount = info.ItemCount,
             OpenTrajectories = info.OpenTrajectories,
             ClosedTrajectories = info.ClosedTrajectories,

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using Gear.Core.Compute;
 using Gear.Core.Errors;
 using Gear.Core.Tables;
+using Gear.Server.Progress;
+using Gear.Server.WriteAheadLog;
 using Microsoft.Extensions.Logging;
 using Wire = Gear.Protocol.V1;
 
@@ -18,12 +20,19 @@ public sealed class TableRegistry : IDisposable
     private readonly IComputeBackend _backend;
     private readonly ILogger<TableRegistry> _logger;
 
-    /// <summary>Creates an empty registry whose tables use <paramref name="backend"/>.</summary>
-    public TableRegistry(IComputeBackend backend, ILogger<TableRegistry> logger)
+    /// <summary>
+    /// Creates an empty registry whose tables use <paramref name="backend"/> and, when they ask for one, keep
+    /// their write-ahead log in <paramref name="logs"/>.
+    /// </summary>
+    public TableRegistry(IComputeBackend backend, ILogger<TableRegistry> logger, WriteAheadLogs? logs = null)
     {
         _backend = backend;
         _logger = logger;
+        Logs = logs;
     }
+
+    /// <summary>Where logged tables keep their logs; null when the server has no log directory.</summary>
+    public WriteAheadLogs? Logs { get; }
 
     /// <summary>The tables served now.</summary>
     public IReadOnlyCollection<Table> Tables => _tables.Values.Select(t => t.Table).ToArray();
@@ -40,6 +49,9 @@ public sealed class TableRegistry : IDisposable
     {
         var coreSpec = TableSpecMapping.ToCore(spec);
         coreSpec.Validate();
+        if (spec.WriteAheadLog && Logs is null)
+            throw new GearException(GearErrorCode.FailedPrecondition,
+                $"table '{coreSpec.Name}' asks for a write-ahead log but the server has none configured (writeAheadLog.directory)");
         lock (_changes)
         {
             if (_tables.ContainsKey(coreSpec.Name))
@@ -56,7 +68,10 @@ public sealed class TableRegistry : IDisposable
                 throw new GearException(GearErrorCode.ResourceExhausted,
                     $"table '{coreSpec.Name}': host_capacity_bytes {coreSpec.HostCapacityBytes} could not be allocated");
             }
-            _tables[coreSpec.Name] = new ServedTable(table);
+            var served = new ServedTable(table);
+            if (spec.WriteAheadLog)
+                served.AttachLog(CreateLog(table));
+            _tables[coreSpec.Name] = served;
             _logger.LogInformation("table '{Table}': {Sampler} sampler, {Granularity} items, {HostMiB:0.#} MiB host memory, columns {Columns}",
                 coreSpec.Name, coreSpec.Sampler, coreSpec.Granularity, table.GetInfo().BytesReserved / (1024.0 * 1024.0),
                 string.Join(", ", coreSpec.Columns));
@@ -81,6 +96,41 @@ public sealed class TableRegistry : IDisposable
         _logger.LogInformation("table '{Table}': restored with {Items} items, {Steps} steps", table.Name, info.ItemCount, info.StoredSteps);
     }
 
+    /// <summary>Starts a write-ahead log for a served table that has none (a config table restored from a checkpoint).</summary>
+    /// <exception cref="GearException">FailedPrecondition when the server has no log directory.</exception>
+    public void EnsureLogged(string name)
+    {
+        using var lease = Lease(name);
+        if (lease.Served.Log is null)
+            lease.Served.AttachLog(CreateLog(lease.Table));
+    }
+
+    /// <summary>
+    /// Replays every write-ahead log on disk over the tables served now (restored from a checkpoint) and keeps
+    /// logging them; a log whose table is not served brings its table back from the log's own spec.
+    /// </summary>
+    public void RecoverLogs(ProgressDisplay? progress = null) =>
+        Logs?.Recover(
+            find: name => _tables.TryGetValue(name, out var served) ? served.Table : null,
+            adopt: Add,
+            attach: (table, log) => _tables[table.Name].AttachLog(log),
+            _backend, progress);
+
+    private TableLog CreateLog(Table table)
+    {
+        if (Logs is null)
+            throw new GearException(GearErrorCode.FailedPrecondition,
+                $"table '{table.Name}' asks for a write-ahead log but the server has none configured (writeAheadLog.directory)");
+        try
+        {
+            return Logs.Create(table.Spec);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new GearException(GearErrorCode.Internal, $"table '{table.Name}': its write-ahead log could not be created: {e.Message}");
+        }
+    }
+
     /// <summary>Whether a table called <paramref name="name"/> is served.</summary>
     public bool Contains(string name) => _tables.ContainsKey(name);
 
@@ -88,8 +138,10 @@ public sealed class TableRegistry : IDisposable
     /// <exception cref="GearException">NotFound.</exception>
     public void Drop(string name) => DropAsync(name).GetAwaiter().GetResult();
 
-    /// <summary>The asynchronous form of <see cref="Drop"/>.</summary>
-    public Task DropAsync(string name)
+    /// <summary>The asynchronous form of <see cref="Drop"/>; a dropped table's write-ahead log is deleted.</summary>
+    public Task DropAsync(string name) => DropAsync(name, deleteLog: true);
+
+    private Task DropAsync(string name, bool deleteLog)
     {
         ServedTable? served;
         lock (_changes)
@@ -98,7 +150,7 @@ public sealed class TableRegistry : IDisposable
                 throw NotFound(name);
         }
         _logger.LogInformation("Dropped table {Table}", name);
-        return served.DropAsync();
+        return served.DropAsync(deleteLog);
     }
 
     /// <summary>Leases the table called <paramref name="name"/> for one use.</summary>
@@ -112,14 +164,14 @@ public sealed class TableRegistry : IDisposable
         return served.Acquire();
     }
 
-    /// <summary>Drops every table (server shutdown).</summary>
+    /// <summary>Releases every table and closes (keeps) their write-ahead logs (server shutdown).</summary>
     public void Dispose()
     {
         foreach (var name in _tables.Keys.ToArray())
         {
             try
             {
-                Drop(name);
+                DropAsync(name, deleteLog: false).GetAwaiter().GetResult();
             }
             catch (GearException)
             {

@@ -3,8 +3,8 @@ using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;
 using Gear.Server.Checkpoints;
 using Gear.Server.Cli;
-using Gear.Server.Tests.Hosting;
 using Gear.Server.Tests.Service;
+using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Checkpoints;
 
@@ -22,7 +22,7 @@ public sealed class CheckpointProcessTests
         var directory = Path.Combine(root, "checkpoints");
         Directory.CreateDirectory(root);
         var config = Path.Combine(root, "gear.json");
-        await File.WriteAllTextAsync(config, """{ "checkpoints": { "directory": "checkpoints", "keep": 3 } }""");
+        await File.WriteAllTextAsync(config, """{ "checkpoints": { "directory": "checkpoints", "keep": 4 } }""");
         try
         {
             string name;
@@ -39,11 +39,19 @@ public sealed class CheckpointProcessTests
                 StringAssert.StartsWith(rpcPath, Path.Combine(directory, CheckpointStore.Prefix));
                 before = await client.Unary(ReplayMethods.Sample, new SampleRequest { Table = name, BatchSize = 32, WindowLength = 4, Seed = 3 });
 
+                // The CLI asks the running server for one too and prints where it went.
+                using (var cli = GearProcess.Start(["checkpoint", "create", "--server", gear.GrpcAddress.ToString()]))
+                {
+                    Assert.AreEqual(0, await cli.WaitForExitAsync(TimeSpan.FromSeconds(30)), cli.Stderr);
+                    StringAssert.StartsWith(cli.Stdout.Trim(), Path.Combine(directory, CheckpointStore.Prefix));
+                    Assert.AreNotEqual(rpcPath, cli.Stdout.Trim());
+                }
+
                 gear.Terminate();
                 Assert.AreEqual(0, await gear.WaitForExitAsync(TimeSpan.FromSeconds(30)), gear.Stderr);
                 StringAssert.Contains(gear.Stdout, "checkpoint " + directory, "a checkpoint at shutdown too");
             }
-            Assert.AreEqual(2, CheckpointStore.List(directory).Count, "the RPC's and the shutdown's");
+            Assert.AreEqual(3, CheckpointStore.List(directory).Count, "the RPC's, the CLI's and the shutdown's");
 
             using (var gear = await GearProcess.StartReadyAsync("--config", config))
             {
@@ -70,7 +78,7 @@ public sealed class CheckpointProcessTests
             // Offline: list and verify succeed; a flipped byte makes verify exit 1 and name the file.
             var output = new StringWriter();
             Assert.AreEqual(0, CheckpointCommand.List(directory, output, TextWriter.Null), output.ToString());
-            StringAssert.Contains(output.ToString(), "3 checkpoints");
+            StringAssert.Contains(output.ToString(), "4 checkpoints");
             Assert.AreEqual(0, CheckpointCommand.Verify(directory, null, output, TextWriter.Null), output.ToString());
             Assert.AreEqual(0, CheckpointCommand.Inspect(directory, Path.GetFileName(rpcPath), output, TextWriter.Null), output.ToString());
             StringAssert.Contains(output.ToString(), "8 items");
@@ -81,12 +89,20 @@ public sealed class CheckpointProcessTests
             output = new StringWriter();
             Assert.AreEqual(CheckpointCommand.Problem, CheckpointCommand.Verify(directory, null, output, TextWriter.Null));
             StringAssert.Contains(output.ToString(), file);
-            StringAssert.Contains(output.ToString(), "2 of 3 checkpoints valid");
+            StringAssert.Contains(output.ToString(), "3 of 4 checkpoints valid");
             Assert.AreEqual(CheckpointCommand.Problem, CheckpointCommand.Verify(Path.Combine(root, "missing"), null, TextWriter.Null, TextWriter.Null));
         }
         finally
         {
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    [TestMethod]
+    public async Task CheckpointCreateAgainstNoServerExitsOne()
+    {
+        using var cli = GearProcess.Start(["checkpoint", "create", "--server", "http://127.0.0.1:1", "--timeout", "5"]);
+        Assert.AreEqual(CheckpointCommand.Problem, await cli.WaitForExitAsync(TimeSpan.FromSeconds(30)), cli.Stdout);
+        StringAssert.Contains(cli.Stderr, "Unavailable");
     }
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Gear.Server.Tests.Hosting;
+using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Deploy;
 
@@ -41,6 +41,9 @@ public sealed class DeployManifestTests
         Assert.IsTrue(requests.TryGetProperty("nvidia.com/gpu", out _), "a GPU is requested");
         Assert.AreEqual("state", spec.GetProperty("volumeClaimTemplates")[0].GetProperty("metadata").GetProperty("name").GetString());
         Assert.IsTrue(mounts.ContainsKey("state"), "the persistent volume is mounted");
+        foreach (var durable in new[] { "checkpoints", "writeAheadLog" })
+            StringAssert.StartsWith(config.GetProperty(durable).GetProperty("directory").GetString(), mounts["state"] + "/",
+                $"{durable} live on the persistent volume");
         Assert.IsTrue(spec.GetProperty("template").GetProperty("spec").GetProperty("terminationGracePeriodSeconds").GetInt32()
             > config.GetProperty("shutdownDrainSeconds").GetInt32(), "the pod outlives the server's drain");
     }

@@ -15,7 +15,7 @@ public sealed class ServedTableTests
         var served = new ServedTable(new Table(TableSpecMapping.ToCore(TableSpecMappingTests.MinimalSpec()), backend));
         var lease = served.Acquire();
 
-        var drop = served.DropAsync();
+        var drop = served.DropAsync(deleteLog: true);
         await Task.Delay(50);
 
         Assert.IsFalse(drop.IsCompleted, "the table must not be freed while a lease is held");

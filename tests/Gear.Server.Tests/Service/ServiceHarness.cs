@@ -1,5 +1,5 @@
-using Gear.Server.Checkpoints;
 using System.Net;
+using Gear.Server.Checkpoints;
 using Gear.Core.Compute.Cpu;
 using Gear.Protocol.Rdma;
 using Gear.Server.Admin.Metrics;
@@ -9,6 +9,7 @@ using Gear.Server.Grpc;
 using Gear.Server.Security;
 using Gear.Server.Service;
 using Gear.Server.Tests.Grpc;
+using Gear.Server.WriteAheadLog;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gear.Server.Tests.Service;
@@ -18,6 +19,7 @@ internal sealed class ServiceHarness : IAsyncDisposable
 {
     private readonly GrpcTestServer _server;
     private readonly CpuBackend _backend;
+    private bool _keepCheckpoints;
 
     private ServiceHarness(GrpcTestServer server, CpuBackend backend, TableRegistry tables, TcpDataPlane? dataPlane = null, RdmaDataPlane? rdma = null)
     {
@@ -42,14 +44,25 @@ internal sealed class ServiceHarness : IAsyncDisposable
     /// <summary>The RDMA data plane (started by <see cref="StartWithDataPlaneAsync"/>).</summary>
     public RdmaDataPlane? Rdma { get; }
 
-    /// <summary>Starts a server; with <paramref name="tokens"/> callers must authenticate, without them loopback is admin.</summary>
-    public static async Task<ServiceHarness> StartAsync(IReadOnlyDictionary<string, Role>? tokens = null)
+    /// <summary>
+    /// Starts a server; with <paramref name="tokens"/> callers must authenticate, without them loopback is admin.
+    /// With <paramref name="durable"/>, checkpoints and write-ahead logs live there (kept at dispose), and the
+    /// server starts as <c>gear serve</c> does: newest checkpoint restored, logs replayed over it.
+    /// </summary>
+    public static async Task<ServiceHarness> StartAsync(IReadOnlyDictionary<string, Role>? tokens = null, DurableDirectory? durable = null)
     {
-        var (backend, tables, service) = CreateService(tokens);
-        var checkpoints = Path.Combine(Path.GetTempPath(), "gear-harness-" + Guid.NewGuid().ToString("N"));
-        service.Checkpoints = new Checkpointer(tables, new CheckpointStore(checkpoints, 2, NullLogger.Instance), NullLogger.Instance);
+        var (backend, tables, service) = CreateService(tokens, durable);
+        var checkpoints = durable?.Checkpoints ?? Path.Combine(Path.GetTempPath(), "gear-harness-" + Guid.NewGuid().ToString("N"));
+        var store = new CheckpointStore(checkpoints, 2, NullLogger.Instance);
+        service.Checkpoints = new Checkpointer(tables, store, NullLogger.Instance);
+        if (durable is not null)
+        {
+            foreach (var table in store.RestoreNewest(backend)?.Tables ?? [])
+                tables.Add(table);
+            tables.RecoverLogs();
+        }
         var server = await GrpcTestServer.StartAsync(service.Register, service.ConfigureOptions);
-        return new ServiceHarness(server, backend, tables) { CheckpointDirectory = checkpoints };
+        return new ServiceHarness(server, backend, tables) { CheckpointDirectory = checkpoints, _keepCheckpoints = durable is not null };
     }
 
     /// <summary>
@@ -58,7 +71,7 @@ internal sealed class ServiceHarness : IAsyncDisposable
     /// </summary>
     public static async Task<ServiceHarness> StartWithDataPlaneAsync(IVerbs? verbs, TimeSpan? probeInterval = null)
     {
-        var (backend, tables, service) = CreateService(tokens: null);
+        var (backend, tables, service) = CreateService(tokens: null, durable: null);
         var dataPlane = TcpDataPlane.Start(new IPEndPoint(IPAddress.Loopback, 0), tables, new GearMetrics(), NullLoggerFactory.Instance);
         var rdma = RdmaDataPlane.Open(verbs, tables, new GearMetrics(), NullLoggerFactory.Instance, probeInterval);
         service.AttachDataPlane(dataPlane, rdma);
@@ -66,10 +79,11 @@ internal sealed class ServiceHarness : IAsyncDisposable
         return new ServiceHarness(server, backend, tables, dataPlane, rdma);
     }
 
-    private static (CpuBackend Backend, TableRegistry Tables, ReplayService Service) CreateService(IReadOnlyDictionary<string, Role>? tokens)
+    private static (CpuBackend Backend, TableRegistry Tables, ReplayService Service) CreateService(IReadOnlyDictionary<string, Role>? tokens, DurableDirectory? durable)
     {
         var backend = new CpuBackend();
-        var tables = new TableRegistry(backend, NullLogger<TableRegistry>.Instance);
+        var logs = durable is null ? null : new WriteAheadLogs(durable.LogSettings, NullLoggerFactory.Instance);
+        var tables = new TableRegistry(backend, NullLogger<TableRegistry>.Instance, logs);
         var limits = new GrpcServerOptions();
         var identity = new ServerIdentity("test", backend.Name, "tests run on the CPU backend", DateTime.UtcNow,
             limits.MaxReceiveMessageSize, limits.MaxSendMessageSize);
@@ -89,7 +103,29 @@ internal sealed class ServiceHarness : IAsyncDisposable
             await DataPlane.DisposeAsync();
         Tables.Dispose();
         _backend.Dispose();
-        if (Directory.Exists(CheckpointDirectory))
+        if (!_keepCheckpoints && Directory.Exists(CheckpointDirectory))
             Directory.Delete(CheckpointDirectory, recursive: true);
+    }
+}
+
+/// <summary>A temporary directory for a server's checkpoints and write-ahead logs that outlives one harness.</summary>
+internal sealed class DurableDirectory : IDisposable
+{
+    public DurableDirectory(FsyncPolicy fsync = FsyncPolicy.Commit)
+    {
+        Root = Path.Combine(Path.GetTempPath(), "gear-durable-" + Guid.NewGuid().ToString("N"));
+        LogSettings = new WriteAheadLogSettings(Path.Combine(Root, "wal"), fsync, TimeSpan.FromMilliseconds(20));
+    }
+
+    public string Root { get; }
+
+    public string Checkpoints => Path.Combine(Root, "checkpoints");
+
+    public WriteAheadLogSettings LogSettings { get; }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Root))
+            Directory.Delete(Root, recursive: true);
     }
 }

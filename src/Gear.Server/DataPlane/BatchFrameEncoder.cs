@@ -16,15 +16,6 @@ internal sealed class BatchFrameEncoder(ulong session, int columnCount)
     /// <summary>Bytes of the header and metadata of a batch of up to <paramref name="windows"/> windows.</summary>
     public int FixedBytes(int windows) => _header.Size + windows * BatchFrameHeader.MetadataBytesPerWindow;
 
-    /// <summary>Bytes of a whole batch frame of <paramref name="buffer"/>.</summary>
-    public long FrameBytes(GatherBuffer buffer)
-    {
-        long total = FixedBytes(buffer.Batch.Count) + buffer.Mask.Length;
-        for (var c = 0; c < _header.ColumnBytes.Length; c++)
-            total += buffer.Column(c).Length;
-        return total;
-    }
-
     /// <summary>Writes the header and metadata of <paramref name="buffer"/>'s batch as frame <paramref name="sequence"/>; returns the bytes written.</summary>
     public int WriteBatchPrefix(GatherBuffer buffer, ulong sequence, Span<byte> destination)
     {

@@ -51,6 +51,15 @@ public sealed class GearClientOptions
     /// <summary>Virtual nodes per server on the insert hash ring (default 160); more spread keys more evenly.</summary>
     public int VirtualNodesPerEndpoint { get; init; } = 160;
 
+    /// <summary>
+    /// The verbs library the data plane's rdma transport uses. Null (the default) loads rdma-core's
+    /// libibverbs.so.1 where it is installed; without it, or without an RDMA device, streams use tcp.
+    /// </summary>
+    public Gear.Protocol.Rdma.IVerbs? RdmaVerbs { get; init; }
+
+    /// <summary>How long an rdma stream waits idle before it checks that the server is still there (default 1 s).</summary>
+    public TimeSpan RdmaProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     internal void Validate()
     {
         if (Endpoints is null || Endpoints.Count == 0)

@@ -46,7 +46,7 @@ public sealed class AdminApi(TableRegistry registry, ServerIdentity identity, Se
             Round(rates.Server.InsertRate),
             Round(rates.Server.SampleRate),
             new MemoryView(tables.Sum(t => t.Info.BytesReserved), tables.Sum(t => t.Info.BytesUsed), 0, 0, DeviceText),
-            "tcp (learners negotiate it with OpenDataPlane; rdma is not in this build)",
+            identity.DataPlane,
             "none (checkpoints are not available in this release)",
             Series(rates.Server));
     }

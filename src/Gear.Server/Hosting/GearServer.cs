@@ -82,7 +82,8 @@ public static class GearServer
                 return ExitCodes.StartFailed;
             }
             await using var dataPlaneLifetime = dataPlane;
-            replay.AttachDataPlane(dataPlane);
+            await using var rdmaDataPlane = RdmaDataPlane.Open(verbs: null, registry, metrics, loggers);
+            replay.AttachDataPlane(dataPlane, rdmaDataPlane);
             var grpcHost = new GrpcServiceHost(grpcOptions, loggers.CreateLogger<GrpcServiceHost>());
             replay.Register(grpcHost);
             var progress = ProgressDisplay.ForConsole(log);
@@ -94,7 +95,7 @@ public static class GearServer
             replay.Checkpoints = checkpointer;
 
             var readiness = new ServerReadiness();
-            await using var adminServices = new AdminServices(registry, identity, readiness, metrics, authenticator, TimeSpan.FromSeconds(1));
+            await using var adminServices = new AdminServices(registry, identity with { DataPlane = replay.DataPlaneReason }, readiness, metrics, authenticator, TimeSpan.FromSeconds(1));
             var admin = new AdminEndpoints(readiness, adminServices.Site);
             app.Run(ListenerRouting.Dispatch(grpcHost.HandleAsync, admin.HandleAsync));
             app.Lifetime.ApplicationStopping.Register(() =>

@@ -121,6 +121,14 @@ internal sealed partial class GearProcess : IDisposable
     /// <summary>Sends SIGKILL: the process dies at once, as in a crash, with nothing flushed or closed.</summary>
     public void Kill() => Signal(SigKill);
 
+    /// <summary>Whether this process ignores SIGINT (its children then start ignoring it too).</summary>
+    public static bool SigIntIgnoredHere()
+    {
+        var ignored = File.ReadLines("/proc/self/status").FirstOrDefault(line => line.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return ignored is not null
+            && (ulong.Parse(ignored.AsSpan("SigIgn:".Length).Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) & (1UL << (SigInt - 1))) != 0;
+    }
+
     /// <summary>Sends SIGINT, as Ctrl-C in a terminal does.</summary>
     public void Interrupt() => Signal(SigInt);
 

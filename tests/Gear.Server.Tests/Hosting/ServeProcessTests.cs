@@ -93,6 +93,11 @@ public sealed class ServeProcessTests
     [TestMethod]
     public async Task CtrlCExitsZero()
     {
+        // A child inherits an ignored SIGINT, and the .NET runtime leaves an ignored SIGINT ignored (as shells
+        // do for background jobs): started as `./test.sh &` from a shell without job control, no Ctrl-C can
+        // reach gear here at all.
+        if (GearProcess.SigIntIgnoredHere())
+            Assert.Inconclusive("SIGINT is ignored by this test process (started in the background by a shell without job control), so the gear child ignores it too; run the tests in the foreground");
         using var gear = await GearProcess.StartReadyAsync();
         gear.Interrupt();
         Assert.AreEqual(0, await gear.WaitForExitAsync(ExitTimeout));

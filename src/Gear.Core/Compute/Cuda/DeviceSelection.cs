@@ -24,8 +24,9 @@ internal sealed unsafe class DeviceSelection(IDeviceRuntime runtime, Lock gate) 
     /// The batch minimum is a two-level reduction without cooperation: about √n threads each take the minimum of
     /// a strided share, then one thread the minimum of theirs; then one thread per weight. A minimum does not
     /// depend on the order it is taken in, and the quotients round as on the CPU; the power is the device's
-    /// <c>pow</c>, where the CPU raises four at a time as exp(β·log x) (<c>Powers</c>), so weights agree to about
-    /// 1e-15 relative, not bit for bit, except that β = 0 gives ones and the least likely items exactly 1 on both.
+    /// <c>pow</c>, where the CPU raises four at a time as exp(β·log x) (<c>Powers</c>), so weights agree within
+    /// <see cref="SelectionComparison.WeightTolerance"/> relative, not bit for bit, except that β = 0 gives ones
+    /// and the least likely items exactly 1 on both.
     /// </remarks>
     public void ImportanceWeights(ReadOnlySpan<double> probabilities, int itemCount, double beta, Span<double> weights)
     {

@@ -10,6 +10,7 @@ thread_local GearDim3 threadIdx, blockIdx, blockDim, gridDim;
 
 #include "../gather.cu"
 #include "../sumtree.cu"
+#include "../selection.cu"
 
 // A fake driver that embeds this launcher sets this to refuse launches with a pointer argument it never handed
 // out (neither device memory nor registered host memory); null: no check.
@@ -62,6 +63,14 @@ const Entry kernels[] = {
     GEAR_KERNEL(gear_tree_release),
     GEAR_KERNEL(gear_tree_update_level),
     GEAR_KERNEL(gear_tree_sample),
+    GEAR_KERNEL(gear_weights_partial_min),
+    GEAR_KERNEL(gear_weights_min),
+    GEAR_KERNEL(gear_weights),
+    GEAR_KERNEL(gear_uniform_pick),
+    GEAR_KERNEL(gear_topk_histogram),
+    GEAR_KERNEL(gear_topk_narrow),
+    GEAR_KERNEL(gear_topk_collect),
+    GEAR_KERNEL(gear_topk_rank),
 };
 }
 

@@ -6,6 +6,9 @@
 // launch may give.
 #pragma once
 
+#include <cmath>
+#include <cstring>
+
 #define __global__
 #define __device__
 #define __forceinline__ inline
@@ -24,4 +27,18 @@ inline int atomicMax(int* address, int value)
     if (value > old)
         *address = value;
     return old;
+}
+
+inline unsigned int atomicAdd(unsigned int* address, unsigned int value)
+{
+    unsigned int old = *address;
+    *address = old + value;
+    return old;
+}
+
+inline long long __double_as_longlong(double x)
+{
+    long long bits;
+    std::memcpy(&bits, &x, sizeof bits);
+    return bits;
 }

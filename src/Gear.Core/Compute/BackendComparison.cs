@@ -1,4 +1,5 @@
 using Gear.Core.Compute.Cpu;
+using Gear.Core.Compute.Cuda;
 using Gear.Core.Sampling;
 using Gear.Core.Schema;
 using Gear.Core.Storage;
@@ -24,11 +25,15 @@ public static class BackendComparison
 {
     private const byte Poison = 0xCD;
 
-    /// <summary>Runs every comparison of <paramref name="candidate"/> against the CPU backend.</summary>
+    /// <summary>
+    /// Runs every comparison of <paramref name="candidate"/> against the CPU backend, and for a device backend its
+    /// selection kernels against the CPU's selectors (<see cref="SelectionComparison"/>).
+    /// </summary>
     public static IReadOnlyList<BackendComparisonResult> Run(IComputeBackend candidate, int seed)
     {
         using var reference = new CpuBackend();
-        return [CompareSumTrees(reference, candidate, seed), CompareGathers(reference, candidate, seed)];
+        BackendComparisonResult[] results = [CompareSumTrees(reference, candidate, seed), CompareGathers(reference, candidate, seed)];
+        return candidate is DeviceBackend device ? [.. results, .. SelectionComparison.Run(device.Selection, seed)] : results;
     }
 
     /// <summary>Sum trees of several capacities, updated and sampled alike on both backends.</summary>

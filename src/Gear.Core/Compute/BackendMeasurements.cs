@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using Gear.Core.Compute.Cuda;
 using Gear.Core.Sampling;
 using Gear.Core.Schema;
+using Gear.Core.Selection;
 using Gear.Core.Storage;
 
 namespace Gear.Core.Compute;
@@ -16,6 +18,12 @@ namespace Gear.Core.Compute;
 /// <param name="InDeviceTier">The whole arena is in the device tier (a device backend reads device pages, not pinned host pages).</param>
 public sealed record GatherWorkload(string Name, IReadOnlyList<ColumnSpec> Columns, int ArenaSteps, int TrajectorySteps,
     int BatchSize, int WindowLength, bool AnchoredAtEnd, bool InDeviceTier = false);
+
+/// <summary>Microseconds per batch of each selection step (see <see cref="BackendMeasurements.SelectionMicroseconds"/>).</summary>
+/// <param name="Weights">Importance weights of the batch's probabilities.</param>
+/// <param name="UniformPicks">Uniform picks among the held items.</param>
+/// <param name="TopK">The batch's worth of highest-priority items.</param>
+public readonly record struct SelectionTimings(double Weights, double UniformPicks, double TopK);
 
 /// <summary>
 /// In-process timings of one backend's primitives, for <c>gear bench backends</c>: gathers of a workload's random
@@ -98,6 +106,60 @@ public static class BackendMeasurements
             batches++;
         }
         return clock.Elapsed.TotalMicroseconds / batches;
+    }
+
+    /// <summary>
+    /// Each selection step for a batch of <paramref name="batchSize"/> over <paramref name="items"/> held items of
+    /// random priorities, for about <paramref name="duration"/> each. On the CPU the selectors themselves
+    /// (<see cref="ImportanceWeights"/>, <see cref="UniformSelector"/>, <see cref="TopKSelector"/>); on a device
+    /// backend its selection kernels, which are given the selection state as host arrays (a bitmap and ranked
+    /// slots; priorities and stamps) and copy it in on every call, as they would be used while that state lives
+    /// on the host.
+    /// </summary>
+    public static SelectionTimings SelectionMicroseconds(IComputeBackend backend, int items, int batchSize, TimeSpan duration, int seed = 1)
+    {
+        var random = new Random(seed);
+        var probabilities = Enumerable.Range(0, batchSize).Select(_ => random.NextDouble() * 1e-3 + 1e-9).ToArray();
+        var uniforms = Enumerable.Range(0, batchSize).Select(_ => random.NextDouble()).ToArray();
+        var priorities = Enumerable.Range(0, items).Select(_ => random.NextDouble()).ToArray();
+        var weights = new double[batchSize];
+        var slots = new int[batchSize];
+        var chosen = new double[batchSize];
+        if (backend is DeviceBackend device)
+        {
+            var selection = device.Selection;
+            var held = new ulong[(items + 63) / 64];
+            for (var s = 0; s < items; s++)
+                held[s >> 6] |= 1UL << s;
+            var ranked = Enumerable.Range(0, items).ToArray();
+            var stamps = Enumerable.Range(0, items).Select(s => (long)s).ToArray();
+            return new(
+                MicrosecondsPerCall(() => selection.ImportanceWeights(probabilities, items, 0.4, weights), duration),
+                MicrosecondsPerCall(() => selection.UniformPicks(uniforms, held, ranked, items, slots), duration),
+                MicrosecondsPerCall(() => selection.TopK(priorities, stamps, slots), duration));
+        }
+        var uniform = new UniformSelector(items);
+        uniform.InsertRun(0, priorities);
+        var topK = new TopKSelector(items);
+        for (var s = 0; s < items; s++)
+            topK.Insert(s, priorities[s]);
+        return new(
+            MicrosecondsPerCall(() => ImportanceWeights.Compute(probabilities, items, 0.4, weights), duration),
+            MicrosecondsPerCall(() => uniform.Select(uniforms, slots, chosen), duration),
+            MicrosecondsPerCall(() => topK.Select(uniforms, slots, chosen), duration));
+    }
+
+    private static double MicrosecondsPerCall(Action call, TimeSpan duration)
+    {
+        call(); // warm-up: compiled kernels, grown scratch
+        var calls = 0L;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            call();
+            calls++;
+        }
+        return clock.Elapsed.TotalMicroseconds / calls;
     }
 
     private static unsafe void Fill(PagedStorage storage, int column)

@@ -24,33 +24,10 @@ public static class ImportanceWeights
     /// <exception cref="GearException">An argument is out of range.</exception>
     public static void Compute(ReadOnlySpan<double> probabilities, int itemCount, double beta, Span<double> weights)
     {
-        if (itemCount < 1)
-        {
-            throw new GearException(GearErrorCode.InvalidArgument, $"Item count must be at least 1; got {itemCount}.");
-        }
-
-        if (!(beta >= 0 && beta <= double.MaxValue))
-        {
-            throw new GearException(GearErrorCode.InvalidArgument,
-                $"Importance-weight exponent beta must be finite and non-negative; got {beta}.");
-        }
-
-        if (weights.Length < probabilities.Length)
-        {
-            throw new GearException(GearErrorCode.InvalidArgument,
-                $"Need room for {probabilities.Length} weights; got {weights.Length}.");
-        }
-
+        Check(probabilities, itemCount, beta, weights.Length);
         double smallest = double.PositiveInfinity;
-        for (int i = 0; i < probabilities.Length; i++)
+        foreach (double p in probabilities)
         {
-            double p = probabilities[i];
-            if (!(p > 0 && p <= 1))
-            {
-                throw new GearException(GearErrorCode.InvalidArgument,
-                    $"Selection probability {i} must lie in (0, 1]; got {p}.");
-            }
-
             smallest = Math.Min(smallest, p);
         }
 
@@ -67,5 +44,40 @@ public static class ImportanceWeights
         }
 
         Powers.Pow(weights, beta, weights);
+    }
+
+    /// <summary>
+    /// The argument checks of <see cref="Compute"/>, shared with the device's weights (Compute/Cuda/DeviceSelection),
+    /// which must refuse exactly what the CPU refuses.
+    /// </summary>
+    /// <exception cref="GearException">An argument is out of range.</exception>
+    internal static void Check(ReadOnlySpan<double> probabilities, int itemCount, double beta, int weightsLength)
+    {
+        if (itemCount < 1)
+        {
+            throw new GearException(GearErrorCode.InvalidArgument, $"Item count must be at least 1; got {itemCount}.");
+        }
+
+        if (!(beta >= 0 && beta <= double.MaxValue))
+        {
+            throw new GearException(GearErrorCode.InvalidArgument,
+                $"Importance-weight exponent beta must be finite and non-negative; got {beta}.");
+        }
+
+        if (weightsLength < probabilities.Length)
+        {
+            throw new GearException(GearErrorCode.InvalidArgument,
+                $"Need room for {probabilities.Length} weights; got {weightsLength}.");
+        }
+
+        for (int i = 0; i < probabilities.Length; i++)
+        {
+            double p = probabilities[i];
+            if (!(p > 0 && p <= 1))
+            {
+                throw new GearException(GearErrorCode.InvalidArgument,
+                    $"Selection probability {i} must lie in (0, 1]; got {p}.");
+            }
+        }
     }
 }

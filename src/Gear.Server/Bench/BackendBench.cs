@@ -9,8 +9,9 @@ namespace Gear.Server.Bench;
 
 /// <summary>
 /// <c>gear bench backends</c>: the CPU backend against the CUDA backend, in process, on the design's gather
-/// workloads (W1–W4) and on prioritized selection (sample 256 of 1,000,000, then update those 256), with the
-/// device's own copy bandwidths measured in the same run as references and the issue's targets: zero-copy gather
+/// workloads (W1–W4), on prioritized selection (sample 256 of 1,000,000, then update those 256) and on the
+/// selection steps beside the sum tree (importance weights, uniform picks, top-k: timings only, no target), with
+/// the device's own copy bandwidths measured in the same run as references and the issue's targets: zero-copy gather
 /// from pinned host pages ≥ 0.8 × pinned host-to-device bandwidth; gather from device pages (the whole arena in
 /// the device tier) ≥ 0.7 × device-to-device; prioritized sample + update under 100 µs per batch. Every CUDA
 /// gather here writes the batch into pinned host memory over the bus, which the targets do not assume: a
@@ -103,6 +104,18 @@ public static class BackendBench
             text.AppendLine(c,
                 $"prioritized: cpu {cpuMicroseconds:F1} µs, cuda {cudaMicroseconds:F1} µs per batch (target < {PrioritizedTargetMicroseconds:F0} µs: {(cudaMicroseconds < PrioritizedTargetMicroseconds ? "pass" : "FAIL")}) ({prioritized})");
         }
+
+        log.WriteLine("gear bench backends: selection");
+        var onCpuSelection = BackendMeasurements.SelectionMicroseconds(cpu, PrioritizedLeaves, PrioritizedBatch, duration);
+        var onCudaSelection = cuda is null ? (SelectionTimings?)null : BackendMeasurements.SelectionMicroseconds(cuda, PrioritizedLeaves, PrioritizedBatch, duration);
+        text.AppendLine(c, $"selection of {PrioritizedBatch} from {PrioritizedLeaves:N0} (µs per batch; cuda copies the host's selection state in on every call):");
+        foreach (var (step, onCpu, onCuda) in new[]
+        {
+            ("importance weights", onCpuSelection.Weights, onCudaSelection?.Weights),
+            ("uniform picks", onCpuSelection.UniformPicks, onCudaSelection?.UniformPicks),
+            ("top-k", onCpuSelection.TopK, onCudaSelection?.TopK),
+        })
+            text.AppendLine(c, $"  {step}: cpu {onCpu:F1} µs, cuda {(onCuda is double value ? value.ToString("F1", c) + " µs" : "not run")}");
         return text.ToString();
     }
 }

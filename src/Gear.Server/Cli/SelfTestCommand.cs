@@ -9,8 +9,9 @@ namespace Gear.Server.Cli;
 /// <summary>
 /// <c>gear selftest</c>: checks the compute backend on this machine against exact references and prints one line
 /// per check. On the CPU: window gathers byte for byte, prioritized selection against its distribution. On a
-/// CUDA device: the device's sum trees, stratified selections and gathers against the CPU backend given the
-/// same random inputs (<see cref="BackendComparison"/>), as a short table. Exit codes: 0 every check passed,
+/// CUDA device: the device's sum trees, stratified selections and gathers against the CPU backend, and its
+/// importance weights, uniform picks and top-k against the CPU's selectors, given the same random inputs
+/// (<see cref="BackendComparison"/>), as a short table. Exit codes: 0 every check passed,
 /// 1 a check failed or the device is not available, 2 usage.
 /// </summary>
 public static class SelfTestCommand
@@ -73,7 +74,6 @@ public static class SelfTestCommand
             return Failed;
         }
         output.WriteLine($"device {description}; reference: the cpu backend, seed {seed}");
-        output.WriteLine($"{"check",-10} {"result",-6} detail");
         IReadOnlyList<BackendComparisonResult> results;
         try
         {
@@ -84,8 +84,10 @@ public static class SelfTestCommand
             error.WriteLine($"gear selftest: {backend.Name} failed during the checks: {e.Message}");
             return Failed;
         }
+        var width = results.Max(r => r.Name.Length);
+        output.WriteLine($"{"check".PadRight(width)} {"result",-6} detail");
         foreach (var result in results)
-            output.WriteLine($"{result.Name,-10} {(result.Passed ? "PASS" : "FAIL"),-6} {result.Detail}");
+            output.WriteLine($"{result.Name.PadRight(width)} {(result.Passed ? "PASS" : "FAIL"),-6} {result.Detail}");
         var failures = results.Count(r => !r.Passed);
         output.WriteLine(failures == 0 ? $"selftest passed on {backend.Name}" : $"selftest: {failures} check(s) failed on {backend.Name}");
         return failures == 0 ? ExitCodes.Ok : Failed;

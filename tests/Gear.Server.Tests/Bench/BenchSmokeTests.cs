@@ -56,7 +56,7 @@ public sealed class BenchSmokeTests
     }
 
     /// <summary>
-    /// gear bench backends measures every gather workload and prioritized selection on the CPU; without a usable GPU
+    /// gear bench backends measures every gather workload, prioritized selection and the selection steps on the CPU; without a usable GPU
     /// it says that the CUDA rows were not run, and why, instead of inventing figures.
     /// </summary>
     [TestMethod]
@@ -81,6 +81,8 @@ public sealed class BenchSmokeTests
             Assert.IsTrue(double.Parse(fields[3], System.Globalization.CultureInfo.InvariantCulture) > 0, row);
         }
         StringAssert.Matches(stdout, new System.Text.RegularExpressions.Regex(@"prioritized: cpu \d+(\.\d)? µs per batch, cuda not run"));
+        foreach (var step in new[] { "importance weights", "uniform picks", "top-k" })
+            StringAssert.Matches(stdout, new System.Text.RegularExpressions.Regex(step + @": cpu \d+\.\d µs, cuda not run"));
     }
 
     [TestMethod]

@@ -28,6 +28,8 @@ public sealed class FakeCudaTests
         StringAssert.Contains(gear.Stdout, "device cuda:0: Gear fake CUDA device, sm_70, driver CUDA 12.4");
         StringAssert.Matches(gear.Stdout, new System.Text.RegularExpressions.Regex(@"sum-tree\s+PASS"));
         StringAssert.Matches(gear.Stdout, new System.Text.RegularExpressions.Regex(@"gather\s+PASS"));
+        foreach (var check in new[] { "importance-weights", "uniform-picks", "top-k" })
+            StringAssert.Matches(gear.Stdout, new System.Text.RegularExpressions.Regex(check + @"\s+PASS"));
         StringAssert.Contains(gear.Stdout, "selftest passed on cuda:0");
     }
 

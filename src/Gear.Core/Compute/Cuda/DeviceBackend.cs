@@ -13,6 +13,7 @@ internal sealed class DeviceBackend : IComputeBackend
     private readonly IDeviceRuntime _runtime;
     private readonly Lock _gate = new();
     private readonly DeviceGather _gather;
+    private readonly DeviceSelection _selection;
     private readonly List<StorageMapping> _arenas = [];
     private readonly List<BatchMapping> _batches = [];
     private bool _disposed;
@@ -22,6 +23,7 @@ internal sealed class DeviceBackend : IComputeBackend
     {
         _runtime = runtime;
         _gather = new DeviceGather(runtime);
+        _selection = new DeviceSelection(runtime, _gate);
     }
 
     /// <inheritdoc/>
@@ -29,6 +31,19 @@ internal sealed class DeviceBackend : IComputeBackend
 
     /// <summary>The runtime (for measurements that need the device itself).</summary>
     internal IDeviceRuntime Runtime => _runtime;
+
+    /// <summary>
+    /// Importance weights, uniform picks and top-k as kernels, compared with the CPU's selectors by
+    /// <see cref="BackendComparison"/>; tables do not use them yet (see kernels/README.md).
+    /// </summary>
+    internal ISelectionKernels Selection
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _selection;
+        }
+    }
 
     /// <inheritdoc/>
     public IPrioritySumTree CreateSumTree(int capacity)
@@ -88,6 +103,7 @@ internal sealed class DeviceBackend : IComputeBackend
                 mapping.Dispose();
             _gather.Dispose();
         }
+        _selection.Dispose();
         _runtime.Dispose();
     }
 }

@@ -23,4 +23,28 @@ internal enum Kernel
 
     /// <summary>sumtree.cu: gear_tree_sample.</summary>
     TreeSample,
+
+    /// <summary>selection.cu: gear_weights_partial_min.</summary>
+    WeightsPartialMin,
+
+    /// <summary>selection.cu: gear_weights_min.</summary>
+    WeightsMin,
+
+    /// <summary>selection.cu: gear_weights.</summary>
+    Weights,
+
+    /// <summary>selection.cu: gear_uniform_pick.</summary>
+    UniformPick,
+
+    /// <summary>selection.cu: gear_topk_histogram.</summary>
+    TopKHistogram,
+
+    /// <summary>selection.cu: gear_topk_narrow.</summary>
+    TopKNarrow,
+
+    /// <summary>selection.cu: gear_topk_collect.</summary>
+    TopKCollect,
+
+    /// <summary>selection.cu: gear_topk_rank.</summary>
+    TopKRank,
 }

@@ -9,7 +9,7 @@ namespace Gear.Core.Compute.Cuda;
 internal static class KernelCatalog
 {
     /// <summary>The kernel source files, as embedded (see Gear.Core.csproj).</summary>
-    public static readonly string[] Files = ["gather.cu", "sumtree.cu"];
+    public static readonly string[] Files = ["gather.cu", "selection.cu", "sumtree.cu"];
 
     private static readonly (string File, string Symbol)[] Entries =
     [
@@ -20,6 +20,14 @@ internal static class KernelCatalog
         ("sumtree.cu", "gear_tree_release"),
         ("sumtree.cu", "gear_tree_update_level"),
         ("sumtree.cu", "gear_tree_sample"),
+        ("selection.cu", "gear_weights_partial_min"),
+        ("selection.cu", "gear_weights_min"),
+        ("selection.cu", "gear_weights"),
+        ("selection.cu", "gear_uniform_pick"),
+        ("selection.cu", "gear_topk_histogram"),
+        ("selection.cu", "gear_topk_narrow"),
+        ("selection.cu", "gear_topk_collect"),
+        ("selection.cu", "gear_topk_rank"),
     ];
 
     /// <summary>The file that defines <paramref name="kernel"/>.</summary>

@@ -5,7 +5,8 @@ namespace Gear.Core.Tests.Compute.Cuda;
 
 /// <summary>
 /// The CUDA backend on a real GPU against the CPU backend, given the same random numbers: sum trees bit-equal and
-/// selections index-equal, gathers byte-equal into poisoned buffers. Inconclusive (never Passed) on a machine
+/// selections index-equal, gathers byte-equal into poisoned buffers, and the selection kernels against the CPU's
+/// selectors (importance weights within a stated tolerance, uniform picks and top-k index-equal). Inconclusive (never Passed) on a machine
 /// without a usable GPU, with the reason.
 /// </summary>
 [TestClass]

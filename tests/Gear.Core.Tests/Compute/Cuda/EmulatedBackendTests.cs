@@ -12,8 +12,8 @@ namespace Gear.Core.Tests.Compute.Cuda;
 
 /// <summary>
 /// The device backend's logic without a GPU: the real DeviceBackend (planning, argument packing, page-address
-/// tables, sum-tree phases) over the host emulation of the same kernel sources, against the CPU backend on
-/// random inputs. Gathers byte-equal, selections index-equal and value-equal.
+/// tables, sum-tree phases, selection kernels) over the host emulation of the same kernel sources, against the
+/// CPU backend on random inputs. Gathers byte-equal, selections index-equal and value-equal.
 /// </summary>
 [TestClass]
 public sealed class EmulatedBackendTests
@@ -21,7 +21,7 @@ public sealed class EmulatedBackendTests
     [TestMethod]
     [DataRow(1)]
     [DataRow(2)]
-    public void SumTreesAndGathersEqualTheCpuBackend(int seed)
+    public void EveryComparisonWithTheCpuPasses(int seed)
     {
         var runtime = new EmulatedRuntime();
         using var candidate = new DeviceBackend(runtime);
@@ -85,7 +85,7 @@ public sealed class EmulatedBackendTests
         }
     }
 
-    /// <summary>Once warm, the device backend's gathers, updates and samples allocate nothing on the managed heap.</summary>
+    /// <summary>Once warm, the device backend's gathers, updates, samples and selection steps allocate nothing on the managed heap.</summary>
     [TestMethod]
     public void WarmGathersAndSelectionsAllocateNothing()
     {
@@ -103,6 +103,10 @@ public sealed class EmulatedBackendTests
         double[] uniforms = [0.1, 0.5, 0.7, 0.9];
         var chosen = new int[4];
         var chosenValues = new double[4];
+        double[] probabilities = [0.5, 0.25, 0.125, 0.125];
+        ulong[] held = [0b1011UL];
+        int[] ranked = [0, 1, 3];
+        long[] stamps = [2, -1, 0, 1];
 
         void Round()
         {
@@ -110,6 +114,9 @@ public sealed class EmulatedBackendTests
             backend.Gather(storage, batch);
             tree.SetBatch(slots, values);
             tree.SampleStratified(uniforms, chosen, chosenValues);
+            backend.Selection.ImportanceWeights(probabilities, 10, 0.4, chosenValues);
+            backend.Selection.UniformPicks(uniforms, held, ranked, 4, chosen);
+            backend.Selection.TopK(values, stamps, chosen);
         }
 
         Round(); // warm: mappings, scratch

@@ -1,0 +1,158 @@
+// Selection on the device beside the sum tree (sumtree.cu): importance weights, uniform slot picks and top-k,
+// each matching its reference in Gear.Core.Selection (ImportanceWeights, SlotSet.Pick under UniformSelector,
+// TopKSelector). Every kernel is one independent unit of work per thread (grid-stride loops) with no shared
+// memory, __syncthreads or warp shuffles; where a result needs the whole input (a batch minimum, a k-th best),
+// the host launches phases one after another, and the single-thread phases run with a grid of one thread.
+
+// ---- Importance weights: w_i = (P_min / P(i))^β, which is (N·P(i))^-β over the batch maximum (see
+// ImportanceWeights: N cancels, and this form cannot overflow). Three phases: partial minima, the minimum, powers.
+
+// Phase 1: thread t writes the minimum of probabilities t, t + T, t + 2T, ... (T threads; +infinity for none).
+extern "C" __global__ void gear_weights_partial_min(const double* probabilities, int n, double* partial)
+{
+    int thread = blockIdx.x * blockDim.x + threadIdx.x;
+    double smallest = 1.0 / 0.0;
+    for (int i = thread; i < n; i += gridDim.x * blockDim.x)
+        smallest = probabilities[i] < smallest ? probabilities[i] : smallest;
+    partial[thread] = smallest;
+}
+
+// Phase 2, one thread: the minimum of the partial minima. A minimum is exact whatever the order of the inputs.
+extern "C" __global__ void gear_weights_min(const double* partial, int count, double* smallest)
+{
+    double result = 1.0 / 0.0;
+    for (int i = 0; i < count; i++)
+        result = partial[i] < result ? partial[i] : result;
+    smallest[0] = result;
+}
+
+// Phase 3: the quotient rounds exactly as on the CPU; pow(x, 0) is exactly 1 and pow(1, β) exactly 1, so β = 0
+// gives ones and the batch's least likely items weigh exactly 1, as on the CPU.
+extern "C" __global__ void gear_weights(const double* probabilities, int n, const double* smallest, double beta,
+    double* weights)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        weights[i] = pow(smallest[0] / probabilities[i], beta);
+}
+
+// ---- Uniform picks, SlotSet.Pick's arithmetic: the candidate floor(u × capacity) (at most capacity - 1) if it is
+// held, else the held slot of rank floor(r × count), r the remainder of u × capacity, clamped to [0, count).
+// held[] is the bitmap (bit s of word s / 64), ranked[] the held slots in ascending order (count of them).
+extern "C" __global__ void gear_uniform_pick(const double* uniforms, int n, const unsigned long long* held,
+    const int* ranked, int capacity, int count, int* slots)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        double scaled = uniforms[i] * capacity;
+        int candidate = (int)scaled;
+        candidate = candidate < capacity - 1 ? candidate : capacity - 1;
+        if ((held[candidate >> 6] >> (candidate & 63)) & 1ULL)
+        {
+            slots[i] = candidate;
+            continue;
+        }
+        int rank = (int)((scaled - candidate) * count);
+        rank = rank >= count ? count - 1 : rank < 0 ? 0 : rank;
+        slots[i] = ranked[rank];
+    }
+}
+
+// ---- Top-k in TopKSelector's order: higher priority first, equal priorities by lower stamp (the item inserted or
+// updated least recently). Each held slot (stamp >= 0) gets a unique 128-bit key that orders like that: high word
+// the priority's bits made monotonic, low word the complemented stamp. A radix select finds the k-th best key a
+// byte at a time (16 passes, each a histogram launch and a one-thread narrowing launch, O(capacity) per pass);
+// the slots at or above it are exactly k, collected and then ranked among themselves (O(k²)).
+
+// The priority's bits as an unsigned integer in the same order as the priority (-0 counted as +0).
+__device__ __forceinline__ unsigned long long gear_priority_key(double priority)
+{
+    unsigned long long bits = (unsigned long long)__double_as_longlong(priority + 0.0);
+    return (bits >> 63) ? ~bits : bits | 0x8000000000000000ULL;
+}
+
+// Byte `pass` of a key, counted from the most significant (pass 0..7 the priority, 8..15 the stamp).
+__device__ __forceinline__ unsigned int gear_key_byte(unsigned long long high, unsigned long long low, int pass)
+{
+    unsigned long long word = pass < 8 ? high : low;
+    return (unsigned int)(word >> (8 * (7 - (pass & 7)))) & 255u;
+}
+
+// Whether a key's bytes before `pass` (0..15) equal the prefix's.
+__device__ __forceinline__ bool gear_key_matches(unsigned long long high, unsigned long long low,
+    const unsigned long long* prefix, int pass)
+{
+    if (pass == 0)
+        return true;
+    if (pass <= 8)
+        return (high >> (64 - 8 * pass)) == (prefix[0] >> (64 - 8 * pass));
+    return high == prefix[0] && (low >> (128 - 8 * pass)) == (prefix[1] >> (128 - 8 * pass));
+}
+
+// The search state, in one small device block: the k-th best key's bytes found so far, and how many of the slots
+// matching them are still to be passed over (starts at k).
+struct GearTopKState
+{
+    unsigned long long prefix[2];
+    int remaining;
+    int collected;
+};
+
+// Pass phase 1: the matching held slots counted by their next byte. atomicAdd counts end the same in any order.
+extern "C" __global__ void gear_topk_histogram(const double* priorities, const long long* stamps, int capacity,
+    const GearTopKState* state, int pass, unsigned int* histogram)
+{
+    for (int s = blockIdx.x * blockDim.x + threadIdx.x; s < capacity; s += gridDim.x * blockDim.x)
+    {
+        if (stamps[s] < 0)
+            continue;
+        unsigned long long high = gear_priority_key(priorities[s]), low = ~(unsigned long long)stamps[s];
+        if (gear_key_matches(high, low, state->prefix, pass))
+            atomicAdd(histogram + gear_key_byte(high, low, pass), 1u);
+    }
+}
+
+// Pass phase 2, one thread: from the best byte down, the byte within whose slots the k-th best lies joins the
+// prefix; the slots of better bytes are passed over. Clears the histogram for the next pass.
+extern "C" __global__ void gear_topk_narrow(GearTopKState* state, int pass, unsigned int* histogram)
+{
+    int byte = 255;
+    while (byte > 0 && (int)histogram[byte] < state->remaining)
+        state->remaining -= (int)histogram[byte--];
+    state->prefix[pass < 8 ? 0 : 1] |= (unsigned long long)byte << (8 * (7 - (pass & 7)));
+    for (int b = 0; b < 256; b++)
+        histogram[b] = 0;
+}
+
+// Collects the held slots whose key is at least the k-th best: exactly k of them, in an order that depends on the
+// threads, which the ranking below removes.
+extern "C" __global__ void gear_topk_collect(const double* priorities, const long long* stamps, int capacity,
+    GearTopKState* state, int* candidates)
+{
+    for (int s = blockIdx.x * blockDim.x + threadIdx.x; s < capacity; s += gridDim.x * blockDim.x)
+    {
+        if (stamps[s] < 0)
+            continue;
+        unsigned long long high = gear_priority_key(priorities[s]), low = ~(unsigned long long)stamps[s];
+        if (high > state->prefix[0] || (high == state->prefix[0] && low >= state->prefix[1]))
+            candidates[atomicAdd((unsigned int*)&state->collected, 1u)] = s;
+    }
+}
+
+// Candidate j goes to its rank among the k candidates: the number with a greater key.
+extern "C" __global__ void gear_topk_rank(const double* priorities, const long long* stamps, const int* candidates,
+    int k, int* slots)
+{
+    for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < k; j += gridDim.x * blockDim.x)
+    {
+        int s = candidates[j];
+        unsigned long long high = gear_priority_key(priorities[s]), low = ~(unsigned long long)stamps[s];
+        int rank = 0;
+        for (int other = 0; other < k; other++)
+        {
+            int t = candidates[other];
+            unsigned long long otherHigh = gear_priority_key(priorities[t]), otherLow = ~(unsigned long long)stamps[t];
+            rank += otherHigh > high || (otherHigh == high && otherLow > low) ? 1 : 0;
+        }
+        slots[rank] = s;
+    }
+}

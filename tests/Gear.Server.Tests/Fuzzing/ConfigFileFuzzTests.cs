@@ -62,7 +62,7 @@ public sealed class ConfigFileFuzzTests
             }
             catch (Exception e)
             {
-                return $"{e.GetType().Name}: {e.Message}\n  config: {text}";
+                return $"{FuzzCampaign.Describe(e)}\n  config: {text}";
             }
         });
     }

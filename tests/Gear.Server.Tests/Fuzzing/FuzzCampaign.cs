@@ -39,6 +39,10 @@ internal static class FuzzCampaign
         return count;
     }
 
+    /// <summary>An unexpected exception in one line: its type, message and the frame that threw it (the input is replayed from the seed).</summary>
+    public static string Describe(Exception e) =>
+        $"{e.GetType().Name}: {e.Message} {e.StackTrace?.Split('\n', 2)[0].Trim()}";
+
     /// <summary>The synchronous form, for targets that parse files or text.</summary>
     public static int Run(string target, FuzzBudget budget, Func<Mutator, int, string?> input) =>
         RunAsync(target, budget, (mutator, i) => Task.FromResult(input(mutator, i))).GetAwaiter().GetResult();

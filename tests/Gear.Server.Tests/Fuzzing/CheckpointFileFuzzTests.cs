@@ -64,7 +64,7 @@ public sealed class CheckpointFileFuzzTests
             var files = Directory.GetFiles(newest).Order(StringComparer.Ordinal).ToArray();
             var originals = files.Select(File.ReadAllBytes).ToArray();
 
-            FuzzCampaign.Run("checkpoint restore", FuzzBudget.For(defaultInputs: 300, defaultSeed: 47), (mutator, i) =>
+            FuzzCampaign.Run("checkpoint restore", FuzzBudget.For(defaultInputs: 200, defaultSeed: 47), (mutator, i) =>
             {
                 var target = i % files.Length;
                 File.WriteAllBytes(files[target], mutator.Mutate(originals[target], originals));

@@ -39,9 +39,15 @@ internal static class FuzzCampaign
         return count;
     }
 
-    /// <summary>An unexpected exception in one line: its type, message and the frame that threw it (the input is replayed from the seed).</summary>
-    public static string Describe(Exception e) =>
-        $"{e.GetType().Name}: {e.Message} {e.StackTrace?.Split('\n', 2)[0].Trim()}";
+    /// <summary>
+    /// An unexpected exception in one line: its type, message and the first frame in Gear's code (framework
+    /// throw helpers say little); the input itself is replayed from the seed and input number.
+    /// </summary>
+    public static string Describe(Exception e)
+    {
+        var frames = e.StackTrace?.Split('\n').Select(f => f.Trim()) ?? [];
+        return $"{e.GetType().Name}: {e.Message} {frames.FirstOrDefault(f => f.StartsWith("at Gear.", StringComparison.Ordinal)) ?? frames.FirstOrDefault()}";
+    }
 
     /// <summary>The synchronous form, for targets that parse files or text.</summary>
     public static int Run(string target, FuzzBudget budget, Func<Mutator, int, string?> input) =>

@@ -28,6 +28,14 @@ internal static class SeedTables
     public static Table Filled(Wire.TableSpec spec, IComputeBackend backend, int trajectories)
     {
         var table = new Table(TableSpecMapping.ToCore(spec), backend);
+        Fill(table, trajectories);
+        SampleOnce(table);
+        return table;
+    }
+
+    /// <summary>Inserts <paramref name="trajectories"/> closed trajectories of 1 to 6 known steps.</summary>
+    public static void Fill(Table table, int trajectories)
+    {
         for (var t = 0; t < trajectories; t++)
         {
             var length = 1 + t % 6;
@@ -35,8 +43,6 @@ internal static class SeedTables
             table.Append(key, length, [KnownSteps.Obs((ulong)t, 0, length), KnownSteps.Action((ulong)t, 0, length)]);
             table.Close(key, 1.0 + t);
         }
-        SampleOnce(table);
-        return table;
     }
 
     /// <summary>

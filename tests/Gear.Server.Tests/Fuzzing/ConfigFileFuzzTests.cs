@@ -19,7 +19,7 @@ public sealed class ConfigFileFuzzTests
           "listen": { "grpc": "127.0.0.1:6000", "admin": "[::1]:6001", "dataPlane": "localhost:6002" },
           "device": "cuda:0",
           "logLevel": "warning",
-          "limits": { "maxReceiveMessageBytes": 1048576, "maxSendMessageBytes": 2097152, "maxConcurrentStreamsPerConnection": 7, "maxConnections": 50 },
+          "limits": { "maxReceiveMessageBytes": 1048576, "maxSendMessageBytes": 2097152, "maxConcurrentStreamsPerConnection": 7, "maxConnections": 50, "requestHeadersTimeoutSeconds": 2.5 },
           "shutdownDrainSeconds": 1.5,
           "tokens": { "s3cret-a": "admin", "s3cret-b": "learner" },
           "tokenFile": "tokens.txt",

@@ -3,17 +3,25 @@ using System.Text.RegularExpressions;
 using Gear.Core.Compute.Cpu;
 using Gear.Core.Schema;
 using Gear.Core.Tables;
+using Gear.Protocol;
+using Gear.Protocol.Grpc;
+using Gear.Protocol.V1;
 using Gear.Server.Checkpoints;
 using Gear.Server.Service;
+using Gear.Server.Tests.Grpc;
+using Gear.Server.Tests.Limits;
 using Gear.Server.Tests.Service;
 using Gear.Server.WriteAheadLog;
 using Microsoft.Extensions.Logging.Abstractions;
+using DType = Gear.Core.Schema.DType;
+using TableSpec = Gear.Core.Schema.TableSpec;
 
 namespace Gear.Server.Tests.Fuzzing;
 
 /// <summary>
-/// The crashes the fuzz targets found, each as the smallest input that showed it: a file the readers promised
-/// to refuse with <see cref="InvalidDataException"/> made them throw something else.
+/// The crashes the fuzz targets found, each as the smallest input that showed it: files the readers promised to
+/// refuse with <see cref="InvalidDataException"/> that made them throw something else, and a stream that ended
+/// without a gRPC status.
 /// </summary>
 [TestClass]
 public sealed class FuzzRegressionTests
@@ -98,6 +106,38 @@ public sealed class FuzzRegressionTests
         finally
         {
             Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// An endless SampleStream whose deadline passed while the client's flow control held a flush back was reset
+    /// with INTERNAL_ERROR and no status: cancelling Kestrel's flush aborts the stream. The client here reads
+    /// nothing (its 64 KiB window fills), waits out the deadline, then opens its window: the trailers must say
+    /// DEADLINE_EXCEEDED.
+    /// </summary>
+    [TestMethod]
+    public async Task DeadlineDuringABlockedStreamWriteEndsWithDeadlineExceeded()
+    {
+        await using var server = await ServiceHarness.StartAsync();
+        var client = server.Client();
+        var table = await client.CreateTableAsync(KnownSteps.Spec(KnownSteps.NewName()));
+        await client.InsertAsync(table, [1, 2, 3], 4);
+        var request = new SampleStreamRequest { Sample = new SampleRequest { Table = table, BatchSize = 4, WindowLength = 255, Placement = WindowPlacement.Start } };
+        var (connection, _) = await RawHttp2Connection.OpenAsync(server.Channel.Address);
+        using (connection)
+        {
+            await connection.OpenStreamAsync(1, ReplayMethods.SampleStream.FullName, [("grpc-timeout", "300m")]);
+            await connection.SendDataAsync(1, GrpcHttpLevelTests.Frame(request), endStream: true);
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            await connection.SendWindowUpdateAsync(0, int.MaxValue >> 1);
+            await connection.SendWindowUpdateAsync(1, int.MaxValue >> 1);
+
+            var end = await connection.ReadUntilAsync(f => f.StreamId == 1 && (f.Type == RawHttp2Connection.FrameType.RstStream || (f.Flags & 1) == 1), TimeSpan.FromSeconds(10));
+
+            Assert.IsNotNull(end, "the stream ends");
+            Assert.AreEqual(RawHttp2Connection.FrameType.Headers, end.Type, $"trailers, not {end.Type}");
+            // Kestrel writes new header names as plain literals: the status is findable as text.
+            StringAssert.Contains(Encoding.ASCII.GetString(end.Payload), "grpc-status\u0001" + (int)StatusCode.DeadlineExceeded);
         }
     }
 

@@ -64,7 +64,7 @@ public sealed class GrpcRequestFuzzTests
             }
             catch (HttpRequestException e)
             {
-                return $"{path}: no gRPC reply ({e.Message})";
+                return $"{path}: no gRPC reply ({e.Message} {e.InnerException?.Message} {e.InnerException?.InnerException?.Message}) body {Convert.ToHexString(body)}";
             }
             statuses[response.GrpcStatus ?? "none"] = statuses.GetValueOrDefault(response.GrpcStatus ?? "none") + 1;
             return IsDefinedStatus(response) ? null : $"{path}: HTTP {response.HttpStatus}, grpc-status {response.GrpcStatus ?? "none"} {response.GrpcMessage}";

@@ -99,6 +99,17 @@ internal sealed class RawHttp2Connection : IDisposable
         }
     }
 
+    /// <summary>Sends request body bytes on <paramref name="streamId"/>, ending the request body when <paramref name="endStream"/>.</summary>
+    public Task SendDataAsync(int streamId, byte[] data, bool endStream) => SendAsync(FrameType.Data, endStream ? (byte)1 : (byte)0, streamId, data);
+
+    /// <summary>Lets the server send <paramref name="increment"/> more bytes on <paramref name="streamId"/> (0: the connection).</summary>
+    public Task SendWindowUpdateAsync(int streamId, int increment)
+    {
+        var payload = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(payload, increment);
+        return SendAsync(FrameType.WindowUpdate, 0, streamId, payload);
+    }
+
     /// <summary>Reads frames (answering PINGs) until one matches; null when the connection ends or <paramref name="timeout"/> passes first.</summary>
     public async Task<Frame?> ReadUntilAsync(Func<Frame, bool> match, TimeSpan timeout)
     {

@@ -11,9 +11,13 @@ if [[ "${1:-}" == "--long" ]]; then filter=""; fi
 
 # Debian packages the tests use: python3-grpcio and friends are the reference gRPC peer of the interop
 # tests (tests/interop); chromium loads the admin dashboard headless in its browser test; python3-yaml parses
-# the deploy manifests in their tests. Installed only when
-# missing; `apt-get update` first, since a fresh machine's package lists may be empty.
-apt_packages=(python3-grpcio python3-protobuf protobuf-compiler chromium python3-yaml)
+# the deploy manifests in their tests; clang-14 compiles the CUDA kernels (kernels/*.cu) to PTX without the CUDA
+# toolkit, and compiles them for the host for the emulation tests of the CUDA backend (tests/Gear.Core.Tests/
+# Compute/Cuda), so kernel compile errors and kernel logic errors fail the suite on machines without a GPU;
+# gcc and libibverbs-dev compile the C program that checks the RDMA verbs struct layouts against verbs.h (and
+# libibverbs-dev brings libibverbs.so.1, whose "no RDMA device" answer the data-plane fallback test expects).
+# Installed only when missing; `apt-get update` first, since a fresh machine's package lists may be empty.
+apt_packages=(python3-grpcio python3-protobuf protobuf-compiler chromium python3-yaml clang-14 gcc libibverbs-dev)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

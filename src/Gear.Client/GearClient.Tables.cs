@@ -84,13 +84,46 @@ public sealed partial class GearClient
     {
         ArgumentException.ThrowIfNullOrEmpty(table);
         var infos = await OnEveryShardAsync(shard => FindTableAsync(shard, table, timeout, cancellationToken)).ConfigureAwait(false);
-        var layout = new TableLayout(infos[0].Spec);
-        for (var s = 1; s < infos.Length; s++)
+        return (SameLayoutOnEveryShard(table, infos), infos);
+    }
+
+    /// <summary>
+    /// As <see cref="GetLayoutAndInfosAsync"/> for sampling over several shards: a shard that cannot be reached
+    /// (UNAVAILABLE after its retries) gets a null entry and is left out, as long as one shard answers.
+    /// </summary>
+    private async Task<(TableLayout Layout, TableInfo?[] Infos)> GetLayoutAndReachableInfosAsync(string table, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(table);
+        RpcException? unreachable = null;
+        var infos = await OnEveryShardAsync<TableInfo?>(async shard =>
         {
-            if (!layout.HasSameColumns(new TableLayout(infos[s].Spec)))
+            try
+            {
+                return await FindTableAsync(shard, table, timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (RetryPolicy.IsRetryable(e.StatusCode))
+            {
+                unreachable = e;
+                return null;
+            }
+        }).ConfigureAwait(false);
+        if (unreachable is not null && Array.TrueForAll(infos, info => info is null))
+            throw unreachable;
+        return (SameLayoutOnEveryShard(table, infos), infos);
+    }
+
+    /// <summary>The layout the shards' tables share (shards not reached are null and skipped).</summary>
+    /// <exception cref="InvalidOperationException">Shards hold tables of that name with different columns.</exception>
+    private TableLayout SameLayoutOnEveryShard(string table, TableInfo?[] infos)
+    {
+        var first = Array.FindIndex(infos, info => info is not null);
+        var layout = new TableLayout(infos[first]!.Spec);
+        for (var s = first + 1; s < infos.Length; s++)
+        {
+            if (infos[s] is { } info && !layout.HasSameColumns(new TableLayout(info.Spec)))
                 throw new InvalidOperationException(
-                    $"table '{table}' has different columns on {_shards[s].Endpoint} than on {_shards[0].Endpoint}; shards must hold the same table");
+                    $"table '{table}' has different columns on {_shards[s].Endpoint} than on {_shards[first].Endpoint}; shards must hold the same table");
         }
-        return (layout, infos);
+        return layout;
     }
 }

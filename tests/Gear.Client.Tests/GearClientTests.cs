@@ -1,4 +1,5 @@
 using Gear.Protocol.Grpc;
+using Gear.Tests.Shared;
 using Gear.Protocol.V1;
 using Gear.Server.Security;
 using static Gear.Client.Tests.LoopbackServer;
@@ -54,7 +55,7 @@ public sealed class GearClientTests
     [TestMethod]
     public async Task TlsEndpointsWorkWithAPinnedCertificate()
     {
-        using var certificate = SelfSignedCertificate();
+        using var certificate = TestPki.SelfSignedServerCertificate();
         await using var server = await StartAsync(certificate: certificate);
         Assert.AreEqual("https", server.Address.Scheme);
 
@@ -69,6 +70,23 @@ public sealed class GearClientTests
         });
         await client.CreateTableAsync(Spec("t", Selector.Uniform, Column("x", DType.I32)));
         Assert.AreEqual(1, (await client.ListTablesAsync()).Count);
+    }
+
+    [TestMethod]
+    public async Task TlsEndpointsWorkTrustingThePrivateCa()
+    {
+        using var pki = new TestPki();
+        await using var server = await StartAsync(certificate: pki.Server);
+        using var client = new GearClient(new GearClientOptions { Endpoints = [server.Address], TrustedRootCertificate = pki.AuthorityPublic });
+        await client.CreateTableAsync(Spec("t", Selector.Uniform, Column("x", DType.I32)));
+        Assert.AreEqual(1, (await client.ListTablesAsync()).Count);
+
+        using var otherCa = new TestPki();
+        using var untrusting = new GearClient(new GearClientOptions
+        {
+            Endpoints = [server.Address], TrustedRootCertificate = otherCa.AuthorityPublic, Retry = RetryPolicy.None,
+        });
+        await Assert.ThrowsExceptionAsync<RpcException>(() => untrusting.ListTablesAsync(), "another CA's trust does not extend to this server");
     }
 
     [TestMethod]

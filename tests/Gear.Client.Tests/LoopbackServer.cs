@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Gear.Core.Compute.Cpu;
+using Gear.Protocol.Rdma;
 using Gear.Protocol.V1;
 using Gear.Server.Admin.Metrics;
 using Gear.Server.DataPlane;
@@ -26,9 +27,10 @@ internal sealed class LoopbackServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly CpuBackend _backend;
 
-    private LoopbackServer(WebApplication app, CpuBackend backend, TableRegistry tables, Uri address, TcpDataPlane? dataPlane)
+    private LoopbackServer(WebApplication app, CpuBackend backend, TableRegistry tables, Uri address, TcpDataPlane? dataPlane, RdmaDataPlane? rdma)
     {
         DataPlane = dataPlane;
+        Rdma = rdma;
         _app = app;
         _backend = backend;
         Tables = tables;
@@ -40,14 +42,19 @@ internal sealed class LoopbackServer : IAsyncDisposable
     /// <summary>The TCP data plane (null when started without one: learners fall back to SampleStream).</summary>
     public TcpDataPlane? DataPlane { get; }
 
+    /// <summary>The RDMA data plane (null unless started with verbs).</summary>
+    public RdmaDataPlane? Rdma { get; }
+
     /// <summary>"http://127.0.0.1:port" (or https with a certificate).</summary>
     public Uri Address { get; }
 
     /// <summary>
     /// Starts a server; with tokens callers must authenticate, without them loopback callers are admins. With
-    /// <paramref name="dataPlane"/> (the default) it also serves the TCP data plane at a loopback port.
+    /// <paramref name="dataPlane"/> (the default) it also serves the TCP data plane at a loopback port, and
+    /// with <paramref name="rdma"/> the RDMA data plane on that verbs implementation's first device.
     /// </summary>
-    public static async Task<LoopbackServer> StartAsync(IReadOnlyDictionary<string, Role>? tokens = null, X509Certificate2? certificate = null, bool dataPlane = true)
+    public static async Task<LoopbackServer> StartAsync(IReadOnlyDictionary<string, Role>? tokens = null, X509Certificate2? certificate = null, bool dataPlane = true,
+        IVerbs? rdma = null, TimeSpan? rdmaProbeInterval = null)
     {
         var backend = new CpuBackend();
         var tables = new TableRegistry(backend, NullLogger<TableRegistry>.Instance);
@@ -57,12 +64,15 @@ internal sealed class LoopbackServer : IAsyncDisposable
         var service = new ReplayService(tables, new TokenAuthenticator(tokens ?? new Dictionary<string, Role>()), identity, NullLoggerFactory.Instance);
         service.ConfigureOptions(options);
         var plane = dataPlane ? TcpDataPlane.Start(new IPEndPoint(IPAddress.Loopback, 0), tables, new GearMetrics(), NullLoggerFactory.Instance) : null;
+        var rdmaPlane = plane is not null && rdma is not null
+            ? RdmaDataPlane.Open(rdma, tables, new GearMetrics(), NullLoggerFactory.Instance, rdmaProbeInterval)
+            : null;
         if (plane is not null)
-            service.AttachDataPlane(plane);
+            service.AttachDataPlane(plane, rdmaPlane);
         var host = new GrpcServiceHost(options, NullLogger.Instance);
         service.Register(host);
         var app = await StartKestrelAsync(host, certificate);
-        return new LoopbackServer(app, backend, tables, BoundAddress(app, certificate), plane);
+        return new LoopbackServer(app, backend, tables, BoundAddress(app, certificate), plane, rdmaPlane);
     }
 
     /// <summary>A Kestrel server at a loopback port serving <paramref name="host"/> (for fake services).</summary>
@@ -99,23 +109,13 @@ internal sealed class LoopbackServer : IAsyncDisposable
         return column;
     }
 
-    /// <summary>A self-signed certificate for 127.0.0.1 and localhost.</summary>
-    public static X509Certificate2 SelfSignedCertificate()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=gear-client-test", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Loopback);
-        san.AddDnsName("localhost");
-        request.CertificateExtensions.Add(san.Build());
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-    }
-
     public async ValueTask DisposeAsync()
     {
         using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
             await _app.StopAsync(stopping.Token);
         await _app.DisposeAsync();
+        if (Rdma is not null)
+            await Rdma.DisposeAsync();
         if (DataPlane is not null)
             await DataPlane.DisposeAsync();
         Tables.Dispose();

@@ -1,3 +1,4 @@
+using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;
 
 namespace Gear.Client.Tests;
@@ -82,6 +83,66 @@ public sealed class ShardedClientTests
         // The shard shares themselves, against what weighting by item count would have given (C: 70%).
         var shareOfC = counts.Where(c => c.Key.Item1 == 2).Sum(c => c.Value) / n;
         Assert.AreEqual(9.7 / total, shareOfC, 0.02, "the 30 low-priority items must get about their mass share");
+    }
+
+    [TestMethod]
+    public async Task WithAShardDownSamplingGoesOnFromTheOthersAndItsInsertsFailFast()
+    {
+        await using var servers = await ServerSet.StartAsync(3);
+        int[] items = [10, 20, 30];
+        for (var s = 0; s < 3; s++)
+        {
+            using var single = new GearClient(servers[s].Address);
+            await single.CreateTableAsync(TableFill.ValueTable("t", Selector.Uniform));
+            await TableFill.WriteAsync(single, "t", Enumerable.Repeat(1.0, items[s]).ToArray(), firstValue: s * 1000);
+        }
+        var fast = new RetryPolicy { MaxAttempts = 2, InitialBackoff = TimeSpan.FromMilliseconds(20) };
+        using var client = new GearClient(new GearClientOptions { Endpoints = servers.Addresses, Retry = fast });
+        await servers.StopAsync(2);
+
+        // Uniform over the 30 items that remain: every window from shard 0 or 1, each with probability 1/30.
+        using (var batch = await client.SampleAsync(new SampleOptions("t") { BatchSize = 64, Seed = 7 }))
+            AssertFromLiveShards(batch, liveItems: 30);
+        await using (var stream = await client.OpenBatchStreamAsync(new SampleOptions("t") { BatchSize = 64, MaxBatches = 5, Seed = 8 }))
+        {
+            var batches = 0;
+            await foreach (var batch in stream)
+            {
+                using (batch)
+                    AssertFromLiveShards(batch, liveItems: 30);
+                batches++;
+            }
+            Assert.AreEqual(5, batches);
+        }
+
+        // Inserts: the writer's policy is to fail (nothing resent, since steps on a broken stream may or may not
+        // be in the table), and to fail fast, with UNAVAILABLE naming the shard.
+        await using var writer = await client.OpenWriterAsync("t", new TrajectoryWriterOptions { RoutingSalt = 12345 });
+        var started = DateTime.UtcNow;
+        var failure = await Assert.ThrowsExceptionAsync<TrajectoryWriteException>(async () =>
+        {
+            while (true)
+            {
+                var trajectory = await writer.BeginTrajectoryAsync();
+                await trajectory.Append("value", 1).CommitStepsAsync();
+                await trajectory.EndAsync(1);
+            }
+        });
+        Assert.AreEqual(StatusCode.Unavailable, failure.StatusCode, failure.Message);
+        Assert.AreEqual(servers.Addresses[2], failure.Endpoint);
+        Assert.IsTrue(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), $"took {DateTime.UtcNow - started}");
+    }
+
+    private static void AssertFromLiveShards(SampleBatch batch, int liveItems)
+    {
+        Assert.AreEqual(64, batch.BatchSize);
+        Assert.AreEqual(liveItems, batch.ItemCount, "N of the combined table is what the live shards hold");
+        for (var w = 0; w < batch.BatchSize; w++)
+        {
+            Assert.IsTrue(batch.Shards[w] is 0 or 1, $"window {w} from shard {batch.Shards[w]}");
+            Assert.AreEqual(batch.Shards[w], batch.Column<int>("value")[w] / 1000, "the bytes came from the shard named");
+            Assert.AreEqual(1.0 / liveItems, batch.Probabilities[w], 1e-9, "probability over the remaining mass");
+        }
     }
 
     [TestMethod]
@@ -175,12 +236,24 @@ public sealed class ShardedClientTests
     private sealed class ServerSet : IAsyncDisposable
     {
         private readonly LoopbackServer[] _servers;
+        private readonly bool[] _stopped;
 
-        private ServerSet(LoopbackServer[] servers) => _servers = servers;
+        private ServerSet(LoopbackServer[] servers)
+        {
+            _servers = servers;
+            _stopped = new bool[servers.Length];
+        }
 
         public LoopbackServer this[int index] => _servers[index];
 
         public IReadOnlyList<Uri> Addresses => _servers.Select(s => s.Address).ToArray();
+
+        /// <summary>Stops one server, as a shard that goes down.</summary>
+        public async Task StopAsync(int index)
+        {
+            _stopped[index] = true;
+            await _servers[index].DisposeAsync();
+        }
 
         public static async Task<ServerSet> StartAsync(int count)
         {
@@ -192,8 +265,11 @@ public sealed class ShardedClientTests
 
         public async ValueTask DisposeAsync()
         {
-            foreach (var server in _servers)
-                await server.DisposeAsync();
+            for (var i = 0; i < _servers.Length; i++)
+            {
+                if (!_stopped[i])
+                    await _servers[i].DisposeAsync();
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Gear.Protocol.Grpc;
 
 namespace Gear.Client;
@@ -32,6 +33,12 @@ public sealed class GearClientOptions
     /// </summary>
     public RemoteCertificateValidationCallback? ServerCertificateValidation { get; init; }
 
+    /// <summary>
+    /// Trusts servers whose certificates chain to this certificate authority (a private deployment's own CA)
+    /// instead of the system's roots; ignored when <see cref="ServerCertificateValidation"/> is set.
+    /// </summary>
+    public X509Certificate2? TrustedRootCertificate { get; init; }
+
     /// <summary>Client certificates and other TLS settings; null for none.</summary>
     public SslClientAuthenticationOptions? SslOptions { get; init; }
 
@@ -43,6 +50,15 @@ public sealed class GearClientOptions
 
     /// <summary>Virtual nodes per server on the insert hash ring (default 160); more spread keys more evenly.</summary>
     public int VirtualNodesPerEndpoint { get; init; } = 160;
+
+    /// <summary>
+    /// The verbs library the data plane's rdma transport uses. Null (the default) loads rdma-core's
+    /// libibverbs.so.1 where it is installed; without it, or without an RDMA device, streams use tcp.
+    /// </summary>
+    public Gear.Protocol.Rdma.IVerbs? RdmaVerbs { get; init; }
+
+    /// <summary>How long an rdma stream waits idle before it checks that the server is still there (default 1 s).</summary>
+    public TimeSpan RdmaProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     internal void Validate()
     {
@@ -72,6 +88,7 @@ public sealed class GearClientOptions
         MaxReceiveMessageSize = MaxReceiveMessageBytes,
         MaxSendMessageSize = MaxSendMessageBytes,
         ServerCertificateValidationCallback = ServerCertificateValidation,
+        TrustedRootCertificate = TrustedRootCertificate,
         SslOptions = SslOptions,
     };
 

@@ -17,6 +17,7 @@ internal sealed class ShardConnection : IDisposable
     {
         Index = index;
         Endpoint = endpoint;
+        ClientOptions = options;
         Identity = GearClientOptions.ShardIdentity(endpoint);
         Channel = GrpcChannel.ForAddress(endpoint, options.ToChannelOptions());
         _retry = options.Retry;
@@ -24,6 +25,9 @@ internal sealed class ShardConnection : IDisposable
         if (options.BearerToken is { } token)
             _headers = new Metadata { { "authorization", "Bearer " + token } };
     }
+
+    /// <summary>The client's settings.</summary>
+    public GearClientOptions ClientOptions { get; }
 
     /// <summary>Position in the client's endpoint list.</summary>
     public int Index { get; }

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Gear.Protocol.DataPlane;
-using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;
 
 namespace Gear.Client;
@@ -12,7 +11,7 @@ namespace Gear.Client;
 /// (one receive per frame part, no intermediate copy: a Pipe would add one) and returns a credit per batch
 /// received, so the server gathers the next batch while the learner trains on this one.
 /// </summary>
-internal sealed class DataPlaneConnection : IDisposable
+internal sealed class DataPlaneConnection : IDataPlaneConnection
 {
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
@@ -56,35 +55,24 @@ internal sealed class DataPlaneConnection : IDisposable
         }
     }
 
-    /// <summary>The next batch frame (header and a pooled payload the batch will own), or null after a normal end frame.</summary>
-    /// <exception cref="RpcException">The server ended the stream with an error status.</exception>
-    /// <exception cref="IOException">The connection broke or carried a bad frame.</exception>
+    /// <inheritdoc/>
     public async ValueTask<(BatchFrameHeader Header, byte[] Payload)?> ReadAsync(SampleBatchAssembler assembler, int maxWindows, int windowLength, CancellationToken cancellationToken)
     {
         await _stream.ReadExactlyAsync(_headerBytes.AsMemory(0, BatchFrameHeader.PrefixBytes), cancellationToken).ConfigureAwait(false);
         BatchFrameHeader.ReadSize(_headerBytes, _header.ColumnBytes.Length);
         await _stream.ReadExactlyAsync(_headerBytes.AsMemory(BatchFrameHeader.PrefixBytes), cancellationToken).ConfigureAwait(false);
         _header.Read(_headerBytes);
-        if (_header.Session != _session)
-            throw new DataPlaneFrameException($"a frame of session {_header.Session} on session {_session}");
+        DataPlaneFrameRules.CheckSession(_header, _session);
         if (_header.Kind == FrameKind.End)
         {
-            var message = new byte[Math.Min(_header.MetadataBytes, 64 * 1024)];
+            var message = new byte[Math.Min(_header.MetadataBytes, DataPlaneFrameRules.MaxEndMessageBytes)];
             if (message.Length != _header.MetadataBytes)
                 throw new DataPlaneFrameException($"an end frame with a message of {_header.MetadataBytes} bytes");
             await _stream.ReadExactlyAsync(message, cancellationToken).ConfigureAwait(false);
-            if (_header.Status == 0)
-                return null;
-            throw new RpcException(new Status((StatusCode)_header.Status, System.Text.Encoding.UTF8.GetString(message)));
+            DataPlaneFrameRules.End(_header, message);
+            return null;
         }
-        try
-        {
-            assembler.CheckFrame(_header, maxWindows, windowLength);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new DataPlaneFrameException(e.Message);
-        }
+        DataPlaneFrameRules.CheckBatch(assembler, _header, maxWindows, windowLength);
         var bytes = (int)_header.PayloadBytes;
         var payload = ArrayPool<byte>.Shared.Rent(Math.Max(1, bytes));
         try

@@ -6,7 +6,8 @@ using Gear.Protocol.V1;
 namespace Gear.Client;
 
 /// <summary>
-/// Batches from one server's TCP data plane, negotiated with OpenDataPlane. Where the server has no data
+/// Batches from one server's data plane, negotiated with OpenDataPlane: over RDMA where both sides have a
+/// usable device (the learner offers its ring first), otherwise over TCP. Where the server has no data
 /// plane (UNIMPLEMENTED, FAILED_PRECONDITION) or its endpoint cannot be reached, the stream falls back to
 /// <see cref="SampleStreamSource"/> for good. A connection that breaks mid-stream is replaced by a new session
 /// (a new OpenDataPlane), with backoff; the batch count carries over.
@@ -15,7 +16,8 @@ internal sealed class DataPlaneSource(ShardConnection shard, SampleOptions optio
 {
     private readonly CancellationTokenSource _disposing = new();
     private IBatchSource? _fallback;
-    private DataPlaneConnection? _connection;
+    private IDataPlaneConnection? _connection;
+    private string? _rdmaUnavailable;
     private long _delivered;
     private int _opened;
 
@@ -25,6 +27,17 @@ internal sealed class DataPlaneSource(ShardConnection shard, SampleOptions optio
 
     /// <summary>Whether the stream fell back to SampleStream (for tests and diagnostics).</summary>
     internal bool FellBack => _fallback is not null;
+
+    /// <summary>The transport of the current session ("rdma" or "tcp"; null before the first or after falling back).</summary>
+    internal string? Transport => _connection switch
+    {
+        RdmaDataPlaneConnection => "rdma",
+        DataPlaneConnection => "tcp",
+        _ => null,
+    };
+
+    /// <summary>Why this stream does not offer rdma (null until it tried, or when it does).</summary>
+    internal string? RdmaUnavailableReason => _rdmaUnavailable;
 
     public async ValueTask<SampleBatch?> NextAsync(CancellationToken cancellationToken)
     {
@@ -62,7 +75,7 @@ internal sealed class DataPlaneSource(ShardConnection shard, SampleOptions optio
     }
 
     /// <summary>A new session's connection, or null after falling back to SampleStream.</summary>
-    private async Task<DataPlaneConnection?> OpenAsync(CancellationToken cancellationToken)
+    private async Task<IDataPlaneConnection?> OpenAsync(CancellationToken cancellationToken)
     {
         // A stream opened again must not repeat the first one's selections: each opening gets its own seed.
         var seed = options.Seed == 0 ? 0 : options.Seed + (ulong)_opened;
@@ -75,31 +88,62 @@ internal sealed class DataPlaneSource(ShardConnection shard, SampleOptions optio
                 MaxBatches = options.MaxBatches == 0 ? 0 : options.MaxBatches - _delivered,
                 BatchesInFlight = options.BatchesInFlight,
             },
-            Transports = { "tcp" },
         };
-        OpenDataPlaneResponse grant;
+        var rdma = PrepareRdma();
+        if (rdma is not null)
+        {
+            request.Transports.Add("rdma");
+            request.RdmaRing = rdma.Offer;
+        }
+        request.Transports.Add("tcp");
         try
         {
-            grant = await shard.UnaryAsync(ReplayMethods.OpenDataPlane, request, retryable: true, timeout: null, cancellationToken).ConfigureAwait(false);
+            OpenDataPlaneResponse grant;
+            try
+            {
+                grant = await shard.UnaryAsync(ReplayMethods.OpenDataPlane, request, retryable: true, timeout: null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unimplemented or StatusCode.FailedPrecondition)
+            {
+                return FallBack();
+            }
+            if (grant.Transport == "rdma" && rdma is not null)
+            {
+                rdma.Connect(grant);
+                var connected = rdma;
+                rdma = null;
+                return connected;
+            }
+            if (grant.Transport != "tcp")
+                return FallBack();
+            try
+            {
+                return await DataPlaneConnection.ConnectAsync(grant, shard.Endpoint, assembler.Layout.Columns.Count, options.BatchesInFlight, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (_delivered == 0 && e is SocketException or FormatException)
+            {
+                // The endpoint is unreachable from here (a firewall, a NAT): gRPC reached the server, so use it.
+                return FallBack();
+            }
         }
-        catch (RpcException e) when (e.StatusCode is StatusCode.Unimplemented or StatusCode.FailedPrecondition)
+        finally
         {
-            return FallBack();
-        }
-        if (grant.Transport != "tcp")
-            return FallBack();
-        try
-        {
-            return await DataPlaneConnection.ConnectAsync(grant, shard.Endpoint, assembler.Layout.Columns.Count, options.BatchesInFlight, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (_delivered == 0 && e is SocketException or FormatException)
-        {
-            // The endpoint is unreachable from here (a firewall, a NAT): gRPC reached the server, so use it.
-            return FallBack();
+            rdma?.Dispose();
         }
     }
 
-    private DataPlaneConnection? FallBack()
+    /// <summary>A ring to offer, or null (and, once, why not) where this learner has no usable RDMA device.</summary>
+    private RdmaDataPlaneConnection? PrepareRdma()
+    {
+        if (_rdmaUnavailable is not null)
+            return null;
+        var ring = RdmaDataPlaneConnection.TryPrepare(shard.ClientOptions.RdmaVerbs, assembler.Layout, options, shard.ClientOptions.RdmaProbeInterval, out var reason);
+        if (ring is null)
+            _rdmaUnavailable = reason;
+        return ring;
+    }
+
+    private IDataPlaneConnection? FallBack()
     {
         var remaining = options.MaxBatches == 0 ? 0 : options.MaxBatches - _delivered;
         _fallback = new SampleStreamSource(shard, Remaining(remaining), assembler);

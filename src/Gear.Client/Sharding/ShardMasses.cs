@@ -4,7 +4,9 @@ namespace Gear.Client;
 
 /// <summary>
 /// What the client knows of each shard's selection mass (Σ p^α, or the item count) and item count, from the
-/// batches it receives and, for shards it has not heard from lately, from ListTables.
+/// batches it receives and, for shards it has not heard from lately, from ListTables. A shard that cannot be
+/// reached counts as empty (mass 0) until a later refresh finds it again, so samples come from the others
+/// with the distribution over the mass that remains.
 /// </summary>
 internal sealed class ShardMasses
 {
@@ -13,17 +15,25 @@ internal sealed class ShardMasses
     private readonly double[] _masses;
     private readonly long[] _itemCounts;
     private readonly long[] _refreshedAt;
+    private readonly bool[] _unreachable;
 
-    public ShardMasses(IReadOnlyList<ShardConnection> shards, SampleOptions options, IReadOnlyList<TableInfo> tables)
+    /// <summary>Starts from <paramref name="tables"/>, one per shard; null for a shard that could not be reached.</summary>
+    public ShardMasses(IReadOnlyList<ShardConnection> shards, SampleOptions options, IReadOnlyList<TableInfo?> tables)
     {
         _shards = shards;
         _options = options;
         _masses = new double[shards.Count];
         _itemCounts = new long[shards.Count];
         _refreshedAt = new long[shards.Count];
+        _unreachable = new bool[shards.Count];
         var now = Environment.TickCount64;
         for (var s = 0; s < shards.Count; s++)
-            Record(s, tables[s].SelectionMass, tables[s].ItemCount, now);
+        {
+            if (tables[s] is { } table)
+                Record(s, table.SelectionMass, table.ItemCount, now);
+            else
+                MarkUnreachable(s);
+        }
     }
 
     /// <summary>Each shard's selection mass, as last heard.</summary>
@@ -57,6 +67,16 @@ internal sealed class ShardMasses
     public void Record(int shard, double mass, long items) => Record(shard, mass, items, Environment.TickCount64);
 
     /// <summary>
+    /// Counts a shard that could not be reached (UNAVAILABLE after its retries) as empty until a refresh, after
+    /// <see cref="SampleOptions.MassRefreshInterval"/>, reaches it again.
+    /// </summary>
+    public void MarkUnreachable(int shard)
+    {
+        Record(shard, 0, 0, Environment.TickCount64);
+        _unreachable[shard] = true;
+    }
+
+    /// <summary>
     /// Asks ListTables of the shards not heard from within <see cref="SampleOptions.MassRefreshInterval"/> (every
     /// shard when <paramref name="onlyStale"/> is false); then, while every shard is empty, waits for inserts as
     /// one server's rate limiter would, up to <paramref name="deadline"/>.
@@ -66,6 +86,9 @@ internal sealed class ShardMasses
         await RefreshOnceAsync(onlyStale, timeout, cancellationToken).ConfigureAwait(false);
         while (Total <= 0)
         {
+            if (Array.TrueForAll(_unreachable, down => down))
+                throw new Gear.Protocol.Grpc.RpcException(new Gear.Protocol.Grpc.Status(Gear.Protocol.Grpc.StatusCode.Unavailable,
+                    $"no shard of table '{_options.Table}' can be reached ({string.Join(", ", _shards.Select(s => s.Endpoint))})"));
             if (deadline is { } end && DateTime.UtcNow >= end)
                 throw new Gear.Protocol.Grpc.RpcException(new Gear.Protocol.Grpc.Status(Gear.Protocol.Grpc.StatusCode.DeadlineExceeded,
                     $"no shard of table '{_options.Table}' had items to sample before the deadline"));
@@ -89,12 +112,20 @@ internal sealed class ShardMasses
 
     private async Task RefreshShardAsync(int shard, TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        var table = await GearClient.FindTableAsync(_shards[shard], _options.Table, timeout, cancellationToken).ConfigureAwait(false);
-        Record(shard, table.SelectionMass, table.ItemCount);
+        try
+        {
+            var table = await GearClient.FindTableAsync(_shards[shard], _options.Table, timeout, cancellationToken).ConfigureAwait(false);
+            Record(shard, table.SelectionMass, table.ItemCount);
+        }
+        catch (Gear.Protocol.Grpc.RpcException e) when (RetryPolicy.IsRetryable(e.StatusCode))
+        {
+            MarkUnreachable(shard);
+        }
     }
 
     private void Record(int shard, double mass, long items, long now)
     {
+        _unreachable[shard] = false;
         _masses[shard] = double.IsFinite(mass) && mass > 0 ? mass : 0;
         _itemCounts[shard] = items;
         _refreshedAt[shard] = now;

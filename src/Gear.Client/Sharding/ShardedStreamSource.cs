@@ -26,7 +26,7 @@ internal sealed class ShardedStreamSource : IBatchSource
     private readonly List<ShardWindows> _parts = [];
     private long _sequence;
 
-    public ShardedStreamSource(ShardConnection[] shards, SampleOptions options, SampleBatchAssembler assembler, IReadOnlyList<TableInfo> tables)
+    public ShardedStreamSource(ShardConnection[] shards, SampleOptions options, SampleBatchAssembler assembler, IReadOnlyList<TableInfo?> tables)
     {
         _options = options;
         _assembler = assembler;
@@ -56,20 +56,17 @@ internal sealed class ShardedStreamSource : IBatchSource
     {
         if (_options.MaxBatches > 0 && _sequence >= _options.MaxBatches)
             return null;
-        await _masses.RefreshAsync(onlyStale: true, deadline: null, timeout: null, cancellationToken).ConfigureAwait(false);
-        ShardSplit.Draw(_options.BatchSize, _masses.Masses, _random, _counts);
         _parts.Clear();
         try
         {
-            for (var s = 0; s < _cursors.Length; s++)
+            for (var wanted = _options.BatchSize; wanted > 0;)
             {
-                for (var left = _counts[s]; left > 0;)
-                {
-                    var windows = await _cursors[s].TakeAsync(left, cancellationToken).ConfigureAwait(false);
-                    _masses.Record(s, windows.Batch.SelectionMass, windows.Batch.ItemCount);
-                    _parts.Add(windows);
-                    left -= windows.Count;
-                }
+                // Throws UNAVAILABLE once every shard is unreachable, so the redraws end.
+                await _masses.RefreshAsync(onlyStale: true, deadline: null, timeout: null, cancellationToken).ConfigureAwait(false);
+                ShardSplit.Draw(wanted, _masses.Masses, _random, _counts);
+                wanted = 0;
+                for (var s = 0; s < _cursors.Length; s++)
+                    wanted += await TakeAsync(s, _counts[s], cancellationToken).ConfigureAwait(false);
             }
             return _assembler.FromShardWindows(_parts, _masses.Total, _masses.TotalItems, _options.ImportanceExponent, _options.WindowLength, _sequence++);
         }
@@ -78,6 +75,32 @@ internal sealed class ShardedStreamSource : IBatchSource
             foreach (var cursor in _cursors)
                 cursor.ReleaseUsed();
         }
+    }
+
+    /// <summary>
+    /// Takes <paramref name="count"/> windows of shard <paramref name="shard"/>'s stream into the batch; returns
+    /// how many are still owed because the shard could not be reached (it then counts as empty, and its stream
+    /// is opened again when a refresh finds it).
+    /// </summary>
+    private async Task<int> TakeAsync(int shard, int count, CancellationToken cancellationToken)
+    {
+        for (var left = count; left > 0;)
+        {
+            ShardWindows windows;
+            try
+            {
+                windows = await _cursors[shard].TakeAsync(left, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Gear.Protocol.Grpc.RpcException e) when (RetryPolicy.IsRetryable(e.StatusCode))
+            {
+                _masses.MarkUnreachable(shard);
+                return left;
+            }
+            _masses.Record(shard, windows.Batch.SelectionMass, windows.Batch.ItemCount);
+            _parts.Add(windows);
+            left -= windows.Count;
+        }
+        return 0;
     }
 
     public async ValueTask DisposeAsync()

@@ -134,6 +134,18 @@ public sealed unsafe class WindowBatch : IDisposable
     // The CPU gather's per-window plan; it lives with the batch for the same reason as the scratch above.
     internal Compute.Cpu.WindowRun[] Runs { get; }
 
+    /// <summary>Bytes reserved for <paramref name="column"/>'s buffer (room for the full batch, page-aligned).</summary>
+    internal long ColumnCapacity(int column) => _columns[column].Capacity;
+
+    /// <summary>Bytes reserved for the mask (room for the full batch, page-aligned).</summary>
+    internal long MaskCapacity => _mask.Capacity;
+
+    /// <summary>
+    /// A device backend's registration of this batch's buffers (page-locked and mapped, so its kernels write the
+    /// gathered windows straight into them); disposed before the buffers are freed.
+    /// </summary>
+    internal IDisposable? DeviceMapping { get; set; }
+
     /// <summary>Whether this batch's columns have the same step sizes as <paramref name="columns"/>.</summary>
     internal bool Fits(IReadOnlyList<ColumnSpec> columns)
     {
@@ -150,6 +162,8 @@ public sealed unsafe class WindowBatch : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        DeviceMapping?.Dispose();
+        DeviceMapping = null;
         foreach (var column in _columns)
             column.Dispose();
         _mask.Dispose();

@@ -20,9 +20,17 @@ public sealed unsafe class PagedStorage : IDisposable
     private readonly int[] _freePages;
     private int _freeCount;
 
-    /// <summary>Allocates one pool per column.</summary>
-    public PagedStorage(IReadOnlyList<ColumnSpec> columns, int pageSteps, int pageCount)
+    private IDeviceMirror? _deviceMapping;
+    private int _tierPagesUsed;
+
+    /// <summary>
+    /// Allocates one pool per column. <paramref name="deviceTierBytes"/> is the table's device-memory budget: a
+    /// device backend keeps copies of the lowest page ids that fit in it (over all columns) in device memory and
+    /// reads them there; the host pools always hold every page, and the CPU backend ignores the budget.
+    /// </summary>
+    public PagedStorage(IReadOnlyList<ColumnSpec> columns, int pageSteps, int pageCount, long deviceTierBytes = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(deviceTierBytes);
         ArgumentOutOfRangeException.ThrowIfLessThan(pageCount, 1);
         if (pageSteps < 1 || (pageSteps & (pageSteps - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(pageSteps), pageSteps, "must be a power of two");
@@ -52,7 +60,9 @@ public sealed unsafe class PagedStorage : IDisposable
             throw;
         }
 
-        // Hand out low page ids first: a young table touches the start of each pool only.
+        DeviceTierPages = BytesPerPage > 0 ? (int)Math.Min(pageCount, deviceTierBytes / BytesPerPage) : 0;
+
+        // Hand out low page ids first: a young table touches the start of each pool only (and lives in the device tier).
         _freePages = new int[pageCount];
         for (var i = 0; i < pageCount; i++)
             _freePages[i] = pageCount - 1 - i;
@@ -67,6 +77,15 @@ public sealed unsafe class PagedStorage : IDisposable
 
     /// <summary>Pages in each column's pool.</summary>
     public int PageCount { get; }
+
+    /// <summary>Pages [0, DeviceTierPages) that a device backend also keeps in device memory (see the constructor).</summary>
+    public int DeviceTierPages { get; }
+
+    /// <summary>Bytes of the device tier (what a device backend reserves in device memory for this arena).</summary>
+    public long DeviceTierBytes => DeviceTierPages * BytesPerPage;
+
+    /// <summary>Bytes of device-tier pages currently owned by trajectories.</summary>
+    public long DeviceTierBytesUsed => _tierPagesUsed * BytesPerPage;
 
     /// <summary>Columns held.</summary>
     public int ColumnCount => _pools.Length;
@@ -89,6 +108,29 @@ public sealed unsafe class PagedStorage : IDisposable
     /// <summary>Bytes of one page of <paramref name="column"/>.</summary>
     public long PageBytes(int column) => _pageBytes[column];
 
+    /// <summary>Bytes reserved for <paramref name="column"/>'s pool (from <see cref="PoolBase"/>; page-aligned).</summary>
+    public long PoolBytes(int column) => _pools[column].Capacity;
+
+    /// <summary>
+    /// What a device backend keeps for this arena (its pools registered with the device, device copies of the tier
+    /// pages, a table of the pages' device addresses); disposed before the pools are freed, so that no device
+    /// mapping outlives its memory. Set before the backend copies any page, so a write that finds it null
+    /// happened before that copy (see <see cref="NotifyWritten"/>).
+    /// </summary>
+    internal IDeviceMirror? DeviceMapping
+    {
+        get => Volatile.Read(ref _deviceMapping);
+        set => Volatile.Write(ref _deviceMapping, value);
+    }
+
+    /// <summary>
+    /// Tells a device backend that steps [<paramref name="stepInPage"/>, + <paramref name="steps"/>) of
+    /// <paramref name="page"/> in <paramref name="column"/> were rewritten in host memory, so that it refreshes
+    /// its device copy before its next read. Call after the bytes are written and before they are published.
+    /// </summary>
+    public void NotifyWritten(int column, int page, int stepInPage, int steps) =>
+        DeviceMapping?.Written(column, page, stepInPage, steps);
+
     /// <summary>First byte of <paramref name="column"/>'s pool.</summary>
     public byte* PoolBase(int column) => _bases[column];
 
@@ -97,7 +139,15 @@ public sealed unsafe class PagedStorage : IDisposable
         _bases[column] + page * _pageBytes[column] + (long)stepInPage * _stepBytes[column];
 
     /// <summary>Takes a free page, or returns -1 when none is free.</summary>
-    public int TryAllocatePage() => _freeCount == 0 ? -1 : _freePages[--_freeCount];
+    public int TryAllocatePage()
+    {
+        if (_freeCount == 0)
+            return -1;
+        var page = _freePages[--_freeCount];
+        if (page < DeviceTierPages)
+            _tierPagesUsed++;
+        return page;
+    }
 
     /// <summary>Returns a page to the free pool.</summary>
     public void FreePage(int page)
@@ -105,11 +155,14 @@ public sealed unsafe class PagedStorage : IDisposable
         if ((uint)page >= (uint)PageCount || _freeCount == PageCount)
             throw new InvalidOperationException($"page {page} cannot be freed: out of range or every page is already free");
         _freePages[_freeCount++] = page;
+        if (page < DeviceTierPages)
+            _tierPagesUsed--;
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
+        Interlocked.Exchange(ref _deviceMapping, null)?.Dispose();
         foreach (var pool in _pools)
             pool?.Dispose();
     }
@@ -121,10 +174,20 @@ public sealed unsafe class PagedStorage : IDisposable
     internal void RestoreUsedPages(bool[] used)
     {
         _freeCount = 0;
+        _tierPagesUsed = 0;
         for (var page = PageCount - 1; page >= 0; page--)
         {
             if (!used[page])
                 _freePages[_freeCount++] = page;
+            else if (page < DeviceTierPages)
+                _tierPagesUsed++;
         }
     }
+}
+
+/// <summary>A device backend's state for an arena: told of host writes so that its device copies stay current.</summary>
+internal interface IDeviceMirror : IDisposable
+{
+    /// <summary>Steps [stepInPage, stepInPage + steps) of a page in a column were rewritten in host memory.</summary>
+    void Written(int column, int page, int stepInPage, int steps);
 }

@@ -67,8 +67,10 @@ public sealed partial class Table
                 var offset = step & pageMask;
                 var run = Math.Min(stepCount - written, Spec.PageSteps - offset);
                 var bytes = run * stepBytes;
+                var page = pages[step >> _storage.PageShift];
                 fixed (byte* from = source.Slice(written * stepBytes, bytes))
-                    StreamingCopy.Copy(from, _storage.StepAddress(column, pages[step >> _storage.PageShift], offset), (nuint)bytes);
+                    StreamingCopy.Copy(from, _storage.StepAddress(column, page, offset), (nuint)bytes);
+                _storage.NotifyWritten(column, page, offset, run);
                 written += run;
                 step += run;
             }

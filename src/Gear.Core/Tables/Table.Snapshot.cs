@@ -207,8 +207,10 @@ public sealed partial class Table
             var stepBytes = (long)_storage.StepBytes(column);
             for (var first = 0; first < length; first += Spec.PageSteps)
             {
-                var bytes = Math.Min(Spec.PageSteps, length - first) * stepBytes;
-                var address = _storage.StepAddress(column, pages[first >> _storage.PageShift], 0);
+                var steps = Math.Min(Spec.PageSteps, length - first);
+                var bytes = steps * stepBytes;
+                var page = pages[first >> _storage.PageShift];
+                var address = _storage.StepAddress(column, page, 0);
                 for (long done = 0; done < bytes;)
                 {
                     var chunk = (int)Math.Min(bytes - done, 1 << 30);
@@ -218,6 +220,8 @@ public sealed partial class Table
                         read!.ReadExactly(new Span<byte>(address + done, chunk));
                     done += chunk;
                 }
+                if (read != null)
+                    _storage.NotifyWritten(column, page, 0, steps);
             }
         }
     }

@@ -67,7 +67,7 @@ public sealed partial class Table : IDisposable
         _removerRandom = new RandomStream(spec.RemoverSeed);
         _stepItems = spec.Granularity == ItemGranularity.Step;
         _maxPriority = Math.Min(double.MaxValue, PrioritizedSelector.MaxPriority(spec.PriorityExponent));
-        _storage = new PagedStorage(spec.Columns, spec.PageSteps, layout.PageCount);
+        _storage = new PagedStorage(spec.Columns, spec.PageSteps, layout.PageCount, spec.DeviceCapacityBytes);
     }
 
     /// <summary>The spec the table was created from.</summary>
@@ -113,7 +113,9 @@ public sealed partial class Table : IDisposable
                 IgnoredPriorityUpdates: _ignoredPriorityUpdates,
                 IgnoredDeletes: _ignoredDeletes,
                 SelectionMass: _sampler.SelectionMass,
-                RateLimiter: _limiter.Snapshot());
+                RateLimiter: _limiter.Snapshot(),
+                DeviceBytesReserved: _storage.DeviceTierBytes,
+                DeviceBytesUsed: _storage.DeviceTierBytesUsed);
         }
     }
 

@@ -2,7 +2,10 @@ using Gear.Core.RateLimiting;
 
 namespace Gear.Core.Tables;
 
-/// <summary>A snapshot of a table's sizes, memory accounting and lifetime counters.</summary>
+/// <summary>
+/// A snapshot of a table's sizes, memory accounting and lifetime counters. The device figures describe the
+/// table's device tier, which only a device backend fills.
+/// </summary>
 public sealed record TableInfo(
     string Name,
     int ItemCount,
@@ -21,4 +24,6 @@ public sealed record TableInfo(
     long IgnoredPriorityUpdates,
     long IgnoredDeletes,
     double SelectionMass,
-    RateLimiterState RateLimiter);
+    RateLimiterState RateLimiter,
+    long DeviceBytesReserved,
+    long DeviceBytesUsed);

@@ -80,6 +80,14 @@ public sealed class BatchFrameHeader
     /// <summary>Header bytes for <paramref name="columnCount"/> columns.</summary>
     public static int SizeFor(int columnCount) => 80 + 8 * columnCount;
 
+    /// <summary>
+    /// Bytes of a whole batch frame of <paramref name="windows"/> × <paramref name="windowLength"/> steps of
+    /// <paramref name="stepBytes"/> (all columns together) over <paramref name="columns"/> columns: what an RDMA
+    /// ring slot must hold.
+    /// </summary>
+    public static long FrameBytes(int columns, int windows, int windowLength, long stepBytes) =>
+        SizeFor(columns) + (long)windows * MetadataBytesPerWindow + (long)windows * windowLength * (stepBytes + 1);
+
     /// <summary>This header's size.</summary>
     public int Size => SizeFor(ColumnBytes.Length);
 

@@ -46,7 +46,7 @@ public sealed class AdminApi(TableRegistry registry, ServerIdentity identity, Se
             Round(rates.Server.InsertRate),
             Round(rates.Server.SampleRate),
             new MemoryView(tables.Sum(t => t.Info.BytesReserved), tables.Sum(t => t.Info.BytesUsed), 0, 0, DeviceText),
-            "tcp (learners negotiate it with OpenDataPlane; rdma is not in this build)",
+            identity.DataPlane,
             "none (checkpoints are not available in this release)",
             Series(rates.Server));
     }
@@ -117,8 +117,8 @@ public sealed class AdminApi(TableRegistry registry, ServerIdentity identity, Se
             info.StoredSteps,
             info.OpenTrajectories,
             info.ClosedTrajectories,
-            // The CPU backend keeps every page in host memory; the device tier arrives with the CUDA backend.
-            new MemoryView(info.BytesReserved, info.BytesUsed, 0, 0, DeviceText),
+            // The CPU backend keeps every page in host memory only, whatever the table's device budget.
+            new MemoryView(info.BytesReserved, info.BytesUsed, IsCpu ? 0 : info.DeviceBytesReserved, IsCpu ? 0 : info.DeviceBytesUsed, DeviceText),
             info.ItemsInserted,
             info.WindowsSampled,
             Round(history.InsertRate),

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gear.Server.Bench.Soak;
 using Gear.Server.Hosting;
 
 namespace Gear.Server.Bench;
@@ -7,7 +8,8 @@ namespace Gear.Server.Bench;
 /// The <c>gear bench</c> command: the end-to-end load generator. It starts a <c>gear serve</c> child on
 /// loopback, runs the chosen workloads against it, and reports each throughput as a ratio to a raw loopback
 /// socket measured in the same run (DESIGN.md "Benchmarks"). <c>gear bench raw-peer</c> (hidden) is that
-/// reference's far end.
+/// reference's far end; <c>gear bench backends</c> compares the compute backends in process (<see cref="BackendBench"/>);
+/// <c>gear bench soak</c> is the long load test (<see cref="SoakCommand"/>).
 /// </summary>
 public static class BenchCommand
 {
@@ -36,10 +38,25 @@ public static class BenchCommand
         rawPeer.Hidden = true;
         rawPeer.SetAction((parse, cancellation) => RawPeer.RunAsync(parse.GetValue(PortOption), Console.Out, cancellation));
 
+        var backends = new Command("backends",
+            "Compare the CPU and CUDA backends in process: W1–W4 gathers and prioritized selection, with the device's copy bandwidths as references.")
+        { DurationOption };
+        backends.SetAction(parse =>
+        {
+            var duration = parse.GetValue(DurationOption);
+            if (!(duration > 0 && duration <= 3600))
+            {
+                Console.Error.WriteLine($"gear bench: --duration {duration} must be more than 0 and at most 3600 seconds");
+                return ExitCodes.InvalidConfiguration;
+            }
+            Console.Out.Write(BackendBench.Run(TimeSpan.FromSeconds(duration), Console.Error));
+            return ExitCodes.Ok;
+        });
+
         var command = new Command("bench",
             "Run the service benchmarks (W1 inserts, W1 and W4 sample streams, W2 sample latency) against a gear serve child on loopback.")
         {
-            DurationOption, WarmupOption, WorkloadOption, JsonOption, rawPeer,
+            DurationOption, WarmupOption, WorkloadOption, JsonOption, rawPeer, backends, SoakCommand.Create(),
         };
         command.SetAction((parse, _) => RunAsync(parse));
         return command;
@@ -57,7 +74,24 @@ public static class BenchCommand
         if (!(warmup >= 0 && warmup <= 3600))
             return await UsageAsync($"--warmup {warmup} must be between 0 and 3600 seconds");
 
-        // Ctrl-C stops the workloads, and the finally blocks stop the server and the peer (SIGTERM, then kill).
+        return await RunInterruptibleAsync(async (command, interrupted) =>
+        {
+            var report = await BenchRunner.RunAsync(workloads, TimeSpan.FromSeconds(warmup), TimeSpan.FromSeconds(duration),
+                command, Console.Error, interrupted);
+            await Console.Out.WriteAsync(BenchReportWriter.Table(report));
+            if (parse.GetValue(JsonOption) is { } json)
+                await File.WriteAllTextAsync(json, BenchReportWriter.Json(report));
+            return ExitCodes.Ok;
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="bench"/> with the command line that started it and a token that Ctrl-C cancels; after
+    /// Ctrl-C returns <see cref="Interrupted"/>. The bench's own finally blocks stop the server and the peer
+    /// (SIGTERM, then kill).
+    /// </summary>
+    internal static async Task<int> RunInterruptibleAsync(Func<string, CancellationToken, Task<int>> bench)
+    {
         using var interrupted = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
@@ -67,13 +101,7 @@ public static class BenchCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            var command = "gear " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
-            var report = await BenchRunner.RunAsync(workloads, TimeSpan.FromSeconds(warmup), TimeSpan.FromSeconds(duration),
-                command, Console.Error, interrupted.Token);
-            await Console.Out.WriteAsync(BenchReportWriter.Table(report));
-            if (parse.GetValue(JsonOption) is { } json)
-                await File.WriteAllTextAsync(json, BenchReportWriter.Json(report));
-            return ExitCodes.Ok;
+            return await bench("gear " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), interrupted.Token);
         }
         catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
         {
@@ -86,7 +114,8 @@ public static class BenchCommand
         }
     }
 
-    private static async Task<int> UsageAsync(string problem)
+    /// <summary>Prints <paramref name="problem"/> as gear bench's usage error and returns its exit code.</summary>
+    internal static async Task<int> UsageAsync(string problem)
     {
         await Console.Error.WriteLineAsync($"gear bench: {problem}");
         return ExitCodes.InvalidConfiguration;

@@ -16,10 +16,17 @@ namespace Gear.Server.Bench;
 /// <param name="TrajectorySteps">Steps per trajectory when filling (and, for inserts, when measuring).</param>
 /// <param name="AppendSteps">Steps per AppendSteps message.</param>
 /// <param name="WriteAheadLog">Whether the table keeps a write-ahead log (fsync policy commit).</param>
+/// <param name="RateLimiter">The table's rate limiter; null for MinSize(1), which never holds a sampler back once
+/// the table has an item.</param>
+/// <param name="Prioritized">Prioritized sampling with DESIGN.md's α of 0.6, instead of uniform.</param>
 public sealed record BenchTable(
     string Name, StepLayout Layout, int CapacitySteps, Wire.ItemGranularity Granularity, int MaxTrajectories,
-    int FillSteps, int TrajectorySteps, int AppendSteps, bool WriteAheadLog = false)
+    int FillSteps, int TrajectorySteps, int AppendSteps, bool WriteAheadLog = false, Wire.RateLimiterSpec? RateLimiter = null,
+    bool Prioritized = false)
 {
+    /// <summary>α of the prioritized tables (DESIGN.md "Benchmarks").</summary>
+    public const double PriorityExponent = 0.6;
+
     /// <summary>W1 inserts: 4,096 steps (116 MB); trajectories of 64 steps, one AppendSteps of 64 each.</summary>
     public static BenchTable W1Insert { get; } =
         new("bench-w1-insert", StepLayout.W1, 4096, Wire.ItemGranularity.Step, 1024, 0, 64, 64);
@@ -38,6 +45,18 @@ public sealed record BenchTable(
     /// <summary>W2: 1,000,000 steps (97 MB) of transitions, filled in trajectories and appends of 1,000 steps.</summary>
     public static BenchTable W2 { get; } =
         new("bench-w2", StepLayout.W2, 1_000_000, Wire.ItemGranularity.Step, 2048, 1_000_000, 1000, 1000);
+
+    /// <summary>
+    /// The soak (<c>gear bench soak</c>): 100,000 W2 steps (9.7 MB) in trajectories of 100 steps, one AppendSteps
+    /// each, sampled by priority, under a SampleToInsertRatio limiter of one sampled window per inserted step. The error buffer of
+    /// 10,000 samples lets 64 actors' trajectories (100 items each) and 256-window batches interleave without
+    /// each side waiting on every single call of the other, while still holding the ratio.
+    /// </summary>
+    public static BenchTable Soak { get; } =
+        new("bench-soak", StepLayout.W2, 100_000, Wire.ItemGranularity.Step, 2048, 0, 100, 100, RateLimiter: new Wire.RateLimiterSpec
+        {
+            SampleToInsertRatio = new Wire.RateLimiterSpec.Types.SampleToInsertRatio { SamplesPerInsert = 1, MinSizeToSample = 1000, ErrorBuffer = 10_000 },
+        }, Prioritized: true);
 
     /// <summary>
     /// A sample request of this table: step items place a window at the chosen step, trajectory items anywhere
@@ -66,19 +85,25 @@ public sealed record BenchTable(
         _ => throw new ArgumentOutOfRangeException(nameof(workload), workload, null),
     };
 
-    /// <summary>The table's gear.v1.TableSpec: uniform sampling, FIFO eviction, sampling from the first item on.</summary>
-    public Wire.TableSpec Spec() => new()
+    /// <summary>The table's gear.v1.TableSpec: uniform or prioritized sampling, FIFO eviction, its rate limiter (by default sampling from the first item on).</summary>
+    public Wire.TableSpec Spec()
     {
-        Name = Name,
-        Columns = { Layout.Columns },
-        HostCapacityBytes = (long)CapacitySteps * Layout.StepBytes,
-        MaxTrajectories = MaxTrajectories,
-        Granularity = Granularity,
-        Sampler = Wire.Selector.Uniform,
-        Remover = Wire.Selector.Fifo,
-        RateLimiter = new Wire.RateLimiterSpec { MinSize = new Wire.RateLimiterSpec.Types.MinSize { MinSizeToSample = 1 } },
-        WriteAheadLog = WriteAheadLog,
-    };
+        var spec = new Wire.TableSpec
+        {
+            Name = Name,
+            Columns = { Layout.Columns },
+            HostCapacityBytes = (long)CapacitySteps * Layout.StepBytes,
+            MaxTrajectories = MaxTrajectories,
+            Granularity = Granularity,
+            Sampler = Prioritized ? Wire.Selector.Prioritized : Wire.Selector.Uniform,
+            Remover = Wire.Selector.Fifo,
+            RateLimiter = RateLimiter ?? new Wire.RateLimiterSpec { MinSize = new Wire.RateLimiterSpec.Types.MinSize { MinSizeToSample = 1 } },
+            WriteAheadLog = WriteAheadLog,
+        };
+        if (Prioritized)
+            spec.PriorityExponent = PriorityExponent;
+        return spec;
+    }
 
     /// <summary>
     /// A <c>gear serve</c> config file holding <paramref name="tables"/> (proto-JSON TableSpecs), with write-ahead

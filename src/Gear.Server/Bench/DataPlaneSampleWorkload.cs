@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Gear.Protocol;
@@ -20,7 +21,13 @@ internal static class DataPlaneSampleWorkload
     public static Task<double> RunAsync(BenchRun run, BenchTable table, int batchSize, int windowLength) =>
         LearnerMeasurement.RunAsync(run, (channel, received, stop) => ReadAsync(channel, table, batchSize, windowLength, received, stop));
 
-    private static async Task ReadAsync(Protocol.Grpc.GrpcChannel channel, BenchTable table, int batchSize, int windowLength, ByteCounter received, CancellationToken stop)
+    /// <summary>
+    /// One learner: reads batches until <paramref name="stop"/> fires, counting their step bytes, and records
+    /// how long it waited for each batch, from asking for its header to holding its payload.
+    /// </summary>
+    internal static async Task ReadAsync(
+        Protocol.Grpc.GrpcChannel channel, BenchTable table, int batchSize, int windowLength, ByteCounter received, CancellationToken stop,
+        LatencyRecorder? batchLatency = null)
     {
         var request = new OpenDataPlaneRequest
         {
@@ -48,6 +55,7 @@ internal static class DataPlaneSampleWorkload
         {
             while (true)
             {
+                var asked = Stopwatch.GetTimestamp();
                 await stream.ReadExactlyAsync(headerBytes, stop);
                 BatchFrameHeader.ReadSize(headerBytes, columns);
                 header.Read(headerBytes);
@@ -57,6 +65,7 @@ internal static class DataPlaneSampleWorkload
                 if (payload.Length < bytes)
                     payload = new byte[bytes];
                 await stream.ReadExactlyAsync(payload.AsMemory(0, bytes), stop);
+                batchLatency?.Record(asked);
                 await stream.WriteAsync(credit, stop);
                 received.Add((long)batchSize * windowLength * table.Layout.StepBytes);
             }

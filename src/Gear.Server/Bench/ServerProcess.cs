@@ -11,15 +11,19 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     private readonly ChildProcess _child;
     private readonly string _directory;
 
-    private ServerProcess(ChildProcess child, string directory, Uri grpcAddress)
+    private ServerProcess(ChildProcess child, string directory, Uri grpcAddress, Uri adminAddress)
     {
         _child = child;
         _directory = directory;
         GrpcAddress = grpcAddress;
+        AdminAddress = adminAddress;
     }
 
     /// <summary>The address the server printed, e.g. http://127.0.0.1:41234.</summary>
     public Uri GrpcAddress { get; }
+
+    /// <summary>The admin listener's address (dashboard, /api/v1, /metrics), as the server printed it.</summary>
+    public Uri AdminAddress { get; }
 
     /// <summary>The server's process id.</summary>
     public int Id => _child.Id;
@@ -37,7 +41,8 @@ internal sealed partial class ServerProcess : IAsyncDisposable
             var timeout = TimeSpan.FromSeconds(60);
             await child.WaitForLineAsync(ReadyLine(), timeout, cancellation);
             var address = await child.WaitForLineAsync(GrpcLine(), timeout, cancellation);
-            return new ServerProcess(child, directory, new Uri(address.Groups[1].Value));
+            var admin = await child.WaitForLineAsync(AdminLine(), timeout, cancellation);
+            return new ServerProcess(child, directory, new Uri(address.Groups[1].Value), new Uri(admin.Groups[1].Value));
         }
         catch
         {
@@ -60,4 +65,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     [GeneratedRegex(@"\bgRPC listening on (https?://\S+)")]
     private static partial Regex GrpcLine();
+
+    [GeneratedRegex(@"\badmin listening on (https?://\S+)")]
+    private static partial Regex AdminLine();
 }

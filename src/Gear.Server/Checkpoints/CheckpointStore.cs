@@ -113,11 +113,15 @@ public sealed class CheckpointStore
             PruneLocked();
             return result;
         }
-        catch
+        catch (Exception e)
         {
             foreach (var stream in streams)
                 stream.Dispose();
             TryDelete(temp);
+            // A file grown past what the file system or the process may hold (EFBIG) surfaces from .NET as
+            // ArgumentOutOfRangeException, not as IOException like a full disk (ENOSPC): report both alike.
+            if (e is ArgumentOutOfRangeException)
+                throw new IOException($"writing into {temp}: {e.Message}", e);
             throw;
         }
     }

@@ -1,12 +1,17 @@
 using System.CommandLine;
+using Gear.Core.Compute;
+using Gear.Core.Compute.Cuda;
+using Gear.Server.Configuration;
 using Gear.Server.Hosting;
 
 namespace Gear.Server.Cli;
 
 /// <summary>
-/// <c>gear selftest</c>: checks the compute backend on this machine against exact references (window gathers
-/// byte for byte, prioritized selection against its distribution) and prints one line per check. Exit codes:
-/// 0 every check passed, 1 a check failed or the device is not available, 2 usage.
+/// <c>gear selftest</c>: checks the compute backend on this machine against exact references and prints one line
+/// per check. On the CPU: window gathers byte for byte, prioritized selection against its distribution. On a
+/// CUDA device: the device's sum trees, stratified selections and gathers against the CPU backend given the
+/// same random inputs (<see cref="BackendComparison"/>), as a short table. Exit codes: 0 every check passed,
+/// 1 a check failed or the device is not available, 2 usage.
 /// </summary>
 public static class SelfTestCommand
 {
@@ -31,12 +36,18 @@ public static class SelfTestCommand
 
     private static int Run(string device, int seed, TextWriter output, TextWriter error)
     {
-        if (device.StartsWith("cuda", StringComparison.Ordinal))
+        DeviceSetting setting;
+        try
         {
-            error.WriteLine($"gear selftest: --device {device}: this build has no CUDA backend yet (it arrives with the CUDA issue)");
-            return Failed;
+            setting = DeviceSetting.Parse(device, "--device");
         }
-        if (device != "cpu")
+        catch (ConfigException)
+        {
+            setting = new DeviceSetting(DeviceKind.Auto);
+        }
+        if (setting.Kind == DeviceKind.Cuda)
+            return RunOnCuda(setting.CudaOrdinal, seed, output, error);
+        if (setting.Kind != DeviceKind.Cpu)
         {
             error.WriteLine($"gear selftest: --device '{device}' is not one of cpu, cuda, cuda:N");
             return ExitCodes.InvalidConfiguration;
@@ -50,6 +61,33 @@ public static class SelfTestCommand
                 failures++;
         }
         output.WriteLine(failures == 0 ? "selftest passed on the cpu backend" : $"selftest: {failures} check(s) failed");
+        return failures == 0 ? ExitCodes.Ok : Failed;
+    }
+
+    private static int RunOnCuda(int ordinal, int seed, TextWriter output, TextWriter error)
+    {
+        using var backend = CudaBackend.TryCreate(ordinal, out var description);
+        if (backend is null)
+        {
+            error.WriteLine($"gear selftest: cuda:{ordinal} cannot be used: {description}");
+            return Failed;
+        }
+        output.WriteLine($"device {description}; reference: the cpu backend, seed {seed}");
+        output.WriteLine($"{"check",-10} {"result",-6} detail");
+        IReadOnlyList<BackendComparisonResult> results;
+        try
+        {
+            results = BackendComparison.Run(backend, seed);
+        }
+        catch (CudaException e)
+        {
+            error.WriteLine($"gear selftest: {backend.Name} failed during the checks: {e.Message}");
+            return Failed;
+        }
+        foreach (var result in results)
+            output.WriteLine($"{result.Name,-10} {(result.Passed ? "PASS" : "FAIL"),-6} {result.Detail}");
+        var failures = results.Count(r => !r.Passed);
+        output.WriteLine(failures == 0 ? $"selftest passed on {backend.Name}" : $"selftest: {failures} check(s) failed on {backend.Name}");
         return failures == 0 ? ExitCodes.Ok : Failed;
     }
 }

@@ -5,7 +5,7 @@ namespace Gear.Server.Configuration;
 /// <summary>Which kind of compute device the user asked for.</summary>
 public enum DeviceKind
 {
-    /// <summary>The best backend this build has (today: the CPU).</summary>
+    /// <summary>CUDA device 0 when it is usable, else the CPU backend (the log says why).</summary>
     Auto,
 
     /// <summary>The CPU reference backend.</summary>

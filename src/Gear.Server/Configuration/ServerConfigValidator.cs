@@ -129,11 +129,8 @@ public static class ServerConfigValidator
     private static DeviceSetting Device(Sourced<string>? setting)
     {
         var field = setting?.Field ?? "device";
-        var device = DeviceSetting.Parse(setting?.Value ?? ServerDefaults.Device, field);
-        if (device.Kind == DeviceKind.Cuda)
-            throw new ConfigException(field,
-                $"{device} is not available: this build has no CUDA backend yet (it comes in a later release); use auto or cpu");
-        return device;
+        // Whether a CUDA device is usable is known only when the server opens it (ComputeBackendChoice).
+        return DeviceSetting.Parse(setting?.Value ?? ServerDefaults.Device, field);
     }
 
     private static ServerLimits Limits(ServerSettings settings)

@@ -1,11 +1,8 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Threading.Channels;
-using Gear.Core.Errors;
 using Gear.Core.Sampling;
 using Gear.Protocol.DataPlane;
-using Gear.Protocol.Grpc;
 using Gear.Server.Admin.Metrics;
 using Gear.Server.Service;
 using Microsoft.Extensions.Logging;
@@ -130,7 +127,7 @@ internal sealed class DataPlaneConnection(
             }
             // The producer completes the channel without an error and reports its failure (a bad request found
             // by Core, a dropped table) as its result: that becomes the end frame's status.
-            var (code, message) = await producer.ConfigureAwait(false) is { } failure ? Describe(failure, served) : (0, "complete");
+            var (code, message) = await producer.ConfigureAwait(false) is { } failure ? BatchGathering.Describe(failure, served) : (0, "complete");
             await writer.WriteEndAsync(sent, code, message, connection.Token).ConfigureAwait(false);
         }
         finally
@@ -207,11 +204,7 @@ internal sealed class DataPlaneConnection(
                 var buffer = served.Buffers.Rent(request.BatchSize, request.WindowLength);
                 try
                 {
-                    var started = Stopwatch.GetTimestamp();
-                    var sampling = served.Table.SampleAsync(request, random, buffer.Batch, Timeout.InfiniteTimeSpan, stop);
-                    var waited = !sampling.IsCompleted;
-                    await sampling.ConfigureAwait(false);
-                    metrics.Sampled(served.Name, buffer.Batch, Stopwatch.GetElapsedTime(started), waited);
+                    await BatchGathering.GatherAsync(metrics, served, request, random, buffer, stop).ConfigureAwait(false);
                     await output.WriteAsync(buffer, stop).ConfigureAwait(false);
                 }
                 catch
@@ -235,13 +228,4 @@ internal sealed class DataPlaneConnection(
             output.TryComplete();
         }
     }
-
-    private static (int Code, string Message) Describe(Exception failure, ServedTable served) => failure switch
-    {
-        GearException gear => ((int)gear.Code, gear.Message),
-        RpcException rpc => ((int)rpc.StatusCode, rpc.Status.Detail),
-        OperationCanceledException when served.Dropping.IsCancellationRequested => ((int)StatusCode.Unavailable, $"table '{served.Name}' was dropped"),
-        OperationCanceledException => ((int)StatusCode.Unavailable, "the server is shutting down"),
-        _ => ((int)StatusCode.Internal, failure.Message),
-    };
 }

@@ -14,9 +14,6 @@ namespace Gear.Server.DataPlane;
 /// </summary>
 public sealed class TcpDataPlane : IAsyncDisposable
 {
-    /// <summary>Why RDMA is never chosen by this build (logged once, shown in server info).</summary>
-    public const string RdmaUnavailableReason = "rdma: not in this build (no RDMA verbs support); batches travel over tcp";
-
     private readonly Socket _listener;
     private readonly TableRegistry _tables;
     private readonly GearMetrics _metrics;
@@ -32,7 +29,6 @@ public sealed class TcpDataPlane : IAsyncDisposable
         _metrics = metrics;
         _logger = loggers.CreateLogger<TcpDataPlane>();
         EndPoint = (IPEndPoint)listener.LocalEndPoint!;
-        _logger.LogInformation("data plane: {Reason}", RdmaUnavailableReason);
         _accepting = AcceptAsync();
     }
 

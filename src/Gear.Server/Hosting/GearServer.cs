@@ -46,7 +46,16 @@ public static class GearServer
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var log = loggers.CreateLogger(ConsoleLogging.Category);
 
-        var backend = ComputeBackendChoice.For(config.Device);
+        ComputeBackendChoice backend;
+        try
+        {
+            backend = ComputeBackendChoice.For(config.Device);
+        }
+        catch (DeviceUnavailableException e)
+        {
+            await error.WriteLineAsync($"gear serve: {e.Message}");
+            return ExitCodes.StartFailed;
+        }
         using var backendLifetime = backend.Backend;
         var logs = config.WriteAheadLog is { } logSettings ? new WriteAheadLogs(logSettings, loggers) : null;
         var registry = new TableRegistry(backend.Backend, loggers.CreateLogger<TableRegistry>(), logs);
@@ -73,7 +82,8 @@ public static class GearServer
                 return ExitCodes.StartFailed;
             }
             await using var dataPlaneLifetime = dataPlane;
-            replay.AttachDataPlane(dataPlane);
+            await using var rdmaDataPlane = RdmaDataPlane.Open(verbs: null, registry, metrics, loggers);
+            replay.AttachDataPlane(dataPlane, rdmaDataPlane);
             var grpcHost = new GrpcServiceHost(grpcOptions, loggers.CreateLogger<GrpcServiceHost>());
             replay.Register(grpcHost);
             var progress = ProgressDisplay.ForConsole(log);
@@ -85,7 +95,7 @@ public static class GearServer
             replay.Checkpoints = checkpointer;
 
             var readiness = new ServerReadiness();
-            await using var adminServices = new AdminServices(registry, identity, readiness, metrics, authenticator, TimeSpan.FromSeconds(1));
+            await using var adminServices = new AdminServices(registry, identity with { DataPlane = replay.DataPlaneReason }, readiness, metrics, authenticator, TimeSpan.FromSeconds(1));
             var admin = new AdminEndpoints(readiness, adminServices.Site);
             app.Run(ListenerRouting.Dispatch(grpcHost.HandleAsync, admin.HandleAsync));
             app.Lifetime.ApplicationStopping.Register(() =>

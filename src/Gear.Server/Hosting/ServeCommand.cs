@@ -22,7 +22,7 @@ public static class ServeCommand
     private static readonly Option<string> DataPlaneOption = new("--data-plane")
     { HelpName = "host:port", Description = $"Data-plane listen address (default {ServerDefaults.DataPlane}) (TCP batch streams that learners negotiate with OpenDataPlane)." };
     private static readonly Option<string> DeviceOption = new("--device")
-    { HelpName = "auto|cpu", Description = "Compute device: auto or cpu (cuda:N comes with the CUDA backend)." };
+    { HelpName = "auto|cpu|cuda:N", Description = "Compute device: auto (CUDA device 0 when usable, else the CPU), cpu, or cuda:N (refuses to start without it)." };
     private static readonly Option<string> LogLevelOption = new("--log-level")
     { HelpName = "level", Description = $"Minimum log level: {LogLevels.Names}." };
     private static readonly Option<long> MaxReceiveOption = new("--max-receive-message-bytes")

@@ -13,4 +13,8 @@ public sealed record ServerIdentity(
     string BackendReason,
     DateTime StartedUtc,
     int MaxReceiveMessageBytes,
-    int MaxSendMessageBytes);
+    int MaxSendMessageBytes)
+{
+    /// <summary>What the data plane offers and why (for example why not rdma), as the admin page shows it.</summary>
+    public string DataPlane { get; init; } = "none (learners negotiate it with OpenDataPlane where the server runs one)";
+}

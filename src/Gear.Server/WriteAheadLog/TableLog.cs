@@ -132,7 +132,8 @@ public sealed class TableLog : IAsyncDisposable
                     RotateLocked();
                 return null;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            // ArgumentOutOfRangeException: a segment grown past what the file system or the process may hold (EFBIG).
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
             {
                 _logger.LogError("write-ahead log of table {Table}: writing {Count} records to {Segment} failed: {Problem}",
                     TableName, batch.Count, _segment.Name, e.Message);

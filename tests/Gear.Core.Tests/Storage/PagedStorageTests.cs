@@ -32,6 +32,31 @@ public sealed unsafe class PagedStorageTests
     }
 
     [TestMethod]
+    public void TheDeviceTierIsTheLowestPagesThatFitTheBudgetAndItsUseIsCounted()
+    {
+        // 8 steps × 104 bytes = 832 bytes a page: a budget of 3.5 pages holds 3.
+        using var storage = new PagedStorage(Columns, pageSteps: 8, pageCount: 10, deviceTierBytes: 832 * 7 / 2);
+        Assert.AreEqual(3, storage.DeviceTierPages);
+        Assert.AreEqual(3 * 832, storage.DeviceTierBytes);
+
+        var pages = Enumerable.Range(0, 5).Select(_ => storage.TryAllocatePage()).ToArray(); // low ids first: 0..4
+        Assert.AreEqual(3 * 832, storage.DeviceTierBytesUsed);
+        storage.FreePage(pages[1]);
+        storage.FreePage(pages[4]);
+        Assert.AreEqual(2 * 832, storage.DeviceTierBytesUsed);
+
+        storage.RestoreUsedPages([true, false, false, true, false, false, false, false, false, false]);
+        Assert.AreEqual(832, storage.DeviceTierBytesUsed, "page 0 is in the tier, page 3 is not");
+    }
+
+    [TestMethod]
+    public void ABudgetBeyondTheArenaPutsEveryPageInTheDeviceTier()
+    {
+        using var storage = new PagedStorage(Columns, pageSteps: 8, pageCount: 4, deviceTierBytes: long.MaxValue);
+        Assert.AreEqual(4, storage.DeviceTierPages);
+    }
+
+    [TestMethod]
     public void AddressesAreDisjointAndConstantTime()
     {
         using var storage = new PagedStorage(Columns, pageSteps: 4, pageCount: 3);

@@ -25,19 +25,25 @@ public sealed class AdminAccessTests
         {
             ["admin-secret"] = Role.Admin,
             ["actor-secret"] = Role.Actor,
+            ["learner-secret"] = Role.Learner,
         });
-        foreach (var path in Protected)
+        // Every route × no token, a wrong one, another scheme, each role: only admin gets through.
+        foreach (var path in Protected.Concat(["/api/v1", "/api/v1/tables/absent"]))
         {
             var none = await harness.GetAsync(path, Remote);
             Assert.AreEqual(401, none.Status, path);
             StringAssert.StartsWith(none.Headers.WWWAuthenticate.ToString(), "Bearer");
             Assert.AreEqual(401, (await harness.GetAsync(path, Remote, "Bearer wrong")).Status, path);
             Assert.AreEqual(401, (await harness.GetAsync(path, Remote, "Basic YWRtaW46YWRtaW4=")).Status, path);
-            var actor = await harness.GetAsync(path, Remote, "Bearer actor-secret");
-            Assert.AreEqual(403, actor.Status, path);
-            StringAssert.Contains(actor.Body, "needs admin");
-            Assert.IsFalse(actor.Body.Contains("actor-secret"), "the token is never echoed");
-            Assert.AreEqual(200, (await harness.GetAsync(path, Remote, "Bearer admin-secret")).Status, path);
+            foreach (var role in new[] { "actor", "learner" })
+            {
+                var refused = await harness.GetAsync(path, Remote, $"Bearer {role}-secret");
+                Assert.AreEqual(403, refused.Status, $"{path} as {role}");
+                StringAssert.Contains(refused.Body, "needs admin");
+                Assert.IsFalse(refused.Body.Contains($"{role}-secret"), "the token is never echoed");
+            }
+            var admin = await harness.GetAsync(path, Remote, "Bearer admin-secret");
+            Assert.IsFalse(admin.Status is 401 or 403, $"{path} as admin: {admin.Status}");
         }
     }
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Gear.Protocol.Grpc;
-using Gear.Server.Tests.Hosting;
 using Gear.Server.Tests.Service;
+using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Admin;
 

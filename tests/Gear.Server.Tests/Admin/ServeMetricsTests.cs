@@ -1,8 +1,8 @@
 using Gear.Protocol;
 using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;
-using Gear.Server.Tests.Hosting;
 using Gear.Server.Tests.Service;
+using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Admin;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Gear.Server.Bench;
-using Gear.Server.Tests.Hosting;
+using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Bench;
 
@@ -55,6 +55,34 @@ public sealed class BenchSmokeTests
         }
     }
 
+    /// <summary>
+    /// gear bench backends measures every gather workload and prioritized selection on the CPU; without a usable GPU
+    /// it says that the CUDA rows were not run, and why, instead of inventing figures.
+    /// </summary>
+    [TestMethod]
+    [Timeout(120_000)]
+    public async Task BackendsComparisonMeasuresTheCpuAndSaysWhyCudaWasNotRun()
+    {
+        using (var cuda = Gear.Core.Compute.Cuda.CudaBackend.TryCreate(0, out var description))
+        {
+            if (cuda is not null)
+                Assert.Inconclusive($"a GPU is usable here ({description}); this checks the report without one");
+        }
+        var (exitCode, stdout, stderr) = await RunGearAsync("bench", "backends", "--duration", "0.1");
+        Assert.AreEqual(0, exitCode, $"gear bench backends failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        StringAssert.Contains(stdout, "CUDA rows not run: ");
+        foreach (var workload in BackendBench.Workloads)
+        {
+            var row = stdout.Split('\n').SingleOrDefault(line => line.StartsWith(workload.Name + " ", StringComparison.Ordinal));
+            Assert.IsNotNull(row, $"no row for {workload.Name}:\n{stdout}");
+            // "<name>  not run  <cpu MB/s>  <what>"
+            var fields = row.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.AreEqual("not run", $"{fields[1]} {fields[2]}", row);
+            Assert.IsTrue(double.Parse(fields[3], System.Globalization.CultureInfo.InvariantCulture) > 0, row);
+        }
+        StringAssert.Matches(stdout, new System.Text.RegularExpressions.Regex(@"prioritized: cpu \d+(\.\d)? µs per batch, cuda not run"));
+    }
+
     [TestMethod]
     public async Task AnUnknownWorkloadIsAUsageError()
     {
@@ -65,10 +93,6 @@ public sealed class BenchSmokeTests
             StringAssert.Contains(stderr, name, "the error lists what is accepted");
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunGearAsync(params string[] arguments)
-    {
-        using var gear = GearProcess.Start(arguments);
-        var exitCode = await gear.WaitForExitAsync(TimeSpan.FromSeconds(170));
-        return (exitCode, gear.Stdout, gear.Stderr);
-    }
+    private static Task<(int ExitCode, string Stdout, string Stderr)> RunGearAsync(params string[] arguments) =>
+        GearProcess.RunAsync(TimeSpan.FromSeconds(170), arguments);
 }

@@ -3,8 +3,8 @@ using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;
 using Gear.Server.Checkpoints;
 using Gear.Server.Cli;
-using Gear.Server.Tests.Hosting;
 using Gear.Server.Tests.Service;
+using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Checkpoints;
 

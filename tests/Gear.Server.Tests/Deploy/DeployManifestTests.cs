@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Gear.Server.Tests.Hosting;
+using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Deploy;
 

@@ -1,8 +1,8 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Gear.Protocol.Grpc;
 using Gear.Server.Tests.Protos;
+using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Grpc;
 
@@ -15,7 +15,7 @@ public sealed class GrpcTlsTests
     [ClassInitialize]
     public static async Task StartAsync(TestContext _)
     {
-        _certificate = CreateSelfSignedCertificate();
+        _certificate = TestPki.SelfSignedServerCertificate();
         _server = await GrpcTestServer.StartAsync(new EchoService().Register, certificate: _certificate);
     }
 
@@ -79,19 +79,5 @@ public sealed class GrpcTlsTests
 
         Assert.AreEqual(HttpStatusCode.UpgradeRequired, response.StatusCode);
         Assert.AreEqual("h2", string.Join(",", response.Headers.Upgrade));
-    }
-
-    internal static X509Certificate2 CreateSelfSignedCertificate()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=gear-test", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        names.AddDnsName("localhost");
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(new OidCollection { new Oid("1.3.6.1.5.5.7.3.1") }, false));
-        using X509Certificate2 ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-        // Kestrel on Linux needs the private key in an exportable, loadable form.
-        return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
     }
 }

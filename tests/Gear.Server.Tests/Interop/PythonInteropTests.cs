@@ -1,4 +1,4 @@
-using Gear.Server.Tests.Hosting;
+using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Interop;
 

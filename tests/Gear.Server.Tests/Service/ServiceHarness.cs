@@ -1,5 +1,9 @@
+using System.Net;
 using Gear.Server.Checkpoints;
 using Gear.Core.Compute.Cpu;
+using Gear.Protocol.Rdma;
+using Gear.Server.Admin.Metrics;
+using Gear.Server.DataPlane;
 using Gear.Protocol.Grpc;
 using Gear.Server.Grpc;
 using Gear.Server.Security;
@@ -17,8 +21,10 @@ internal sealed class ServiceHarness : IAsyncDisposable
     private readonly CpuBackend _backend;
     private bool _keepCheckpoints;
 
-    private ServiceHarness(GrpcTestServer server, CpuBackend backend, TableRegistry tables)
+    private ServiceHarness(GrpcTestServer server, CpuBackend backend, TableRegistry tables, TcpDataPlane? dataPlane = null, RdmaDataPlane? rdma = null)
     {
+        DataPlane = dataPlane;
+        Rdma = rdma;
         _server = server;
         _backend = backend;
         Tables = tables;
@@ -32,6 +38,12 @@ internal sealed class ServiceHarness : IAsyncDisposable
 
     public GrpcChannel Channel { get; }
 
+    /// <summary>The TCP data plane (started by <see cref="StartWithDataPlaneAsync"/>).</summary>
+    public TcpDataPlane? DataPlane { get; }
+
+    /// <summary>The RDMA data plane (started by <see cref="StartWithDataPlaneAsync"/>).</summary>
+    public RdmaDataPlane? Rdma { get; }
+
     /// <summary>
     /// Starts a server; with <paramref name="tokens"/> callers must authenticate, without them loopback is admin.
     /// With <paramref name="durable"/>, checkpoints and write-ahead logs live there (kept at dispose), and the
@@ -39,13 +51,7 @@ internal sealed class ServiceHarness : IAsyncDisposable
     /// </summary>
     public static async Task<ServiceHarness> StartAsync(IReadOnlyDictionary<string, Role>? tokens = null, DurableDirectory? durable = null)
     {
-        var backend = new CpuBackend();
-        var logs = durable is null ? null : new WriteAheadLogs(durable.LogSettings, NullLoggerFactory.Instance);
-        var tables = new TableRegistry(backend, NullLogger<TableRegistry>.Instance, logs);
-        var limits = new GrpcServerOptions();
-        var identity = new ServerIdentity("test", backend.Name, "tests run on the CPU backend", DateTime.UtcNow,
-            limits.MaxReceiveMessageSize, limits.MaxSendMessageSize);
-        var service = new ReplayService(tables, new TokenAuthenticator(tokens ?? new Dictionary<string, Role>()), identity, NullLoggerFactory.Instance);
+        var (backend, tables, service) = CreateService(tokens, durable);
         var checkpoints = durable?.Checkpoints ?? Path.Combine(Path.GetTempPath(), "gear-harness-" + Guid.NewGuid().ToString("N"));
         var store = new CheckpointStore(checkpoints, 2, NullLogger.Instance);
         service.Checkpoints = new Checkpointer(tables, store, NullLogger.Instance);
@@ -59,12 +65,42 @@ internal sealed class ServiceHarness : IAsyncDisposable
         return new ServiceHarness(server, backend, tables) { CheckpointDirectory = checkpoints, _keepCheckpoints = durable is not null };
     }
 
+    /// <summary>
+    /// Starts a server with both data planes: TCP at a loopback port, RDMA on <paramref name="verbs"/>' first
+    /// device (null: the real libibverbs, which on machines without RDMA has none).
+    /// </summary>
+    public static async Task<ServiceHarness> StartWithDataPlaneAsync(IVerbs? verbs, TimeSpan? probeInterval = null)
+    {
+        var (backend, tables, service) = CreateService(tokens: null, durable: null);
+        var dataPlane = TcpDataPlane.Start(new IPEndPoint(IPAddress.Loopback, 0), tables, new GearMetrics(), NullLoggerFactory.Instance);
+        var rdma = RdmaDataPlane.Open(verbs, tables, new GearMetrics(), NullLoggerFactory.Instance, probeInterval);
+        service.AttachDataPlane(dataPlane, rdma);
+        var server = await GrpcTestServer.StartAsync(service.Register, service.ConfigureOptions);
+        return new ServiceHarness(server, backend, tables, dataPlane, rdma);
+    }
+
+    private static (CpuBackend Backend, TableRegistry Tables, ReplayService Service) CreateService(IReadOnlyDictionary<string, Role>? tokens, DurableDirectory? durable)
+    {
+        var backend = new CpuBackend();
+        var logs = durable is null ? null : new WriteAheadLogs(durable.LogSettings, NullLoggerFactory.Instance);
+        var tables = new TableRegistry(backend, NullLogger<TableRegistry>.Instance, logs);
+        var limits = new GrpcServerOptions();
+        var identity = new ServerIdentity("test", backend.Name, "tests run on the CPU backend", DateTime.UtcNow,
+            limits.MaxReceiveMessageSize, limits.MaxSendMessageSize);
+        var service = new ReplayService(tables, new TokenAuthenticator(tokens ?? new Dictionary<string, Role>()), identity, NullLoggerFactory.Instance);
+        return (backend, tables, service);
+    }
+
     public ReplayClient Client(string? token = null) => new(Channel, token);
 
     public async ValueTask DisposeAsync()
     {
         Channel.Dispose();
         await _server.DisposeAsync();
+        if (Rdma is not null)
+            await Rdma.DisposeAsync();
+        if (DataPlane is not null)
+            await DataPlane.DisposeAsync();
         Tables.Dispose();
         _backend.Dispose();
         if (!_keepCheckpoints && Directory.Exists(CheckpointDirectory))

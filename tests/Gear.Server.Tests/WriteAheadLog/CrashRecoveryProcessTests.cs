@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using Gear.Protocol;
 using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;
-using Gear.Server.Tests.Hosting;
 using Gear.Server.Tests.Service;
+using Gear.Tests.Shared;
 using Google.Protobuf;
 
 namespace Gear.Server.Tests.WriteAheadLog;

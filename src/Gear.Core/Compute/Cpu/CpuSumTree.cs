@@ -40,7 +40,7 @@ namespace Gear.Core.Compute.Cpu;
 public sealed unsafe class CpuSumTree : IPrioritySumTree
 {
     /// <summary>The largest number of leaves a tree may have (the block stays within one .NET array).</summary>
-    public const int MaxCapacity = 1 << 30;
+    public const int MaxCapacity = SumTreeLayout.MaxCapacity;
 
     // Descents advance this many samples together (see SampleStratified).
     private const int DescentGroup = 32;
@@ -48,6 +48,7 @@ public sealed unsafe class CpuSumTree : IPrioritySumTree
     // SetBatch walks the tree a chunk of this many slots at a time, with its scratch on the stack.
     private const int UpdateChunk = 256;
 
+    private readonly SumTreeLayout _layout;
     private double[]? _storage;
     private double* _base;
     private readonly int[] _levelOffsets; // In doubles from _base; [0] = leaves, [^1] = root.
@@ -64,33 +65,14 @@ public sealed unsafe class CpuSumTree : IPrioritySumTree
     /// <summary>Creates a tree; <paramref name="allowSimd"/> = false forces the scalar descent (for tests).</summary>
     internal CpuSumTree(int capacity, bool allowSimd)
     {
-        if (capacity < 1 || capacity > MaxCapacity)
-        {
-            throw new GearException(GearErrorCode.InvalidArgument,
-                $"Sum tree capacity must be between 1 and {MaxCapacity}; got {capacity}.");
-        }
-
+        var layout = new SumTreeLayout(capacity);
+        _layout = layout;
         Capacity = capacity;
-        int levels = 1;
-        for (long n = capacity; n > 1; n = (n + 7) / 8)
-        {
-            levels++;
-        }
-
-        _levelOffsets = new int[levels];
-        long offset = 0;
-        long count = capacity;
-        for (int k = 0; k < levels; k++)
-        {
-            _levelOffsets[k] = checked((int)offset);
-            offset += RoundUp8(count);
-            count = (count + 7) / 8;
-        }
-
-        _top = levels - 1;
+        _levelOffsets = layout.LevelOffsets;
+        _top = layout.Top;
         _avx2 = allowSimd && Avx2.IsSupported;
         // One extra cache line so the block can start on a 64-byte boundary inside the pinned array.
-        _storage = GC.AllocateArray<double>(checked((int)offset + 8), pinned: true);
+        _storage = GC.AllocateArray<double>(checked((int)layout.Doubles + 8), pinned: true);
         double* raw = (double*)Unsafe.AsPointer(ref _storage[0]);
         _base = (double*)(((nint)raw + 63) & ~(nint)63);
     }
@@ -112,7 +94,7 @@ public sealed unsafe class CpuSumTree : IPrioritySumTree
     public double Get(int slot)
     {
         double* b = Base;
-        CheckSlot(slot);
+        _layout.CheckSlot(slot);
         return b[slot];
     }
 
@@ -121,8 +103,8 @@ public sealed unsafe class CpuSumTree : IPrioritySumTree
     public void Set(int slot, double value)
     {
         double* b = Base;
-        CheckSlot(slot);
-        CheckValue(value);
+        _layout.CheckSlot(slot);
+        SumTreeLayout.CheckValue(value);
         b[slot] = value;
         int node = slot;
         for (int k = 1; k <= _top; k++)
@@ -138,17 +120,7 @@ public sealed unsafe class CpuSumTree : IPrioritySumTree
     public void SetBatch(ReadOnlySpan<int> slots, ReadOnlySpan<double> values)
     {
         double* b = Base;
-        if (slots.Length != values.Length)
-        {
-            throw new ArgumentException(
-                $"SetBatch needs one value per slot; got {slots.Length} slots and {values.Length} values.", nameof(values));
-        }
-
-        for (int i = 0; i < slots.Length; i++)
-        {
-            CheckSlot(slots[i]);
-            CheckValue(values[i]);
-        }
+        _layout.CheckBatch(slots, values);
 
         Span<int> nodes = stackalloc int[UpdateChunk];
         for (int start = 0; start < slots.Length; start += UpdateChunk)
@@ -194,26 +166,8 @@ public sealed unsafe class CpuSumTree : IPrioritySumTree
     {
         double* b = Base;
         int n = uniforms.Length;
-        if (slots.Length < n || values.Length < n)
-        {
-            throw new ArgumentException(
-                $"SampleStratified needs room for {n} choices; got {slots.Length} slots and {values.Length} values.");
-        }
-
         double total = b[_levelOffsets[_top]];
-        if (!(total > 0))
-        {
-            throw new InvalidOperationException("Cannot sample from a sum tree whose total is zero.");
-        }
-
-        for (int i = 0; i < n; i++)
-        {
-            double u = uniforms[i];
-            if (!(u >= 0.0 && u < 1.0))
-            {
-                throw new ArgumentOutOfRangeException(nameof(uniforms), u, $"Uniform {i} must lie in [0, 1).");
-            }
-        }
+        SumTreeLayout.CheckSample(uniforms, slots.Length, values.Length, total);
 
         bool avx2 = _avx2;
         int* node = stackalloc int[DescentGroup];
@@ -359,8 +313,6 @@ public sealed unsafe class CpuSumTree : IPrioritySumTree
         return 0;
     }
 
-    private static long RoundUp8(long n) => (n + 7) & ~7L;
-
     private double* Base
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -375,31 +327,6 @@ public sealed unsafe class CpuSumTree : IPrioritySumTree
             return b;
         }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void CheckSlot(int slot)
-    {
-        if ((uint)slot >= (uint)Capacity)
-        {
-            ThrowSlot(slot);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CheckValue(double value)
-    {
-        // Finite and non-negative; NaN fails the first comparison.
-        if (!(value >= 0 && value <= double.MaxValue))
-        {
-            ThrowValue(value);
-        }
-    }
-
-    private void ThrowSlot(int slot) => throw new ArgumentOutOfRangeException(
-        nameof(slot), slot, $"Slot must lie in [0, {Capacity}).");
-
-    private static void ThrowValue(double value) => throw new GearException(GearErrorCode.InvalidArgument,
-        $"Sum tree values must be finite and non-negative; got {value}.");
 
     private void ThrowDisposed() => throw new ObjectDisposedException(nameof(CpuSumTree));
 }

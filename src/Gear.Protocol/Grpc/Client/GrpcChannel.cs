@@ -31,10 +31,10 @@ public sealed class GrpcChannel : IDisposable
             UseProxy = false,
         };
         if (options.SslOptions is not null) handler.SslOptions = options.SslOptions;
-        if (options.ServerCertificateValidationCallback is not null)
-        {
-            handler.SslOptions.RemoteCertificateValidationCallback = options.ServerCertificateValidationCallback;
-        }
+        var validation = options.ServerCertificateValidationCallback
+            ?? (options.TrustedRootCertificate is { } root ? TrustedRootValidation.For(root) : null);
+        if (validation is not null)
+            handler.SslOptions.RemoteCertificateValidationCallback = validation;
         _httpClient = new HttpClient(handler, disposeHandler: true)
         {
             // Deadlines are per call (CallOptions.Deadline); HttpClient's 100 s default would cut long streams.

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Gear.Protocol.Grpc;
 
@@ -37,6 +38,12 @@ public sealed class GrpcChannelOptions
     /// Tests and private deployments use it to accept a self-signed certificate.
     /// </summary>
     public RemoteCertificateValidationCallback? ServerCertificateValidationCallback { get; set; }
+
+    /// <summary>
+    /// Trusts servers whose certificate chains to this certificate authority (a private PKI) instead of the
+    /// system's roots; ignored when <see cref="ServerCertificateValidationCallback"/> is set.
+    /// </summary>
+    public X509Certificate2? TrustedRootCertificate { get; set; }
 
     /// <summary>Client certificates and other TLS settings beyond validation; null for none.</summary>
     public SslClientAuthenticationOptions? SslOptions { get; set; }

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 
-namespace Gear.Server.Tests.Hosting;
+namespace Gear.Tests.Shared;
 
 /// <summary>
 /// A <c>gear serve</c> child process built with this solution (the gear.dll copied next to the test assembly),
@@ -20,25 +20,40 @@ internal sealed partial class GearProcess : IDisposable
     private readonly ConcurrentQueue<string> _stdout = new();
     private readonly ConcurrentQueue<string> _stderr = new();
     private readonly SemaphoreSlim _lineArrived = new(0);
+    private int _disposed;
 
     private GearProcess(Process process) => _process = process;
 
     /// <summary>The gear.dll next to the test assembly (the project reference copies it there).</summary>
     public static string GearDll => Path.Combine(AppContext.BaseDirectory, "gear.dll");
 
-    /// <summary>Starts <c>dotnet gear.dll serve</c> with <paramref name="arguments"/>.</summary>
-    public static GearProcess StartServe(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null) =>
-        Start(["serve", .. arguments], environment);
+    /// <summary>Starts <c>dotnet gear.dll serve</c> with <paramref name="arguments"/> (see <see cref="Start"/>).</summary>
+    public static GearProcess StartServe(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, int? fileSizeLimitKiB = null) =>
+        Start(["serve", .. arguments], environment, fileSizeLimitKiB);
 
-    /// <summary>Starts <c>dotnet gear.dll</c> with <paramref name="arguments"/> (any command).</summary>
-    public static GearProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts <c>dotnet gear.dll</c> with <paramref name="arguments"/> (any command). With
+    /// <paramref name="fileSizeLimitKiB"/>, no file it writes may grow past that size: a write beyond it fails
+    /// (EFBIG) as a write to a full disk fails (ENOSPC), through bash's <c>ulimit -f</c> with SIGXFSZ ignored.
+    /// </summary>
+    public static GearProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, int? fileSizeLimitKiB = null)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var start = new ProcessStartInfo(fileSizeLimitKiB is null ? dotnet : "/bin/bash")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (fileSizeLimitKiB is { } limit)
+        {
+            // An ignored signal stays ignored across exec, so the write fails instead of killing the process.
+            foreach (var part in new[] { "-c", $"trap '' XFSZ; ulimit -f {limit}; exec \"$0\" \"$@\"", dotnet })
+                start.ArgumentList.Add(part);
+            // The runtime's W^X double mapping sizes a memory file past any small limit; without it, only the
+            // files gear itself writes meet the limit.
+            start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
+        }
         start.ArgumentList.Add(GearDll);
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
@@ -59,9 +74,12 @@ internal sealed partial class GearProcess : IDisposable
     }
 
     /// <summary>Starts on system-chosen loopback ports (no clash with anything on the machine) and waits until ready.</summary>
-    public static async Task<GearProcess> StartReadyAsync(params string[] extraArguments)
+    public static Task<GearProcess> StartReadyAsync(params string[] extraArguments) => StartReadyAsync(extraArguments, fileSizeLimitKiB: null);
+
+    /// <summary><see cref="StartReadyAsync(string[])"/>, with a file size limit (see <see cref="Start"/>).</summary>
+    public static async Task<GearProcess> StartReadyAsync(string[] extraArguments, int? fileSizeLimitKiB)
     {
-        var gear = StartServe(["--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data-plane", "127.0.0.1:0", .. extraArguments]);
+        var gear = StartServe(["--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data-plane", "127.0.0.1:0", .. extraArguments], fileSizeLimitKiB: fileSizeLimitKiB);
         await gear.WaitForLineAsync(line => line.Contains("ready: serving"), TimeSpan.FromSeconds(30));
         return gear;
     }
@@ -109,6 +127,17 @@ internal sealed partial class GearProcess : IDisposable
     /// <summary>Sends SIGINT, as Ctrl-C in a terminal does.</summary>
     public void Interrupt() => Signal(SigInt);
 
+    /// <summary>
+    /// Runs <c>dotnet gear.dll</c> with <paramref name="arguments"/> to its end, as a user would run a command
+    /// (gear bench, gear bench soak), and returns its exit code and output; fails the test after <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(TimeSpan timeout, params string[] arguments)
+    {
+        using var gear = Start(arguments);
+        var exitCode = await gear.WaitForExitAsync(timeout);
+        return (exitCode, gear.Stdout, gear.Stderr);
+    }
+
     /// <summary>Waits for exit and returns the exit code; fails the test if it takes longer than <paramref name="timeout"/>.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
@@ -128,6 +157,8 @@ internal sealed partial class GearProcess : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         if (!_process.HasExited)
             _process.Kill(entireProcessTree: true);
         _process.Dispose();

@@ -1,0 +1,186 @@
+using Gear.Core.Compute.Cpu;
+using Gear.Core.Sampling;
+using Gear.Core.Schema;
+using Gear.Core.Storage;
+
+namespace Gear.Core.Compute;
+
+/// <summary>The outcome of one backend comparison: whether the candidate agreed, and what was compared or where it differed.</summary>
+/// <param name="Name">The comparison ("sum-tree", "gather").</param>
+/// <param name="Passed">Whether every result agreed.</param>
+/// <param name="Detail">What was compared, or the first difference.</param>
+public readonly record struct BackendComparisonResult(string Name, bool Passed, string Detail);
+
+/// <summary>
+/// Checks a backend against the CPU reference on random inputs from a seed: sum trees (random batched updates
+/// with duplicate slots, zeros and values over many magnitudes; totals and leaves bit-equal; stratified samples
+/// from the same uniforms index-equal and value-equal) and gathers (random arenas, page sizes, trajectories,
+/// and windows with head and tail padding over columns of awkward step sizes, from pages of both tiers, with
+/// pages rewritten between gathers; outputs byte-equal, with the
+/// candidate's buffers poisoned first so that an unwritten byte shows). Used by the tests (on the host emulation
+/// and on a GPU) and by <c>gear selftest --device cuda</c>.
+/// </summary>
+public static class BackendComparison
+{
+    private const byte Poison = 0xCD;
+
+    /// <summary>Runs every comparison of <paramref name="candidate"/> against the CPU backend.</summary>
+    public static IReadOnlyList<BackendComparisonResult> Run(IComputeBackend candidate, int seed)
+    {
+        using var reference = new CpuBackend();
+        return [CompareSumTrees(reference, candidate, seed), CompareGathers(reference, candidate, seed)];
+    }
+
+    /// <summary>Sum trees of several capacities, updated and sampled alike on both backends.</summary>
+    public static BackendComparisonResult CompareSumTrees(IComputeBackend reference, IComputeBackend candidate, int seed)
+    {
+        const string name = "sum-tree";
+        var random = new Random(seed);
+        var samples = 0;
+        foreach (var capacity in new[] { 1, 8, 9, 777, 4096 + 3, 100_000 })
+        {
+            using var expected = reference.CreateSumTree(capacity);
+            using var actual = candidate.CreateSumTree(capacity);
+            for (var round = 0; round < 4; round++)
+            {
+                // Slots drawn from a narrow range in some rounds, so that batches repeat slots (last value wins).
+                var range = round % 2 == 0 ? capacity : Math.Min(capacity, 16);
+                var n = random.Next(1, 600);
+                var slots = new int[n];
+                var values = new double[n];
+                for (var i = 0; i < n; i++)
+                {
+                    slots[i] = random.Next(range);
+                    values[i] = random.Next(8) == 0 ? 0.0 : Math.Exp(random.NextDouble() * 40 - 20);
+                }
+                if (round == 3)
+                    Array.Sort(slots, values); // sampled batches come back sorted
+                expected.SetBatch(slots, values);
+                actual.SetBatch(slots, values);
+                var single = random.Next(capacity);
+                var singleValue = random.NextDouble();
+                expected.Set(single, singleValue);
+                actual.Set(single, singleValue);
+
+                if (BitConverter.DoubleToInt64Bits(expected.Total) != BitConverter.DoubleToInt64Bits(actual.Total))
+                    return new(name, false, $"capacity {capacity}, round {round}: total {actual.Total:R}, expected {expected.Total:R}");
+                foreach (var slot in slots.Take(8).Append(single))
+                {
+                    if (BitConverter.DoubleToInt64Bits(expected.Get(slot)) != BitConverter.DoubleToInt64Bits(actual.Get(slot)))
+                        return new(name, false, $"capacity {capacity}, round {round}: leaf {slot} is {actual.Get(slot):R}, expected {expected.Get(slot):R}");
+                }
+                if (!(expected.Total > 0))
+                    continue;
+
+                var draws = random.Next(1, 300);
+                var uniforms = new double[draws];
+                for (var i = 0; i < draws; i++)
+                    uniforms[i] = random.NextDouble();
+                uniforms[0] = 0.0;
+                uniforms[^1] = Math.BitDecrement(1.0); // the rounding edge: a target at the very end of the tree
+                var expectedSlots = new int[draws];
+                var actualSlots = new int[draws];
+                var expectedValues = new double[draws];
+                var actualValues = new double[draws];
+                expected.SampleStratified(uniforms, expectedSlots, expectedValues);
+                actual.SampleStratified(uniforms, actualSlots, actualValues);
+                for (var i = 0; i < draws; i++)
+                {
+                    if (expectedSlots[i] != actualSlots[i] || BitConverter.DoubleToInt64Bits(expectedValues[i]) != BitConverter.DoubleToInt64Bits(actualValues[i]))
+                        return new(name, false, $"capacity {capacity}, round {round}: choice {i} (u = {uniforms[i]:R}) is slot {actualSlots[i]} = {actualValues[i]:R}, expected slot {expectedSlots[i]} = {expectedValues[i]:R}");
+                }
+                samples += draws;
+            }
+            expected.Clear();
+            actual.Clear();
+            if (actual.Total != 0 || actual.Get(capacity - 1) != 0)
+                return new(name, false, $"capacity {capacity}: Clear left total {actual.Total:R}");
+        }
+        return new(name, true, $"6 capacities up to 100,000 leaves: totals and leaves bit-equal, {samples} stratified choices index-equal");
+    }
+
+    /// <summary>Gathers of random windows from random arenas, byte-compared.</summary>
+    public static unsafe BackendComparisonResult CompareGathers(IComputeBackend reference, IComputeBackend candidate, int seed)
+    {
+        const string name = "gather";
+        var random = new Random(seed);
+        ColumnSpec[] columns =
+        [
+            new("done", DType.Bool), new("rgb", DType.U8, 3), new("reward", DType.F32), new("obs", DType.F32, 4),
+            new("odd", DType.U8, 17), new("wide", DType.F64, 40), new("step", DType.I64),
+        ];
+        var windows = 0;
+        foreach (var pageSteps in new[] { 1, 4, 16 })
+        {
+            // A device tier of 40 of the 96 pages, so that windows read both tiers (the CPU backend ignores it).
+            var bytesPerPage = columns.Sum(c => (long)c.StepBytes) * pageSteps;
+            using var storage = new PagedStorage(columns, pageSteps, pageCount: 96, deviceTierBytes: 40 * bytesPerPage);
+            for (var c = 0; c < columns.Length; c++)
+                random.NextBytes(new Span<byte>(storage.PoolBase(c), checked((int)(storage.PageBytes(c) * storage.PageCount))));
+            var trajectories = RandomTrajectories(random, storage);
+            foreach (var windowLength in new[] { 1, 5, 16, 33 })
+            {
+                RewriteRandomSteps(random, storage); // as inserts do between samples: the device copies must follow
+                var batchSize = random.Next(1, 48);
+                using var expected = new WindowBatch(columns, batchSize, windowLength);
+                using var actual = new WindowBatch(columns, batchSize, windowLength);
+                for (var w = 0; w < batchSize; w++)
+                {
+                    var (pages, length) = trajectories[random.Next(trajectories.Length)];
+                    // Starts from fully before the trajectory to fully after it: head and tail padding, and empty windows.
+                    var start = random.Next(-windowLength, length + 2);
+                    expected.Sources[w] = actual.Sources[w] = new WindowSource(pages, 0, start, length);
+                }
+                expected.Count = actual.Count = batchSize;
+                for (var c = 0; c < columns.Length; c++)
+                    new Span<byte>(actual.ColumnPointer(c), batchSize * actual.WindowBytes(c)).Fill(Poison);
+                new Span<byte>(actual.MaskPointer, batchSize * windowLength).Fill(Poison);
+
+                reference.Gather(storage, expected);
+                candidate.Gather(storage, actual);
+
+                for (var c = 0; c < columns.Length; c++)
+                {
+                    var difference = expected.Column(c).CommonPrefixLength(actual.Column(c));
+                    if (difference < expected.Column(c).Length)
+                        return new(name, false, $"{pageSteps}-step pages, L = {windowLength}, column '{columns[c].Name}': byte {difference} (window {difference / expected.WindowBytes(c)}) differs");
+                }
+                var maskDifference = MemoryExtensions.CommonPrefixLength(
+                    new ReadOnlySpan<byte>(expected.MaskPointer, batchSize * windowLength), new ReadOnlySpan<byte>(actual.MaskPointer, batchSize * windowLength));
+                if (maskDifference < batchSize * windowLength)
+                    return new(name, false, $"{pageSteps}-step pages, L = {windowLength}: mask position {maskDifference} differs");
+                windows += batchSize;
+            }
+        }
+        return new(name, true, $"{windows} windows over 3 page sizes, 4 lengths, 7 columns (1 to 320 bytes a step) and both memory tiers: bytes and masks equal");
+    }
+
+    /// <summary>Rewrites a few random step ranges of random pages in host memory and reports them, as an insert does.</summary>
+    private static unsafe void RewriteRandomSteps(Random random, PagedStorage storage)
+    {
+        for (var i = 0; i < 8; i++)
+        {
+            var column = random.Next(storage.ColumnCount);
+            var page = random.Next(storage.PageCount);
+            var first = random.Next(storage.PageSteps);
+            var steps = random.Next(1, storage.PageSteps - first + 1);
+            random.NextBytes(new Span<byte>(storage.StepAddress(column, page, first), steps * storage.StepBytes(column)));
+            storage.NotifyWritten(column, page, first, steps);
+        }
+    }
+
+    /// <summary>Trajectories of random lengths whose page tables name random pages of the arena.</summary>
+    private static (int[] Pages, int Length)[] RandomTrajectories(Random random, PagedStorage storage)
+    {
+        var result = new (int[], int)[12];
+        for (var t = 0; t < result.Length; t++)
+        {
+            var length = random.Next(1, 50);
+            var pages = new int[(length + storage.PageSteps - 1) / storage.PageSteps];
+            for (var p = 0; p < pages.Length; p++)
+                pages[p] = random.Next(storage.PageCount);
+            result[t] = (pages, length);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using Gear.Core.Sampling;
+using Gear.Core.Schema;
+using Gear.Core.Storage;
+
+namespace Gear.Core.Compute;
+
+/// <summary>A gather workload: the arena, its trajectories and the windows drawn from them.</summary>
+/// <param name="Name">Short name ("w3-end").</param>
+/// <param name="Columns">The step's columns.</param>
+/// <param name="ArenaSteps">Steps in the arena (filled with a byte pattern), a multiple of <paramref name="TrajectorySteps"/>.</param>
+/// <param name="TrajectorySteps">Steps of each trajectory (the arena is cut into trajectories of this length).</param>
+/// <param name="BatchSize">Windows per gather (B).</param>
+/// <param name="WindowLength">Steps per window (L).</param>
+/// <param name="AnchoredAtEnd">Windows end at their trajectory's end; otherwise uniform over valid starts.</param>
+/// <param name="InDeviceTier">The whole arena is in the device tier (a device backend reads device pages, not pinned host pages).</param>
+public sealed record GatherWorkload(string Name, IReadOnlyList<ColumnSpec> Columns, int ArenaSteps, int TrajectorySteps,
+    int BatchSize, int WindowLength, bool AnchoredAtEnd, bool InDeviceTier = false);
+
+/// <summary>
+/// In-process timings of one backend's primitives, for <c>gear bench backends</c>: gathers of a workload's random
+/// windows (bytes of window data per second) and prioritized selection (sample a batch from a large sum tree,
+/// then update the priorities of what was sampled, as a learner does; microseconds per batch).
+/// </summary>
+public static class BackendMeasurements
+{
+    private const int PageSteps = 256;
+
+    /// <summary>Gathers random windows of <paramref name="workload"/> for about <paramref name="duration"/>; returns window bytes per second.</summary>
+    public static double GatherBytesPerSecond(IComputeBackend backend, GatherWorkload workload, TimeSpan duration, int seed = 1)
+    {
+        var pagesPerTrajectory = (workload.TrajectorySteps + PageSteps - 1) / PageSteps;
+        var trajectories = workload.ArenaSteps / workload.TrajectorySteps;
+        var pageCount = trajectories * pagesPerTrajectory;
+        var tierBytes = workload.InDeviceTier ? workload.Columns.Sum(c => (long)c.StepBytes) * PageSteps * pageCount : 0;
+        using var storage = new PagedStorage(workload.Columns, PageSteps, pageCount, tierBytes);
+        for (var c = 0; c < storage.ColumnCount; c++)
+            Fill(storage, c);
+        var pageTables = Enumerable.Range(0, trajectories)
+            .Select(t => Enumerable.Range(t * pagesPerTrajectory, pagesPerTrajectory).ToArray()).ToArray();
+
+        using var batch = new WindowBatch(workload.Columns, workload.BatchSize, workload.WindowLength);
+        var random = new Random(seed);
+        var batchBytes = 0L;
+        for (var c = 0; c < workload.Columns.Count; c++)
+            batchBytes += (long)batch.WindowBytes(c) * workload.BatchSize;
+
+        void Draw()
+        {
+            for (var w = 0; w < workload.BatchSize; w++)
+            {
+                var lastStart = workload.TrajectorySteps - workload.WindowLength;
+                var start = workload.AnchoredAtEnd ? lastStart : random.Next(lastStart + 1);
+                batch.Sources[w] = new WindowSource(pageTables[random.Next(trajectories)], 0, start, workload.TrajectorySteps);
+            }
+            batch.Count = workload.BatchSize;
+        }
+
+        Draw();
+        backend.Gather(storage, batch); // warm-up: first-touch mappings, compiled kernels
+        var gathers = 0L;
+        var measured = TimeSpan.Zero;
+        var clock = new Stopwatch();
+        while (measured < duration)
+        {
+            Draw();
+            clock.Restart();
+            backend.Gather(storage, batch);
+            measured += clock.Elapsed;
+            gathers++;
+        }
+        return batchBytes * gathers / measured.TotalSeconds;
+    }
+
+    /// <summary>
+    /// Sample <paramref name="batchSize"/> stratified choices from a tree of <paramref name="leaves"/> random
+    /// priorities, then update those leaves, for about <paramref name="duration"/>; returns microseconds per batch.
+    /// </summary>
+    public static double PrioritizedMicrosecondsPerBatch(IComputeBackend backend, int leaves, int batchSize, TimeSpan duration, int seed = 1)
+    {
+        using var tree = backend.CreateSumTree(leaves);
+        var random = new Random(seed);
+        var all = Enumerable.Range(0, leaves).ToArray();
+        tree.SetBatch(all, all.Select(_ => random.NextDouble() + 1e-3).ToArray());
+        var uniforms = new double[batchSize];
+        var slots = new int[batchSize];
+        var values = new double[batchSize];
+        var batches = 0L;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            for (var i = 0; i < batchSize; i++)
+                uniforms[i] = random.NextDouble();
+            tree.SampleStratified(uniforms, slots, values);
+            for (var i = 0; i < batchSize; i++)
+                values[i] = values[i] * 0.5 + 0.5; // new priorities for what was sampled
+            tree.SetBatch(slots, values);
+            batches++;
+        }
+        return clock.Elapsed.TotalMicroseconds / batches;
+    }
+
+    private static unsafe void Fill(PagedStorage storage, int column)
+    {
+        var pool = new Span<byte>(storage.PoolBase(column), checked((int)(storage.PageBytes(column) * storage.PageCount)));
+        for (var i = 0; i < pool.Length; i++)
+            pool[i] = (byte)(i * 31 + column);
+    }
+}

@@ -1,0 +1,44 @@
+using Gear.Core.Sampling;
+
+namespace Gear.Core.Compute.Cuda;
+
+/// <summary>
+/// A <see cref="WindowBatch"/>'s column buffers and mask registered with the device (page-locked and mapped), so
+/// that the gather kernel writes the windows straight into the caller's host memory over the bus: the batch's
+/// buffers are the pinned staging a transport sends from, with no device buffer and no copy in between. Made on
+/// a batch's first gather and kept until the batch or the backend is disposed (a batch is reused per request
+/// stream, so registration is paid once).
+/// </summary>
+internal sealed unsafe class BatchMapping : HostRegistration
+{
+    private readonly WindowBatch _batch;
+
+    /// <summary>Registers <paramref name="batch"/>'s buffers; call under <paramref name="gate"/>.</summary>
+    public BatchMapping(IDeviceRuntime runtime, Lock gate, WindowBatch batch)
+        : base(runtime, gate)
+    {
+        _batch = batch;
+        Columns = new ulong[batch.Columns.Count];
+        try
+        {
+            for (var c = 0; c < Columns.Length; c++)
+                Columns[c] = Map(batch.ColumnPointer(c), batch.ColumnCapacity(c));
+            Mask = Map(batch.MaskPointer, batch.MaskCapacity);
+        }
+        catch
+        {
+            Release();
+            throw;
+        }
+    }
+
+    /// <summary>Device address of each column's buffer.</summary>
+    public ulong[] Columns { get; }
+
+    /// <summary>Device address of the mask.</summary>
+    public ulong Mask { get; }
+
+    /// <summary>Whether this maps <paramref name="batch"/> for <paramref name="runtime"/>.</summary>
+    public bool Maps(WindowBatch batch, IDeviceRuntime runtime) =>
+        !Released && ReferenceEquals(batch, _batch) && ReferenceEquals(runtime, Runtime);
+}

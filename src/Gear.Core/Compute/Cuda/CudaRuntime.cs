@@ -1,0 +1,168 @@
+using System.Collections.Concurrent;
+
+namespace Gear.Core.Compute.Cuda;
+
+/// <summary>
+/// One CUDA device through the driver API: its primary context (retained once, made current on whichever
+/// thread calls, since async code hops threads), one non-blocking stream that orders every operation, and the
+/// kernels, compiled by NVRTC for the device's own architecture (see <see cref="Nvrtc.Compile"/>) once per process.
+/// </summary>
+internal sealed unsafe class CudaRuntime : IDeviceRuntime
+{
+    /// <summary>NVRTC options besides the architecture: no fused multiply-add, so sums round as on the CPU.</summary>
+    private static readonly string[] CompileOptions = ["--fmad=false", "--std=c++17"];
+
+    // Module images by (compute capability, file): compiling takes a second or more, so once per process.
+    private static readonly ConcurrentDictionary<(int, string), (byte[] Image, string Target)> CompiledKernels = new();
+
+    private readonly CudaDriver _driver;
+    private readonly int _device;
+    private readonly nint _context;
+    private readonly nint _stream;
+    private readonly List<nint> _modules = [];
+    private readonly nint[] _functions = new nint[KernelCatalog.Count];
+    private bool _disposed;
+
+    /// <summary>Opens device <paramref name="ordinal"/> and compiles the kernels for it.</summary>
+    /// <exception cref="CudaException">Any driver or NVRTC failure, naming the call.</exception>
+    public CudaRuntime(CudaDriver driver, Nvrtc compiler, int ordinal)
+    {
+        _driver = driver;
+        _device = driver.Device(ordinal);
+        Name = $"cuda:{ordinal}";
+        DeviceName = driver.DeviceName(_device);
+        ComputeCapability = driver.Attribute(_device, CudaDriver.AttributeComputeCapabilityMajor) * 10
+            + driver.Attribute(_device, CudaDriver.AttributeComputeCapabilityMinor);
+        _context = driver.RetainPrimaryContext(_device);
+        try
+        {
+            driver.SetCurrent(_context);
+            _stream = driver.CreateStream(CudaDriver.StreamNonBlocking);
+            foreach (var file in KernelCatalog.Files)
+            {
+                var (image, target) = CompiledKernels.GetOrAdd((ComputeCapability, file),
+                    key => compiler.Compile(KernelCatalog.Source(key.Item2), key.Item2, key.Item1, CompileOptions));
+                KernelTarget = target;
+                var module = driver.LoadModule(image);
+                _modules.Add(module);
+                for (var k = 0; k < KernelCatalog.Count; k++)
+                {
+                    if (KernelCatalog.FileOf((Kernel)k) == file)
+                        _functions[k] = driver.Function(module, KernelCatalog.Symbol((Kernel)k));
+                }
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public string Name { get; }
+
+    /// <summary>The device's marketing name.</summary>
+    public string DeviceName { get; }
+
+    /// <summary>Compute capability as major × 10 + minor (e.g. 90 for sm_90).</summary>
+    public int ComputeCapability { get; }
+
+    /// <summary>What the kernels were compiled for: "sm_90", or "compute_90 PTX" for a device newer than NVRTC.</summary>
+    public string KernelTarget { get; private set; } = "";
+
+    /// <summary>The driver (for the benchmark's reference copies).</summary>
+    internal CudaDriver Driver => _driver;
+
+    /// <summary>The stream every operation is queued on.</summary>
+    internal nint Stream => _stream;
+
+    /// <summary>Makes the context current on the calling thread; every entry point calls it first.</summary>
+    internal void Enter() => _driver.SetCurrent(_context);
+
+    /// <inheritdoc/>
+    public ulong Allocate(long bytes)
+    {
+        Enter();
+        return _driver.Allocate(Math.Max(bytes, 16)); // cuMemAlloc aligns to at least 256 bytes
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>After <see cref="Dispose"/> a no-op: releasing the context released its memory.</remarks>
+    public void Free(ulong address)
+    {
+        if (_disposed)
+            return;
+        Enter();
+        _driver.Free(address);
+    }
+
+    /// <inheritdoc/>
+    public void CopyToDevice(ulong destination, void* source, long bytes)
+    {
+        Enter();
+        _driver.CopyToDevice(destination, source, bytes, _stream);
+    }
+
+    /// <inheritdoc/>
+    public void CopyToHost(void* destination, ulong source, long bytes)
+    {
+        Enter();
+        _driver.CopyToHost(destination, source, bytes, _stream);
+    }
+
+    /// <inheritdoc/>
+    public void Fill32(ulong destination, uint value, long count)
+    {
+        Enter();
+        _driver.Fill32(destination, value, count, _stream);
+    }
+
+    /// <inheritdoc/>
+    public ulong MapHost(void* host, long bytes)
+    {
+        Enter();
+        _driver.RegisterHost(host, bytes);
+        return _driver.DevicePointerOf(host);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>After <see cref="Dispose"/> a no-op, as for <see cref="Free"/>.</remarks>
+    public void UnmapHost(void* host)
+    {
+        if (_disposed)
+            return;
+        Enter();
+        _driver.UnregisterHost(host);
+    }
+
+    /// <inheritdoc/>
+    public void Launch(Kernel kernel, uint gridX, uint gridY, uint blockX, void** args)
+    {
+        Enter();
+        _driver.Launch(_functions[(int)kernel], gridX, gridY, blockX, _stream, args);
+    }
+
+    /// <inheritdoc/>
+    public void Synchronize()
+    {
+        Enter();
+        _driver.Synchronize(_stream);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        if (_context == 0)
+            return;
+        _driver.SetCurrent(_context);
+        foreach (var module in _modules)
+            _driver.UnloadModule(module);
+        if (_stream != 0)
+            _driver.DestroyStream(_stream);
+        _driver.ReleasePrimaryContext(_device);
+    }
+}

@@ -1,0 +1,93 @@
+using Gear.Core.Sampling;
+using Gear.Core.Storage;
+
+namespace Gear.Core.Compute.Cuda;
+
+/// <summary>
+/// The compute backend on a device: sum trees in device memory and gathers by kernel, over an
+/// <see cref="IDeviceRuntime"/> (CUDA, or the tests' host emulation). One gate serialises the device's single
+/// queue, so gathers from several threads are safe and run one after another.
+/// </summary>
+internal sealed class DeviceBackend : IComputeBackend
+{
+    private readonly IDeviceRuntime _runtime;
+    private readonly Lock _gate = new();
+    private readonly DeviceGather _gather;
+    private readonly List<StorageMapping> _arenas = [];
+    private readonly List<BatchMapping> _batches = [];
+    private bool _disposed;
+
+    /// <summary>Creates a backend that owns <paramref name="runtime"/>.</summary>
+    public DeviceBackend(IDeviceRuntime runtime)
+    {
+        _runtime = runtime;
+        _gather = new DeviceGather(runtime);
+    }
+
+    /// <inheritdoc/>
+    public string Name => _runtime.Name;
+
+    /// <summary>The runtime (for measurements that need the device itself).</summary>
+    internal IDeviceRuntime Runtime => _runtime;
+
+    /// <inheritdoc/>
+    public IPrioritySumTree CreateSumTree(int capacity)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new DeviceSumTree(_runtime, _gate, capacity);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The first gather from an arena maps its pools for the device and fills its device tier (see
+    /// <see cref="StorageMapping"/>); every gather first copies the tier pages written since the last one. The
+    /// first gather into a batch registers its buffers (<see cref="BatchMapping"/>), which the kernels then write.
+    /// </remarks>
+    public void Gather(PagedStorage storage, WindowBatch output)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_gate)
+            _gather.Gather(storage, MappingOf(storage), output, MappingOf(output));
+    }
+
+    private BatchMapping MappingOf(WindowBatch batch)
+    {
+        if (batch.DeviceMapping is BatchMapping existing && existing.Maps(batch, _runtime))
+            return existing;
+        batch.DeviceMapping?.Dispose(); // another backend's: its registration must go before this one's
+        var mapping = new BatchMapping(_runtime, _gate, batch);
+        batch.DeviceMapping = mapping;
+        _batches.RemoveAll(m => m.Released); // batches come and go with request streams
+        _batches.Add(mapping);
+        return mapping;
+    }
+
+    private StorageMapping MappingOf(PagedStorage storage)
+    {
+        if (storage.DeviceMapping is StorageMapping existing && existing.Maps(storage, _runtime))
+            return existing;
+        var mapping = new StorageMapping(_runtime, _gate, storage);
+        storage.DeviceMapping = mapping; // before Populate: see StorageMapping.Populate
+        _arenas.RemoveAll(m => m.Released);
+        _arenas.Add(mapping);
+        mapping.Populate();
+        return mapping;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        lock (_gate)
+        {
+            foreach (var mapping in _arenas)
+                mapping.Dispose();
+            foreach (var mapping in _batches)
+                mapping.Dispose();
+            _gather.Dispose();
+        }
+        _runtime.Dispose();
+    }
+}

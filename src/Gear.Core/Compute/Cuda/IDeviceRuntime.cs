@@ -1,0 +1,40 @@
+namespace Gear.Core.Compute.Cuda;
+
+/// <summary>
+/// The few device operations the backend is built on: device memory, copies, host memory mapped for the device,
+/// and kernel launches, all ordered on one queue. <see cref="CudaRuntime"/> is the real one; the tests supply an
+/// emulated one (the same kernels compiled for the host and run serially) that proves the backend's host-side
+/// logic and the kernels' logic without a GPU. Not thread-safe: the backend serialises its calls.
+/// </summary>
+internal unsafe interface IDeviceRuntime : IDisposable
+{
+    /// <summary>The device's name for logs ("cuda:0").</summary>
+    string Name { get; }
+
+    /// <summary>Allocates <paramref name="bytes"/> of device memory (aligned for 16-byte vector access).</summary>
+    ulong Allocate(long bytes);
+
+    /// <summary>Frees memory from <see cref="Allocate"/>.</summary>
+    void Free(ulong address);
+
+    /// <summary>Queues a copy from host memory to the device; <paramref name="source"/> must stay valid until <see cref="Synchronize"/>.</summary>
+    void CopyToDevice(ulong destination, void* source, long bytes);
+
+    /// <summary>Queues a copy from the device to host memory, complete after <see cref="Synchronize"/>.</summary>
+    void CopyToHost(void* destination, ulong source, long bytes);
+
+    /// <summary>Queues a fill of <paramref name="count"/> 32-bit words with <paramref name="value"/>.</summary>
+    void Fill32(ulong destination, uint value, long count);
+
+    /// <summary>Page-locks existing host memory and returns the address at which kernels read it (zero-copy).</summary>
+    ulong MapHost(void* host, long bytes);
+
+    /// <summary>Undoes <see cref="MapHost"/>.</summary>
+    void UnmapHost(void* host);
+
+    /// <summary>Queues <paramref name="kernel"/> over a grid of (gridX, gridY) blocks of blockX threads; args as cuLaunchKernel takes them.</summary>
+    void Launch(Kernel kernel, uint gridX, uint gridY, uint blockX, void** args);
+
+    /// <summary>Waits for everything queued.</summary>
+    void Synchronize();
+}

@@ -1,0 +1,44 @@
+using System.Reflection;
+
+namespace Gear.Core.Compute.Cuda;
+
+/// <summary>
+/// Where each <see cref="Kernel"/> lives: its source file in kernels/ (embedded in Gear.Core as a resource, so a
+/// published binary carries it) and its symbol name.
+/// </summary>
+internal static class KernelCatalog
+{
+    /// <summary>The kernel source files, as embedded (see Gear.Core.csproj).</summary>
+    public static readonly string[] Files = ["gather.cu", "sumtree.cu"];
+
+    private static readonly (string File, string Symbol)[] Entries =
+    [
+        ("gather.cu", "gear_gather"),
+        ("gather.cu", "gear_gather_mask"),
+        ("sumtree.cu", "gear_tree_claim"),
+        ("sumtree.cu", "gear_tree_write_leaves"),
+        ("sumtree.cu", "gear_tree_release"),
+        ("sumtree.cu", "gear_tree_update_level"),
+        ("sumtree.cu", "gear_tree_sample"),
+    ];
+
+    /// <summary>The file that defines <paramref name="kernel"/>.</summary>
+    public static string FileOf(Kernel kernel) => Entries[(int)kernel].File;
+
+    /// <summary>The symbol name of <paramref name="kernel"/>.</summary>
+    public static string Symbol(Kernel kernel) => Entries[(int)kernel].Symbol;
+
+    /// <summary>Number of kernels.</summary>
+    public static int Count => Entries.Length;
+
+    /// <summary>The source text of <paramref name="file"/>.</summary>
+    public static string Source(string file)
+    {
+        using var stream = typeof(KernelCatalog).Assembly.GetManifestResourceStream(ResourceName(file))
+            ?? throw new InvalidOperationException($"kernel source {file} is not embedded in {typeof(KernelCatalog).Assembly.GetName().Name}");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private static string ResourceName(string file) => "Gear.Kernels." + file;
+}

@@ -1,0 +1,168 @@
+using Gear.Core.Compute;
+using Gear.Core.Compute.Cpu;
+using Gear.Core.Compute.Cuda;
+using Gear.Core.RateLimiting;
+using Gear.Core.Sampling;
+using Gear.Core.Schema;
+using Gear.Core.Selection;
+using Gear.Core.Storage;
+using Gear.Core.Tables;
+
+namespace Gear.Core.Tests.Compute.Cuda;
+
+/// <summary>
+/// The device backend's logic without a GPU: the real DeviceBackend (planning, argument packing, page-address
+/// tables, sum-tree phases) over the host emulation of the same kernel sources, against the CPU backend on
+/// random inputs. Gathers byte-equal, selections index-equal and value-equal.
+/// </summary>
+[TestClass]
+public sealed class EmulatedBackendTests
+{
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    public void SumTreesAndGathersEqualTheCpuBackend(int seed)
+    {
+        var runtime = new EmulatedRuntime();
+        using var candidate = new DeviceBackend(runtime);
+        foreach (var result in BackendComparison.Run(candidate, seed))
+            Assert.IsTrue(result.Passed, $"{result.Name}: {result.Detail}");
+        Assert.IsTrue(runtime.Launches > 0, "no kernel ran");
+    }
+
+    /// <summary>
+    /// Whole tables, one on the CPU backend and one on the emulated device with a device tier, given the same
+    /// inserts (some after sampling began, so the tier must follow them) and the same random streams: the same
+    /// keys, starts, probabilities and bytes. This runs the device sum tree under the prioritized selector and
+    /// the insert path's device-tier notifications.
+    /// </summary>
+    [TestMethod]
+    public void ATableOnTheDeviceSamplesWhatTheSameTableOnTheCpuSamples()
+    {
+        ColumnSpec[] columns = [new("obs", DType.F32, 5), new("flag", DType.U8)];
+        TableSpec Spec(string name) => new()
+        {
+            Name = name,
+            Columns = columns,
+            PageSteps = 8,
+            HostCapacityBytes = 21L * 8 * 64,
+            DeviceCapacityBytes = 21L * 8 * 20, // 20 of the 64 pages in the device tier
+            MaxTrajectories = 64,
+            Sampler = SelectorKind.Prioritized,
+            PriorityExponent = 0.6,
+            RateLimiter = RateLimiterSpec.MinSize(1),
+        };
+        using var cpuBackend = new CpuBackend();
+        using var deviceBackend = new DeviceBackend(new EmulatedRuntime());
+        using var onCpu = new Table(Spec("cpu"), cpuBackend);
+        using var onDevice = new Table(Spec("device"), deviceBackend);
+        var random = new Random(5);
+        using var expected = new WindowBatch(columns, 32, 12);
+        using var actual = new WindowBatch(columns, 32, 12);
+        for (var round = 0; round < 4; round++)
+        {
+            for (var t = 0; t < 6; t++)
+            {
+                var length = random.Next(1, 40);
+                var data = columns.Select(c => (ReadOnlyMemory<byte>)RandomBytes(random, length * c.StepBytes)).ToArray();
+                var priority = random.NextDouble() * 10 + 0.1;
+                foreach (var table in new[] { onCpu, onDevice })
+                {
+                    var key = table.OpenTrajectory();
+                    table.Append(key, length, data);
+                    table.Close(key, priority);
+                }
+            }
+            var request = new SampleRequest(32, 12, WindowPlacement.Uniform);
+            onCpu.Sample(request, new RandomStream((ulong)round), expected, TimeSpan.FromSeconds(10));
+            onDevice.Sample(request, new RandomStream((ulong)round), actual, TimeSpan.FromSeconds(10));
+            Assert.AreEqual(expected.Count, actual.Count);
+            CollectionAssert.AreEqual(expected.StartSteps.ToArray(), actual.StartSteps.ToArray(), $"round {round}: starts");
+            CollectionAssert.AreEqual(expected.Probabilities.ToArray(), actual.Probabilities.ToArray(), $"round {round}: probabilities");
+            for (var c = 0; c < columns.Length; c++)
+                Assert.IsTrue(expected.Column(c).SequenceEqual(actual.Column(c)), $"round {round}: column {columns[c].Name} differs");
+            Assert.IsTrue(expected.Mask.SequenceEqual(actual.Mask), $"round {round}: mask differs");
+        }
+    }
+
+    /// <summary>Once warm, the device backend's gathers, updates and samples allocate nothing on the managed heap.</summary>
+    [TestMethod]
+    public void WarmGathersAndSelectionsAllocateNothing()
+    {
+        ColumnSpec[] columns = [new("obs", DType.F32, 3), new("flag", DType.U8)];
+        using var backend = new DeviceBackend(new EmulatedRuntime());
+        using var storage = new PagedStorage(columns, pageSteps: 4, pageCount: 16, deviceTierBytes: 13 * 4 * 8);
+        using var batch = new WindowBatch(columns, 8, 6);
+        var pageTable = new[] { 3, 9, 1 };
+        for (var w = 0; w < 8; w++)
+            batch.Sources[w] = new WindowSource(pageTable, 0, w - 2, 12);
+        batch.Count = 8;
+        using var tree = backend.CreateSumTree(1000);
+        int[] slots = [5, 17, 5, 999];
+        double[] values = [1.0, 2.0, 3.0, 4.0];
+        double[] uniforms = [0.1, 0.5, 0.7, 0.9];
+        var chosen = new int[4];
+        var chosenValues = new double[4];
+
+        void Round()
+        {
+            storage.NotifyWritten(0, 1, 0, 2);
+            backend.Gather(storage, batch);
+            tree.SetBatch(slots, values);
+            tree.SampleStratified(uniforms, chosen, chosenValues);
+        }
+
+        Round(); // warm: mappings, scratch
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 20; i++)
+            Round();
+        Assert.AreEqual(0, GC.GetAllocatedBytesForCurrentThread() - before, "bytes allocated by 20 warm rounds");
+    }
+
+    /// <summary>The comparison itself can fail: one wrong byte in a whole run of gathers is caught.</summary>
+    [TestMethod]
+    public void AGatherWithOneWrongByteIsCaught()
+    {
+        using var reference = new CpuBackend();
+        using var candidate = new DeviceBackend(new EmulatedRuntime());
+        using var broken = new FlipsLastByte(candidate);
+        var result = BackendComparison.CompareGathers(reference, broken, seed: 1);
+        Assert.IsFalse(result.Passed, "a gather with a wrong byte passed the comparison");
+    }
+
+    [TestMethod]
+    public void ARefusedBatchChangesNothingOnTheDevice()
+    {
+        using var backend = new DeviceBackend(new EmulatedRuntime());
+        using var tree = backend.CreateSumTree(16);
+        tree.SetBatch([1, 2], [1.0, 2.0]);
+        Assert.ThrowsException<Gear.Core.Errors.GearException>(() => tree.SetBatch([3, 4], [1.0, double.NaN]));
+        Assert.AreEqual(3.0, tree.Total);
+        Assert.AreEqual(0.0, tree.Get(3));
+    }
+
+    private static byte[] RandomBytes(Random random, int count)
+    {
+        var bytes = new byte[count];
+        random.NextBytes(bytes);
+        return bytes;
+    }
+
+    /// <summary>Wraps a backend and inverts the last byte of the first column after each gather.</summary>
+    private sealed class FlipsLastByte(IComputeBackend inner) : IComputeBackend
+    {
+        public string Name => inner.Name;
+
+        public IPrioritySumTree CreateSumTree(int capacity) => inner.CreateSumTree(capacity);
+
+        public void Gather(PagedStorage storage, WindowBatch output)
+        {
+            inner.Gather(storage, output);
+            output.Column(0)[^1] ^= 0xFF;
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}

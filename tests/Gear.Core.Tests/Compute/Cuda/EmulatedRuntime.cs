@@ -1,0 +1,83 @@
+using System.Runtime.InteropServices;
+using Gear.Core.Compute.Cuda;
+
+namespace Gear.Core.Tests.Compute.Cuda;
+
+/// <summary>
+/// A device runtime on the host: the kernels of kernels/*.cu compiled as plain C++ by clang-14 (with
+/// kernels/shim/host_emulation.h) into a shared library whose launcher runs each kernel one thread at a time.
+/// Device memory is host memory and mapping host memory is the identity, so the backend's host-side logic and
+/// the kernels' logic run exactly as written, minus the GPU's parallelism.
+/// </summary>
+internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
+{
+    private static readonly Lazy<nint> Library = new(Build);
+    private readonly delegate* unmanaged<byte*, uint, uint, uint, void**, int> _launch;
+    private readonly byte[][] _names;
+
+    /// <summary>Builds the emulation library on first use (Inconclusive without clang-14).</summary>
+    public EmulatedRuntime()
+    {
+        Clang.Require();
+        _launch = (delegate* unmanaged<byte*, uint, uint, uint, void**, int>)NativeLibrary.GetExport(Library.Value, "gear_emu_launch");
+        _names = Enumerable.Range(0, KernelCatalog.Count)
+            .Select(k => System.Text.Encoding.ASCII.GetBytes(KernelCatalog.Symbol((Kernel)k) + "\0")).ToArray();
+    }
+
+    /// <summary>Launches so far (tests check that work really went through the kernels).</summary>
+    public int Launches { get; private set; }
+
+    public string Name => "emulated";
+
+    public ulong Allocate(long bytes) => (ulong)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 16), 256);
+
+    public void Free(ulong address) => NativeMemory.AlignedFree((void*)address);
+
+    public void CopyToDevice(ulong destination, void* source, long bytes) => Buffer.MemoryCopy(source, (void*)destination, bytes, bytes);
+
+    public void CopyToHost(void* destination, ulong source, long bytes) => Buffer.MemoryCopy((void*)source, destination, bytes, bytes);
+
+    public void Fill32(ulong destination, uint value, long count) => new Span<uint>((void*)destination, checked((int)count)).Fill(value);
+
+    public ulong MapHost(void* host, long bytes) => (ulong)host;
+
+    public void UnmapHost(void* host)
+    {
+    }
+
+    public void Launch(Kernel kernel, uint gridX, uint gridY, uint blockX, void** args)
+    {
+        int result;
+        fixed (byte* name = _names[(int)kernel])
+            result = _launch(name, gridX, gridY, blockX, args);
+        if (result != 0)
+            Assert.Fail($"the emulation library has no kernel {kernel}");
+        Launches++;
+    }
+
+    public void Synchronize()
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private static nint Build()
+    {
+        var directory = Directory.CreateTempSubdirectory("gear-emulation-");
+        var library = Path.Combine(directory.FullName, "libgearemu.so");
+        Clang.Run(Clang.Cxx!,
+        [
+            // No FMA contraction: the sums must round as the C# reference's do (NVRTC gets --fmad=false).
+            "-std=c++17", "-O2", "-ffp-contract=off", "-Wall", "-Werror", "-shared", "-fPIC",
+            // A misaligned access traps (the test host dies, failing the run) as it would fault on a GPU, where x86 forgives it.
+            "-fsanitize=alignment", "-fsanitize-trap=alignment",
+            "-include", Path.Combine(Clang.KernelDirectory, "shim", "host_emulation.h"),
+            "-o", library, Path.Combine(Clang.KernelDirectory, "shim", "host_emulation.cpp"),
+        ], "clang++-14 host-emulation build");
+        var handle = NativeLibrary.Load(library);
+        directory.Delete(recursive: true); // the loaded library stays mapped
+        return handle;
+    }
+}

@@ -1,0 +1,103 @@
+using Gear.Core.Tests.Compute.Cuda;
+using Gear.Tests.Shared;
+
+namespace Gear.Server.Tests.Cuda;
+
+/// <summary>
+/// The CUDA backend through its real bindings, without a GPU: the <c>gear</c> child process loads a fake
+/// <c>libcuda.so.1</c> and <c>libnvrtc.so.13</c> (tests/fake-cuda, built here with clang-14 and found through
+/// LD_LIBRARY_PATH) whose kernels are the host emulation of kernels/*.cu and whose calls check what the real
+/// driver checks (a current context on the calling thread, frees and registrations that match). This runs the
+/// function-pointer bindings, context handling, NVRTC options, module loading and launches that the emulation
+/// tests bypass. It proves the code paths, not the GPU: a real device runs the Gpu test category.
+/// </summary>
+[TestClass]
+public sealed class FakeCudaTests
+{
+    private static readonly Lazy<string> FakeLibraries = new(Build);
+
+    [TestMethod]
+    [Timeout(120_000)]
+    public async Task SelftestOnTheFakeDeviceRunsTheComparisonsThroughTheBindingsAndPasses()
+    {
+        Clang.Require();
+        using var gear = GearProcess.Start(["selftest", "--device", "cuda:0", "--seed", "4"], Environment());
+        var exitCode = await gear.WaitForExitAsync(TimeSpan.FromSeconds(110));
+
+        Assert.AreEqual(0, exitCode, $"stdout:\n{gear.Stdout}\nstderr:\n{gear.Stderr}");
+        StringAssert.Contains(gear.Stdout, "device cuda:0: Gear fake CUDA device, sm_70, driver CUDA 12.4");
+        StringAssert.Matches(gear.Stdout, new System.Text.RegularExpressions.Regex(@"sum-tree\s+PASS"));
+        StringAssert.Matches(gear.Stdout, new System.Text.RegularExpressions.Regex(@"gather\s+PASS"));
+        StringAssert.Contains(gear.Stdout, "selftest passed on cuda:0");
+    }
+
+    /// <summary>A device newer than NVRTC gets PTX for the newest architecture NVRTC knows, which the driver compiles.</summary>
+    [TestMethod]
+    [Timeout(120_000)]
+    public async Task ADeviceNewerThanNvrtcGetsPtxForTheNewestKnownArchitecture()
+    {
+        Clang.Require();
+        using var gear = GearProcess.Start(["selftest", "--device", "cuda:0"], Environment(computeCapability: 120));
+        var exitCode = await gear.WaitForExitAsync(TimeSpan.FromSeconds(110));
+
+        Assert.AreEqual(0, exitCode, $"stdout:\n{gear.Stdout}\nstderr:\n{gear.Stderr}");
+        StringAssert.Contains(gear.Stdout, "device cuda:0: Gear fake CUDA device, sm_120, kernels as compute_80 PTX, driver CUDA 12.4");
+    }
+
+    /// <summary>A device older than anything NVRTC compiles for cannot be used, and the reason says so.</summary>
+    [TestMethod]
+    [Timeout(60_000)]
+    public async Task ADeviceOlderThanNvrtcIsRefusedWithTheReason()
+    {
+        Clang.Require();
+        using var gear = GearProcess.Start(["selftest", "--device", "cuda:0"], Environment(computeCapability: 60));
+        Assert.AreEqual(1, await gear.WaitForExitAsync(TimeSpan.FromSeconds(50)));
+        StringAssert.Contains(gear.Stderr, "gear selftest: cuda:0 cannot be used: nvrtcGetSupportedArchs failed: libnvrtc.so.13 compiles for sm_70 to sm_80, not for this device's sm_60");
+    }
+
+    [TestMethod]
+    [Timeout(60_000)]
+    public async Task ServeWithDeviceAutoTakesTheDeviceAndSaysSo()
+    {
+        Clang.Require();
+        using var gear = GearProcess.StartServe(["--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data-plane", "127.0.0.1:0"], Environment());
+        var line = await gear.WaitForLineAsync(l => l.Contains("backend "), TimeSpan.FromSeconds(30));
+        StringAssert.Contains(line, "backend cuda:0: device auto: cuda:0: Gear fake CUDA device, sm_70");
+        await gear.WaitForLineAsync(l => l.Contains("ready: serving"), TimeSpan.FromSeconds(30));
+
+        // Shutting down releases the device through the bindings; a failed release would be an error exit.
+        gear.Terminate();
+        Assert.AreEqual(0, await gear.WaitForExitAsync(TimeSpan.FromSeconds(30)), $"stdout:\n{gear.Stdout}\nstderr:\n{gear.Stderr}");
+    }
+
+    [ClassCleanup]
+    public static void RemoveFakeLibraries()
+    {
+        if (FakeLibraries.IsValueCreated)
+            Directory.Delete(FakeLibraries.Value, recursive: true);
+    }
+
+    private static Dictionary<string, string> Environment(int computeCapability = 70) => new()
+    {
+        ["LD_LIBRARY_PATH"] = FakeLibraries.Value,
+        ["GEAR_FAKE_COMPUTE_CAPABILITY"] = computeCapability.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    private static string Build()
+    {
+        var directory = Directory.CreateTempSubdirectory("gear-fake-cuda-").FullName;
+        var sources = Path.Combine(Clang.KernelDirectory, "..", "tests", "fake-cuda");
+        Clang.Run(Clang.Cxx!,
+        [
+            "-std=c++17", "-O1", "-Wall", "-Werror", "-shared", "-fPIC", "-ffp-contract=off",
+            "-include", Path.Combine(Clang.KernelDirectory, "shim", "host_emulation.h"), "-Wl,-soname,libcuda.so.1",
+            "-o", Path.Combine(directory, "libcuda.so.1"), Path.Combine(sources, "fake_cuda.cpp"),
+        ], "clang++-14 build of the fake CUDA driver");
+        Clang.Run(Clang.Cxx!,
+        [
+            "-std=c++17", "-O1", "-Wall", "-Werror", "-shared", "-fPIC", "-Wl,-soname,libnvrtc.so.13",
+            "-o", Path.Combine(directory, "libnvrtc.so.13"), Path.Combine(sources, "fake_nvrtc.cpp"),
+        ], "clang++-14 build of the fake NVRTC");
+        return directory;
+    }
+}

@@ -6,7 +6,7 @@ using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;
 using Gear.Server.Configuration;
 using Gear.Server.Tests.Configuration;
-using Gear.Server.Tests.Hosting;
+using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Limits;
 

@@ -93,6 +93,9 @@ internal sealed partial class GearProcess : IDisposable
     /// <summary>Whether the process has exited.</summary>
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id (for reading its resource use from /proc).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>The gRPC base address the server printed ("http://127.0.0.1:41234").</summary>
     public Uri GrpcAddress => Printed("gRPC");
 

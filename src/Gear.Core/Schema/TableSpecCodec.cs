@@ -1,3 +1,4 @@
+using Gear.Core.Errors;
 using Gear.Core.RateLimiting;
 using Gear.Core.Selection;
 
@@ -43,11 +44,26 @@ public static class TableSpecCodec
     }
 
     /// <summary>Reads a spec written by <see cref="Write"/> (not validated: the table constructor does that).</summary>
-    /// <exception cref="InvalidDataException">Counts out of range.</exception>
+    /// <exception cref="InvalidDataException">Counts out of range, a malformed string, or a column or rate limiter that cannot exist.</exception>
     /// <exception cref="EndOfStreamException">Truncated.</exception>
     public static TableSpec Read(BinaryReader r)
     {
         ArgumentNullException.ThrowIfNull(r);
+        try
+        {
+            return ReadFields(r);
+        }
+        // Found by fuzzing: a corrupt string length (FormatException) or a column or rate limiter whose
+        // constructor refuses the values read (GearException) escaped the readers of snapshots and logs,
+        // which promise InvalidDataException for bad files.
+        catch (Exception e) when (e is FormatException or GearException)
+        {
+            throw new InvalidDataException($"bad table spec: {e.Message}", e);
+        }
+    }
+
+    private static TableSpec ReadFields(BinaryReader r)
+    {
         var name = r.ReadString();
         var columnCount = r.ReadInt32();
         if (columnCount is < 0 or > 4096)

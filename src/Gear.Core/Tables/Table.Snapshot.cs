@@ -95,7 +95,18 @@ public sealed partial class Table
         try
         {
             var header = TableSnapshot.ReadHeader(reader);
-            var table = new Table(header.Spec, backend);
+            Table table;
+            try
+            {
+                table = new Table(header.Spec, backend);
+            }
+            catch (OutOfMemoryException e)
+            {
+                // A spec whose arena or slot arrays cannot be allocated here (found by fuzzing: a corrupt
+                // capacity) is a snapshot this process cannot load, which callers handle as bad data.
+                throw new InvalidDataException(
+                    $"the snapshot's table '{header.Spec.Name}' needs more memory than can be allocated (host_capacity_bytes {header.Spec.HostCapacityBytes})", e);
+            }
             try
             {
                 table.RestoreBody(reader, buffered, header);
@@ -235,6 +246,12 @@ public sealed partial class Table
 
     private void RestoreBody(BinaryReader r, Stream data, TableSnapshotInfo header)
     {
+        // The counts size arrays below: a negative one threw OverflowException and a huge one could exhaust
+        // memory (found by fuzzing), so they are held to the table's capacities first.
+        if ((uint)header.ClosedTrajectories > (uint)_trajectories.Capacity)
+            throw new InvalidDataException($"{header.ClosedTrajectories} closed trajectories do not fit {_trajectories.Capacity} trajectory slots");
+        if ((uint)header.ItemCount > (uint)_items.Capacity)
+            throw new InvalidDataException($"{header.ItemCount} items do not fit {_items.Capacity} item slots");
         _logSequence = header.LogSequence;
         _itemsInserted = r.ReadInt64();
         _windowsSampled = r.ReadInt64();

@@ -33,15 +33,21 @@ public sealed record CheckpointManifest
     /// <exception cref="InvalidDataException">Not a valid manifest.</exception>
     public static CheckpointManifest Parse(string json)
     {
+        CheckpointManifest manifest;
         try
         {
-            return JsonSerializer.Deserialize<CheckpointManifest>(json, Options)
+            manifest = JsonSerializer.Deserialize<CheckpointManifest>(json, Options)
                 ?? throw new InvalidDataException("manifest.json is empty");
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"manifest.json is not a valid manifest: {e.Message}", e);
         }
+        // The serializer lets a JSON null through where the record needs a value; found by fuzzing, such a
+        // manifest failed later with an ArgumentNullException instead of being refused here.
+        if (manifest.Tables is null || manifest.Tables.Any(t => t?.Name is null || t.File is null || t.Sha256 is null))
+            throw new InvalidDataException("manifest.json lists a table without its name, file or checksum");
+        return manifest;
     }
 }
 

@@ -199,8 +199,11 @@ public static class ConfigFileReader
                         ? null
                         : new(Integer(property.Value, field), field);
                     break;
+                case "requestHeadersTimeoutSeconds":
+                    settings.RequestHeadersTimeoutSeconds = new(Number(property.Value, field), field);
+                    break;
                 default:
-                    throw Unknown(field, "maxReceiveMessageBytes, maxSendMessageBytes, maxConcurrentStreamsPerConnection, maxConnections");
+                    throw Unknown(field, "maxReceiveMessageBytes, maxSendMessageBytes, maxConcurrentStreamsPerConnection, maxConnections, requestHeadersTimeoutSeconds");
             }
         }
     }

@@ -140,7 +140,18 @@ public static class ServerConfigValidator
             MessageBytes(settings.MaxReceiveMessageBytes, defaults.MaxReceiveMessageBytes),
             MessageBytes(settings.MaxSendMessageBytes, defaults.MaxSendMessageBytes),
             settings.MaxConcurrentStreamsPerConnection is { } streams ? (int)InRange(streams, 0, 1, int.MaxValue) : null,
-            settings.MaxConnections is { } connections ? InRange(connections, 0, 1, long.MaxValue) : null);
+            settings.MaxConnections is { } connections ? InRange(connections, 0, 1, long.MaxValue) : null,
+            HeadersTimeout(settings.RequestHeadersTimeoutSeconds));
+    }
+
+    // Kestrel checks the timeout on a one-second heartbeat, so less than a second would not be kept anyway.
+    private static double HeadersTimeout(Sourced<double>? setting)
+    {
+        var seconds = setting?.Value ?? ServerLimits.DefaultRequestHeadersTimeoutSeconds;
+        if (!double.IsFinite(seconds) || seconds < 1 || seconds > ServerLimits.MaxRequestHeadersTimeoutSeconds)
+            throw new ConfigException(setting?.Field ?? "limits.requestHeadersTimeoutSeconds",
+                $"{seconds} is out of range; it must be from 1 to {ServerLimits.MaxRequestHeadersTimeoutSeconds} seconds");
+        return seconds;
     }
 
     private static int MessageBytes(Sourced<long>? setting, int fallback) =>

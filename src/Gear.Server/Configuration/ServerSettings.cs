@@ -36,6 +36,9 @@ public sealed class ServerSettings
     /// <summary>Open connections over all listeners; absent means no limit.</summary>
     public Sourced<long>? MaxConnections { get; set; }
 
+    /// <summary>Seconds a connection may take to send a request's headers.</summary>
+    public Sourced<double>? RequestHeadersTimeoutSeconds { get; set; }
+
     /// <summary>Seconds that shutdown waits for in-flight calls and connections to finish.</summary>
     public Sourced<double>? ShutdownDrainSeconds { get; set; }
 

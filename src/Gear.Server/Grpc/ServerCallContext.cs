@@ -94,17 +94,28 @@ public sealed class ServerCallContext
         LengthPrefixedMessage.Write(body, message, _options.MaxSendMessageSize, "response");
         _messageWritten = true;
         if (!flush) return ValueTask.CompletedTask;
-        ValueTask<FlushResult> flushing = body.FlushAsync(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        ValueTask<FlushResult> flushing = body.FlushAsync(CancellationToken.None);
         if (flushing.IsCompletedSuccessfully)
         {
             CheckFlush(flushing.Result, cancellationToken);
             return ValueTask.CompletedTask;
         }
-        return AwaitFlushAsync(flushing, cancellationToken);
+        return AwaitFlushAsync(body, flushing, cancellationToken);
     }
 
-    private static async ValueTask AwaitFlushAsync(ValueTask<FlushResult> flushing, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Waits for a flush that the client's flow control holds back. Kestrel aborts the stream (RST_STREAM
+    /// INTERNAL_ERROR, no status) when a flush is cancelled through its token, which a deadline during a
+    /// stream did (found by fuzzing); <see cref="PipeWriter.CancelPendingFlush"/> ends the wait and keeps the
+    /// stream, so the status still reaches the client in the trailers.
+    /// </summary>
+    private static async ValueTask AwaitFlushAsync(PipeWriter body, ValueTask<FlushResult> flushing, CancellationToken cancellationToken)
+    {
+        await using CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(
+            static state => ((PipeWriter)state!).CancelPendingFlush(), body);
         CheckFlush(await flushing.ConfigureAwait(false), cancellationToken);
+    }
 
     private static void CheckFlush(FlushResult result, CancellationToken cancellationToken)
     {

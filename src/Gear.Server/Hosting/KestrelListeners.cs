@@ -46,6 +46,11 @@ public sealed class KestrelListeners
             options.Limits.Http2.MaxStreamsPerConnection = streams;
         options.Limits.MaxConcurrentConnections = _config.Limits.MaxConnections;
         options.Limits.MaxConcurrentUpgradedConnections = _config.Limits.MaxConnections;
+        // Hostile clients: a slowloris connection is closed once its headers take longer than the timeout, and
+        // header floods (huge or very many headers) are refused at fixed sizes, so neither holds unbounded memory.
+        options.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(_config.Limits.RequestHeadersTimeoutSeconds);
+        options.Limits.MaxRequestHeadersTotalSize = ServerLimits.MaxRequestHeadersTotalBytes;
+        options.Limits.MaxRequestHeaderCount = ServerLimits.MaxRequestHeaderCount;
 
         options.Listen(_config.Grpc.EndPoint, listen =>
         {

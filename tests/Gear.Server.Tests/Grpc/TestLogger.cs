@@ -24,3 +24,20 @@ public sealed class TestLogger : ILogger
 
 /// <summary>One log entry.</summary>
 public sealed record LogEntry(LogLevel Level, EventId EventId, string Message, Exception? Exception);
+
+/// <summary>An <see cref="ILoggerFactory"/> whose loggers all write to one <see cref="TestLogger"/>.</summary>
+public sealed class TestLoggerFactory(TestLogger logger) : ILoggerFactory
+{
+    /// <inheritdoc />
+    public ILogger CreateLogger(string categoryName) => logger;
+
+    /// <inheritdoc />
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+    }
+}

@@ -23,6 +23,21 @@ public sealed class KestrelListenersTests
     }
 
     [TestMethod]
+    public void HostileClientLimitsAreSetWithTheConfiguredHeaderTimeout()
+    {
+        var configured = new KestrelServerOptions();
+        new KestrelListeners(Config("""{ "limits": { "requestHeadersTimeoutSeconds": 3.5 } }""")).Configure(configured);
+        var unset = new KestrelServerOptions();
+        new KestrelListeners(Config("{}")).Configure(unset);
+
+        Assert.AreEqual(TimeSpan.FromSeconds(3.5), configured.Limits.RequestHeadersTimeout);
+        Assert.AreEqual(TimeSpan.FromSeconds(ServerLimits.DefaultRequestHeadersTimeoutSeconds), unset.Limits.RequestHeadersTimeout);
+        Assert.AreEqual(ServerLimits.MaxRequestHeadersTotalBytes, unset.Limits.MaxRequestHeadersTotalSize);
+        Assert.AreEqual(ServerLimits.MaxRequestHeaderCount, unset.Limits.MaxRequestHeaderCount);
+        Assert.ThrowsException<ConfigException>(() => Config("""{ "limits": { "requestHeadersTimeoutSeconds": 0.2 } }"""));
+    }
+
+    [TestMethod]
     public void UnsetLimitsKeepTheGrpcLayersDefaults()
     {
         var grpcOnly = new KestrelServerOptions();

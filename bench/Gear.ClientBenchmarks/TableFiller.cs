@@ -10,13 +10,17 @@ namespace Gear.ClientBenchmarks;
 /// </summary>
 internal static class TableFiller
 {
-    /// <summary>Creates and fills <paramref name="table"/>; returns how long the fill took.</summary>
-    public static async Task<TimeSpan> CreateAndFillAsync(GearClient client, BenchTable table, CancellationToken cancellation)
+    /// <summary>
+    /// Creates and fills <paramref name="table"/>; returns how long the fill took. <paramref name="routingSalt"/>
+    /// picks how trajectories spread over shards (0: a random spread).
+    /// </summary>
+    public static async Task<TimeSpan> CreateAndFillAsync(GearClient client, BenchTable table, CancellationToken cancellation, ulong routingSalt = 0)
     {
         await client.CreateTableAsync(table.Spec(), cancellationToken: cancellation);
         var start = Stopwatch.GetTimestamp();
         var data = StepData.For(table);
-        await using (var writer = await client.OpenWriterAsync(table.Name, cancellationToken: cancellation))
+        var options = new TrajectoryWriterOptions { RoutingSalt = routingSalt };
+        await using (var writer = await client.OpenWriterAsync(table.Name, options, cancellation))
         {
             var columns = table.Columns.Select(c => writer.Layout[c.Name]).ToArray();
             for (var written = 0; written < table.FillSteps; written += table.TrajectorySteps)

@@ -88,7 +88,7 @@ public sealed class ServerRestartTests
 
             await WaitForAsync(() => acknowledged.Count >= beforeRestart.Acknowledged + 200
                 && Interlocked.Read(ref batches) >= beforeRestart.Batches + 20,
-                () => $"load after the restart (before: {beforeRestart}; now {acknowledged.Count} acknowledged, {Interlocked.Read(ref batches)} batches; learner {learner.Status}, actor {actor.Status}, {writerFailures} writer failures)");
+                () => $"load after the restart (before: {beforeRestart}; now {acknowledged.Count} acknowledged, {Interlocked.Read(ref batches)} batches; learner {learner.Status} {learner.Exception?.InnerException?.Message}, actor {actor.Status} {actor.Exception?.InnerException?.Message}, {writerFailures} writer failures)");
             await stop.CancelAsync();
             await actor;
             await learner.ContinueWith(_ => { }, TaskScheduler.Default); // ends by cancellation

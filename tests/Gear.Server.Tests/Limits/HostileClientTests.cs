@@ -91,8 +91,12 @@ public sealed class HostileClientTests
                     TimeSpan.FromSeconds(10));
 
                 // Too many headers within the size limit is refused on the stream (431); a block too large to decode
-                // ends the connection with an HTTP/2 error.
-                Assert.IsNotNull(answer, "the flood is answered");
+                // ends the connection with an HTTP/2 error, or with a reset that overtook that error.
+                if (answer is null)
+                {
+                    Assert.IsTrue(await connection.IsClosedByPeerAsync(TimeSpan.FromSeconds(10)), "the flood is answered, or its connection closed");
+                    continue;
+                }
                 if (answer.Type == RawHttp2Connection.FrameType.Headers)
                     Assert.AreEqual(431, answer.Status, "Request Header Fields Too Large");
                 else

@@ -136,6 +136,32 @@ internal sealed class RawHttp2Connection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether the server has closed the connection (end of stream, or a reset: a server that closes with our
+    /// unread flood in its buffers sends RST, which can discard its GOAWAY before we read it), as opposed to it
+    /// staying silent for <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<bool> IsClosedByPeerAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        var buffer = new byte[4096];
+        try
+        {
+            while (await _stream.ReadAsync(buffer, deadline.Token) > 0)
+            {
+            }
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        catch (Exception e) when (e is IOException or SocketException)
+        {
+            return true;
+        }
+    }
+
     private async Task SendAsync(FrameType type, byte flags, int streamId, byte[] payload)
     {
         var header = new byte[9];

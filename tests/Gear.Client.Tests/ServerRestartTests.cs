@@ -29,7 +29,10 @@ public sealed class ServerRestartTests
         await File.WriteAllTextAsync(config, $$"""
             { "writeAheadLog": { "directory": "wal" }, "tables": [ {{JsonFormatter.Default.Format(spec)}} ] }
             """);
-        var gear = await GearProcess.StartReadyAsync("--config", config);
+        // The restart must get its old port back: one outside the range the system hands out for port 0, so that
+        // no server of the tests running beside this one (they all listen on port 0) can take it in between.
+        var port = PortOutsideTheEphemeralRange();
+        var gear = await StartAsync(config, port);
         try
         {
             var address = gear.GrpcAddress;
@@ -83,8 +86,7 @@ public sealed class ServerRestartTests
             await gear.WaitForExitAsync(TimeSpan.FromSeconds(30));
             gear.Dispose();
             var beforeRestart = (Acknowledged: acknowledged.Count, Batches: Interlocked.Read(ref batches));
-            gear = GearProcess.StartServe(["--config", config, "--grpc", $"{address.Host}:{address.Port}", "--admin", "127.0.0.1:0", "--data-plane", "127.0.0.1:0"]);
-            await gear.WaitForLineAsync(line => line.Contains("ready: serving"), TimeSpan.FromSeconds(30));
+            gear = await StartAsync(config, port);
 
             await WaitForAsync(() => acknowledged.Count >= beforeRestart.Acknowledged + 200
                 && Interlocked.Read(ref batches) >= beforeRestart.Batches + 20,
@@ -107,6 +109,34 @@ public sealed class ServerRestartTests
             gear.Dispose();
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    private static async Task<GearProcess> StartAsync(string config, int port)
+    {
+        var gear = GearProcess.StartServe(["--config", config, "--grpc", $"127.0.0.1:{port}", "--admin", "127.0.0.1:0", "--data-plane", "127.0.0.1:0"]);
+        await gear.WaitForLineAsync(line => line.Contains("ready: serving"), TimeSpan.FromSeconds(30));
+        return gear;
+    }
+
+    /// <summary>A free loopback port below the system's ephemeral range (where port 0 never lands).</summary>
+    private static int PortOutsideTheEphemeralRange()
+    {
+        var lowestEphemeral = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0]);
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var port = Random.Shared.Next(10_000, Math.Max(10_001, lowestEphemeral));
+            try
+            {
+                using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+                probe.Start();
+                return port;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // Taken: try another.
+            }
+        }
+        throw new InvalidOperationException($"no free loopback port between 10000 and {lowestEphemeral}");
     }
 
     private static async Task WaitForAsync(Func<bool> condition, Func<string> what)

@@ -71,6 +71,8 @@ public static class GearServer
             var authenticator = new TokenAuthenticator(config.Tokens);
             var replay = new ReplayService(registry, authenticator, identity, loggers, metrics);
             replay.ConfigureOptions(grpcOptions);
+            var readiness = new ServerReadiness();
+            grpcOptions.Interceptor = readiness.Gate(grpcOptions.Interceptor);
             TcpDataPlane dataPlane;
             try
             {
@@ -94,7 +96,6 @@ public static class GearServer
                 : null;
             replay.Checkpoints = checkpointer;
 
-            var readiness = new ServerReadiness();
             await using var adminServices = new AdminServices(registry, identity with { DataPlane = replay.DataPlaneReason }, readiness, metrics, authenticator, TimeSpan.FromSeconds(1));
             var admin = new AdminEndpoints(readiness, adminServices.Site);
             app.Run(ListenerRouting.Dispatch(grpcHost.HandleAsync, admin.HandleAsync));

@@ -1,3 +1,6 @@
+using Gear.Protocol.Grpc;
+using Gear.Server.Grpc;
+
 namespace Gear.Server.Hosting;
 
 /// <summary>
@@ -21,6 +24,18 @@ public sealed class ServerReadiness
         _state = state;
         _ready = true;
     }
+
+    /// <summary>
+    /// A gRPC interceptor that refuses calls with UNAVAILABLE while the server is not ready, then runs
+    /// <paramref name="next"/>. The listeners open before the tables are restored and created: a client that
+    /// retries after a restart must hear "try again", not NOT_FOUND for a table that is still being replayed.
+    /// </summary>
+    public Func<ServerCallContext, ValueTask> Gate(Func<ServerCallContext, ValueTask>? next) => context =>
+    {
+        if (!_ready)
+            throw new RpcException(new Status(StatusCode.Unavailable, $"the server is not serving calls yet or any more ({_state})"));
+        return next?.Invoke(context) ?? ValueTask.CompletedTask;
+    };
 
     /// <summary>Marks the server not ready (shutting down).</summary>
     public void MarkNotReady(string state)

@@ -156,7 +156,7 @@ public sealed class ServeProcessTests
     {
         const string secret = "do-not-print-me-0123456789";
         using var gear = GearProcess.StartServe(
-            ["--grpc", "0.0.0.0:0", "--admin", "127.0.0.1:0", "--log-level", "trace"],
+            ["--grpc", "0.0.0.0:0", "--admin", "127.0.0.1:0", "--data-plane", "127.0.0.1:0", "--log-level", "trace"],
             new Dictionary<string, string> { ["GEAR_TOKENS"] = $"{secret}=admin" });
         await gear.WaitForLineAsync(line => line.Contains("ready: serving"), TimeSpan.FromSeconds(30));
         gear.Terminate();
@@ -201,7 +201,7 @@ public sealed class ServeProcessTests
     {
         using var directory = new TempDirectory();
         var config = directory.Write("gear.json", """
-            { "listen": { "grpc": "127.0.0.1:0", "admin": "127.0.0.1:0" },
+            { "listen": { "grpc": "127.0.0.1:0", "admin": "127.0.0.1:0", "dataPlane": "127.0.0.1:0" },
               "tables": [ { "name": "tiny", "columns": [ { "name": "x", "dtype": "DTYPE_F32" } ],
                             "hostCapacityBytes": "1", "maxTrajectories": 1, "sampler": "SELECTOR_UNIFORM" } ] }
             """);

@@ -36,12 +36,8 @@ public sealed class WriteAheadLogServiceTests
     [TestMethod]
     public async Task ReplayOverACheckpointAppliesOnlyWhatFollowsIt()
     {
-        using var durable = new DurableDirectory();
-        var name = KnownSteps.NewName();
-        await using (var first = await ServiceHarness.StartAsync(durable: durable))
+        var present = await ReadAfterRestartAsync(async (client, name) =>
         {
-            var client = first.Client();
-            await client.CreateTableAsync(LoggedTable.Spec(name));
             var before = await client.InsertAsync(name, [1, 2, 3], LoggedTable.Length);
             await client.Unary(ReplayMethods.Checkpoint, new CheckpointRequest());
             var after = await client.InsertAsync(name, [4, 5], LoggedTable.Length);
@@ -51,22 +47,16 @@ public sealed class WriteAheadLogServiceTests
                 Table = name, Keys = { before.Single(p => p.Value == 2).Key, after.Single(p => p.Value == 5).Key },
             });
             Assert.AreEqual(2, deleted.Applied);
-        }
-
-        await using var second = await ServiceHarness.StartAsync(durable: durable);
-        CollectionAssert.AreEquivalent(new ulong[] { 1, 3, 4 }, await LoggedTable.ReadAllAsync(second.Client(), name),
+        });
+        CollectionAssert.AreEquivalent(new ulong[] { 1, 3, 4 }, present,
             "the checkpoint's 1-3, the logged 4 and 5, less the two logged deletes; nothing twice");
     }
 
     [TestMethod]
     public async Task ResetsReplayInOrderAndOnlyOnce()
     {
-        using var durable = new DurableDirectory();
-        var name = KnownSteps.NewName();
-        await using (var first = await ServiceHarness.StartAsync(durable: durable))
+        var present = await ReadAfterRestartAsync(async (client, name) =>
         {
-            var client = first.Client();
-            await client.CreateTableAsync(LoggedTable.Spec(name));
             await client.InsertAsync(name, [1, 2], LoggedTable.Length);
             await client.Unary(ReplayMethods.Reset, new ResetRequest { Table = name });
             await client.InsertAsync(name, [3, 4], LoggedTable.Length);
@@ -74,10 +64,8 @@ public sealed class WriteAheadLogServiceTests
             await client.InsertAsync(name, [5], LoggedTable.Length);
             await client.Unary(ReplayMethods.Reset, new ResetRequest { Table = name });
             await client.InsertAsync(name, [6, 7], LoggedTable.Length);
-        }
-
-        await using var second = await ServiceHarness.StartAsync(durable: durable);
-        CollectionAssert.AreEquivalent(new ulong[] { 6, 7 }, await LoggedTable.ReadAllAsync(second.Client(), name),
+        });
+        CollectionAssert.AreEquivalent(new ulong[] { 6, 7 }, present,
             "the reset before the checkpoint is not applied again over it; the one after it removes 3-5");
     }
 
@@ -141,5 +129,23 @@ public sealed class WriteAheadLogServiceTests
         var log = lease.Served.Log!;
         Assert.AreEqual(Actors * PerActor, log.RecordsWritten);
         Assert.IsTrue(log.Fsyncs < log.RecordsWritten, $"group commit: {log.Fsyncs} fsyncs for {log.RecordsWritten} records");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="beforeRestart"/> against a server with a new logged table, closes that server (its
+    /// checkpoints and logs stay), starts another over the same directories and reads every item back.
+    /// </summary>
+    private static async Task<List<ulong>> ReadAfterRestartAsync(Func<ReplayClient, string, Task> beforeRestart)
+    {
+        using var durable = new DurableDirectory();
+        var name = KnownSteps.NewName();
+        await using (var first = await ServiceHarness.StartAsync(durable: durable))
+        {
+            var client = first.Client();
+            await client.CreateTableAsync(LoggedTable.Spec(name));
+            await beforeRestart(client, name);
+        }
+        await using var second = await ServiceHarness.StartAsync(durable: durable);
+        return await LoggedTable.ReadAllAsync(second.Client(), name);
     }
 }

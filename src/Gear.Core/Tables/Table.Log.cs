@@ -45,9 +45,7 @@ public sealed partial class Table
     /// than <paramref name="stepCount"/> or the destination too small.</exception>
     public unsafe void CopyOpenSteps(ulong trajectoryKey, int stepCount, Span<byte> destination)
     {
-        long bytes = 0;
-        for (var column = 0; column < _storage.ColumnCount; column++)
-            bytes += (long)stepCount * _storage.StepBytes(column);
+        var bytes = stepCount * Spec.StepBytes;
         if (destination.Length < bytes)
             throw GearException.InvalidArgument($"{stepCount} steps of table '{Name}' need {bytes} bytes, not {destination.Length}");
 

@@ -126,11 +126,7 @@ public sealed class CheckpointStore
         }
     }
 
-    private static long StepDataBytes(Table table)
-    {
-        var stepBytes = table.Spec.Columns.Sum(column => (long)column.StepBytes);
-        return table.GetInfo().StoredSteps * stepBytes;
-    }
+    private static long StepDataBytes(Table table) => table.GetInfo().StoredSteps * table.Spec.StepBytes;
 
     private string UniqueName(DateTime created)
     {

@@ -64,7 +64,7 @@ internal static class RdmaRingRequest
 
     /// <summary>Bytes of the stream's largest frame: the biggest batch, or the end frame's header.</summary>
     public static long LargestFrame(Core.Schema.TableSpec spec, int batchSize, int windowLength) =>
-        BatchFrameHeader.FrameBytes(spec.Columns.Count, batchSize, windowLength, spec.Columns.Sum(c => (long)c.StepBytes));
+        BatchFrameHeader.FrameBytes(spec.Columns.Count, batchSize, windowLength, spec.StepBytes);
 
     private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
 }

@@ -134,7 +134,7 @@ internal sealed class InsertStreamSession(
         }
         _open.Remove(end.Trajectory);
         if (record is not null)
-            await MakeDurableAsync(trajectory.Table, record.Seal(sequence), $"end of trajectory {end.Trajectory}").ConfigureAwait(false);
+            await trajectory.Table.MakeDurableAsync(record.Seal(sequence), $"end of trajectory {end.Trajectory}").ConfigureAwait(false);
         Committed++;
         await responses.WriteAsync(new InsertResponse
         {
@@ -146,10 +146,7 @@ internal sealed class InsertStreamSession(
     private static LogRecord CommitRecord(Table table, ulong key, ReadOnlySpan<double> priorities)
     {
         var steps = table.OpenLength(key);
-        long stepBytes = 0;
-        foreach (var column in table.Spec.Columns)
-            stepBytes += (long)column.StepBytes * steps;
-        var record = LogRecord.Commit(key, steps, priorities, stepBytes);
+        var record = LogRecord.Commit(key, steps, priorities, table.Spec.StepBytes * steps);
         try
         {
             table.CopyOpenSteps(key, steps, record.StepData);
@@ -159,23 +156,6 @@ internal sealed class InsertStreamSession(
         {
             record.Release();
             throw;
-        }
-    }
-
-    /// <summary>
-    /// Waits until a logged mutation is durable. If the log cannot write it, the mutation stands in memory but is
-    /// not acknowledged: the caller gets INTERNAL naming the log's problem.
-    /// </summary>
-    internal static async Task MakeDurableAsync(ServedTable table, LogRecord record, string what)
-    {
-        try
-        {
-            await table.Log!.AppendAsync(record).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-            throw new GearException(GearErrorCode.Internal,
-                $"{what}: applied to table '{table.Name}' but not made durable, so not acknowledged: {e.Message}");
         }
     }
 

@@ -33,7 +33,7 @@ public sealed partial class ReplayService
                 record = LogRecord.Delete(sequence, keys.Span);
         }
         if (record is not null)
-            await InsertStreamSession.MakeDurableAsync(served, record, "delete").ConfigureAwait(false);
+            await served.MakeDurableAsync(record, "delete").ConfigureAwait(false);
         return new DeleteResponse { Applied = result.Applied, Ignored = result.Ignored };
     }
 
@@ -50,7 +50,7 @@ public sealed partial class ReplayService
         }
         _logger.LogInformation("Reset table {Table} at the request of {Peer}", request.Table, context.Peer);
         if (record is not null)
-            await InsertStreamSession.MakeDurableAsync(served, record, "reset").ConfigureAwait(false);
+            await served.MakeDurableAsync(record, "reset").ConfigureAwait(false);
         return new ResetResponse();
     }
 

@@ -43,6 +43,23 @@ internal sealed class ServedTable
         Log = log;
     }
 
+    /// <summary>
+    /// Appends a sealed record to the table's log and waits until it is durable. If the log cannot write it, the
+    /// mutation stands in memory but is not acknowledged: the caller gets INTERNAL naming the log's problem.
+    /// </summary>
+    public async Task MakeDurableAsync(LogRecord record, string what)
+    {
+        try
+        {
+            await Log!.AppendAsync(record).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            throw new GearException(GearErrorCode.Internal,
+                $"{what}: applied to table '{Name}' but not made durable, so not acknowledged: {e.Message}");
+        }
+    }
+
     /// <summary>Cancelled when the table is being dropped; waits on the table link to it.</summary>
     public CancellationToken Dropping => _dropping.Token;
 

@@ -84,10 +84,7 @@ public static class LogSegmentFormat
         var priorityCount = BinaryPrimitives.ReadInt32LittleEndian(span[12..]);
         var prioritiesAt = LogRecord.PayloadHeaderBytes + 16;
         var stepsAt = prioritiesAt + (long)priorityCount * sizeof(double);
-        long stepBytes = 0;
-        foreach (var column in spec.Columns)
-            stepBytes += (long)column.StepBytes * steps;
-        if (steps < 1 || priorityCount < 1 || stepsAt + stepBytes != payload.Length)
+        if (steps < 1 || priorityCount < 1 || stepsAt + spec.StepBytes * steps != payload.Length)
             throw new InvalidDataException($"a commit record of {payload.Length} bytes cannot hold {steps} steps and {priorityCount} priorities of table '{spec.Name}'");
         var priorities = MemoryMarshal.Cast<byte, double>(payload.Span.Slice(prioritiesAt, priorityCount * sizeof(double))).ToArray();
         var columns = new ReadOnlyMemory<byte>[spec.Columns.Count];

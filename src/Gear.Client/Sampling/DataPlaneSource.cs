@@ -14,7 +14,6 @@ namespace Gear.Client;
 /// </summary>
 internal sealed class DataPlaneSource(ShardConnection shard, SampleOptions options, SampleBatchAssembler assembler) : IBatchSource
 {
-    private readonly CancellationTokenSource _disposing = new();
     private IBatchSource? _fallback;
     private IDataPlaneConnection? _connection;
     private string? _rdmaUnavailable;
@@ -166,11 +165,9 @@ internal sealed class DataPlaneSource(ShardConnection shard, SampleOptions optio
 
     public async ValueTask DisposeAsync()
     {
-        _disposing.Cancel();
         _connection?.Dispose();
         _connection = null;
         if (_fallback is not null)
             await _fallback.DisposeAsync().ConfigureAwait(false);
-        _disposing.Dispose();
     }
 }

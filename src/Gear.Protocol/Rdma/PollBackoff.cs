@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Gear.Protocol.Rdma;
 
@@ -38,5 +39,7 @@ internal struct PollBackoff
         return YieldAsync();
     }
 
+    // Pooled: a waiting side yields up to 64 times per batch, and each yield suspends.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask YieldAsync() => await Task.Yield();
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Gear.Protocol.Rdma.Native;
 
 namespace Gear.Protocol.Rdma;
@@ -62,6 +63,7 @@ public sealed class RdmaRingReader
 
     /// <summary>Waits for the next frame (then see <see cref="Current"/>, valid until <see cref="Release"/>); returns its length.</summary>
     /// <exception cref="RdmaCompletionException">A receive, credit or probe failed (the server is gone), or a frame arrived out of order.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // once per batch: pooled, so a batch allocates nothing
     public async ValueTask<int> NextAsync(CancellationToken cancellationToken)
     {
         while (!TryTakeFrame())

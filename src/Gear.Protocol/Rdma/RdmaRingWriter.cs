@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Gear.Protocol.Rdma.Native;
 
 namespace Gear.Protocol.Rdma;
@@ -62,6 +63,7 @@ public sealed class RdmaRingWriter
 
     /// <summary>Waits until the next frame may be written: a credit in hand and its staging slot's previous write complete.</summary>
     /// <exception cref="RdmaCompletionException">A write or probe failed (the learner is gone), or the learner broke the credit protocol.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // once per batch: pooled, so a batch allocates nothing
     public async ValueTask WaitForCreditAsync(CancellationToken cancellationToken)
     {
         while (true)

@@ -57,8 +57,7 @@ internal static class DataPlaneSampleWorkload
             {
                 var asked = Stopwatch.GetTimestamp();
                 await stream.ReadExactlyAsync(headerBytes, stop);
-                BatchFrameHeader.ReadSize(headerBytes, columns);
-                header.Read(headerBytes);
+                header.Read(headerBytes); // checks the magic, the checksum and the size against the column count
                 if (header.Kind != FrameKind.Batch || header.Windows != batchSize || header.WindowLength != windowLength)
                     throw new InvalidOperationException($"asked for {batchSize} windows of {windowLength} steps, got a {header.Kind} frame of {header.Windows} × {header.WindowLength}");
                 var bytes = checked((int)header.PayloadBytes);

@@ -44,15 +44,12 @@ public static class SelfTestCommand
         }
         catch (ConfigException)
         {
-            setting = new DeviceSetting(DeviceKind.Auto);
+            return NotADevice(device, error);
         }
         if (setting.Kind == DeviceKind.Cuda)
             return RunOnCuda(setting.CudaOrdinal, seed, output, error);
         if (setting.Kind != DeviceKind.Cpu)
-        {
-            error.WriteLine($"gear selftest: --device '{device}' is not one of cpu, cuda, cuda:N");
-            return ExitCodes.InvalidConfiguration;
-        }
+            return NotADevice(device, error);
         var failures = 0;
         foreach (var check in SelfTestChecks.All)
         {
@@ -91,5 +88,11 @@ public static class SelfTestCommand
         var failures = results.Count(r => !r.Passed);
         output.WriteLine(failures == 0 ? $"selftest passed on {backend.Name}" : $"selftest: {failures} check(s) failed on {backend.Name}");
         return failures == 0 ? ExitCodes.Ok : Failed;
+    }
+
+    private static int NotADevice(string? device, TextWriter error)
+    {
+        error.WriteLine($"gear selftest: --device '{device}' is not one of cpu, cuda, cuda:N");
+        return ExitCodes.InvalidConfiguration;
     }
 }

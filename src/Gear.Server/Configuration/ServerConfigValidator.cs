@@ -104,9 +104,7 @@ public static class ServerConfigValidator
         if (!double.IsFinite(seconds) || seconds < 0 || seconds > ServerDefaults.MaxCheckpointIntervalSeconds)
             throw new ConfigException(settings.CheckpointIntervalSeconds!.Value.Field,
                 $"{seconds} is out of range; it must be from 0 (no periodic checkpoints) to {ServerDefaults.MaxCheckpointIntervalSeconds} seconds");
-        var keep = settings.CheckpointKeep?.Value ?? ServerDefaults.CheckpointKeep;
-        if (keep is < 1 or > ServerDefaults.MaxCheckpointKeep)
-            throw new ConfigException(settings.CheckpointKeep!.Value.Field, $"{keep} is out of range; it must be from 1 to {ServerDefaults.MaxCheckpointKeep}");
+        var keep = InRange(settings.CheckpointKeep, ServerDefaults.CheckpointKeep, 1, ServerDefaults.MaxCheckpointKeep);
         return new CheckpointSettings(directory.Value, TimeSpan.FromSeconds(seconds), (int)keep);
     }
 

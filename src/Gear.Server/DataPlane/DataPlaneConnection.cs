@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Threading.Channels;
 using Gear.Core.Sampling;
 using Gear.Protocol.DataPlane;
@@ -107,8 +106,7 @@ internal sealed class DataPlaneConnection(
         using var free = new SemaphoreSlim(credits, ReplayService.MaxBatchesInFlight);
         var gathered = Channel.CreateBounded<GatherBuffer>(new BoundedChannelOptions(ReplayService.MaxBatchesInFlight) { SingleReader = true, SingleWriter = true });
         var creditReader = ReadCreditsAsync(stream, free, peer, connection);
-        var seed = request.Sample.Seed != 0 ? request.Sample.Seed : BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong)));
-        var producer = ProduceAsync(served, core, new RandomStream(seed), request.MaxBatches, free, gathered.Writer, stop.Token);
+        var producer = ProduceAsync(served, core, ReplayService.RandomFor(request.Sample), request.MaxBatches, free, gathered.Writer, stop.Token);
         var writer = new BatchFrameWriter(stream, session.Id, served.Table.Spec.Columns.Count, core.BatchSize);
         ulong sent = 0;
         try

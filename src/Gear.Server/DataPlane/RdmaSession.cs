@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Gear.Core.Sampling;
 using Gear.Protocol.Grpc;
 using Gear.Protocol.Rdma;
@@ -73,8 +72,7 @@ internal sealed class RdmaSession : IDisposable
             logger.LogInformation("data plane: rdma session {Session} on table {Table}: {BatchSize} windows of {WindowLength} steps, {Slots} slots",
                 Id, served.Name, core.BatchSize, core.WindowLength, _writer.Credits);
             var encoder = new BatchFrameEncoder(Id, served.Table.Spec.Columns.Count);
-            var seed = Request.Sample.Seed != 0 ? Request.Sample.Seed : BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong)));
-            var failure = await StreamAsync(served, core, new RandomStream(seed), encoder, metrics, stop.Token).ConfigureAwait(false);
+            var failure = await StreamAsync(served, core, ReplayService.RandomFor(Request.Sample), encoder, metrics, stop.Token).ConfigureAwait(false);
             sent = _writer.Written;
             var (code, message) = failure is null ? (0, "complete") : BatchGathering.Describe(failure, served);
             // The end frame needs a slot like any frame: wait for one, but not for ever (the learner may be gone).

@@ -145,7 +145,8 @@ public sealed partial class ReplayService
     }
 
     /// <summary>The selection randoms of one call: the caller's seed, or a fresh one.</summary>
-    private static RandomStream RandomFor(WireSampleRequest request) =>
+    /// <summary>The selection randoms of a request: its seed, or a fresh random one when it gives none.</summary>
+    internal static RandomStream RandomFor(WireSampleRequest request) =>
         new(request.Seed != 0 ? request.Seed : BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong))));
 
     private static GearException Invalid(string message) => new(GearErrorCode.InvalidArgument, message);

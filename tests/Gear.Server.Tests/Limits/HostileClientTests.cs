@@ -180,8 +180,6 @@ public sealed class HostileClientTests
     private static async Task<long> ServerMemoryAsync()
     {
         await Task.Delay(200); // let the server finish closing the last connection
-        var status = await File.ReadAllLinesAsync($"/proc/{_gear.ProcessId}/status");
-        var line = status.Single(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        return Gear.Server.Bench.Soak.ServerObserver.ResidentBytes(_gear.ProcessId);
     }
 }

@@ -67,7 +67,6 @@ public sealed unsafe class CpuSumTree : IPrioritySumTree
     {
         var layout = new SumTreeLayout(capacity);
         _layout = layout;
-        Capacity = capacity;
         _levelOffsets = layout.LevelOffsets;
         _top = layout.Top;
         _avx2 = allowSimd && Avx2.IsSupported;
@@ -78,7 +77,7 @@ public sealed unsafe class CpuSumTree : IPrioritySumTree
     }
 
     /// <inheritdoc />
-    public int Capacity { get; }
+    public int Capacity => _layout.Capacity;
 
     /// <inheritdoc />
     public double Total

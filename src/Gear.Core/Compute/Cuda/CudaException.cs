@@ -10,13 +10,5 @@ public sealed class CudaException : Exception
     public CudaException(string call, int code, string detail)
         : base($"{call} failed: {detail} ({code})")
     {
-        Call = call;
-        Code = code;
     }
-
-    /// <summary>The API call that failed, e.g. "cuMemAlloc_v2".</summary>
-    public string Call { get; }
-
-    /// <summary>The CUresult or nvrtcResult it returned.</summary>
-    public int Code { get; }
 }

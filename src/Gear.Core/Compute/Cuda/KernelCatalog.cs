@@ -8,9 +8,6 @@ namespace Gear.Core.Compute.Cuda;
 /// </summary>
 internal static class KernelCatalog
 {
-    /// <summary>The kernel source files, as embedded (see Gear.Core.csproj).</summary>
-    public static readonly string[] Files = ["gather.cu", "selection.cu", "sumtree.cu"];
-
     private static readonly (string File, string Symbol)[] Entries =
     [
         ("gather.cu", "gear_gather"),
@@ -29,6 +26,9 @@ internal static class KernelCatalog
         ("selection.cu", "gear_topk_collect"),
         ("selection.cu", "gear_topk_rank"),
     ];
+
+    /// <summary>The kernel source files, as embedded (see Gear.Core.csproj); declared after <see cref="Entries"/>, which it reads.</summary>
+    public static readonly string[] Files = Entries.Select(entry => entry.File).Distinct().Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>The file that defines <paramref name="kernel"/>.</summary>
     public static string FileOf(Kernel kernel) => Entries[(int)kernel].File;

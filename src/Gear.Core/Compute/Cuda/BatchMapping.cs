@@ -12,18 +12,32 @@ namespace Gear.Core.Compute.Cuda;
 internal sealed unsafe class BatchMapping : HostRegistration
 {
     private readonly WindowBatch _batch;
+    private readonly DeviceBuffer _columnInfo;
 
     /// <summary>Registers <paramref name="batch"/>'s buffers; call under <paramref name="gate"/>.</summary>
     public BatchMapping(IDeviceRuntime runtime, Lock gate, WindowBatch batch)
         : base(runtime, gate)
     {
         _batch = batch;
-        Columns = new ulong[batch.Columns.Count];
+        _columnInfo = new DeviceBuffer(runtime);
+        var columns = batch.Columns.Count;
         try
         {
-            for (var c = 0; c < Columns.Length; c++)
-                Columns[c] = Map(batch.ColumnPointer(c), batch.ColumnCapacity(c));
+            // The kernel's column table, per column the output address (u64), then the step sizes (int; u64s
+            // first so that both stay aligned): fixed for the batch's life, so uploaded once here.
+            var infoBytes = columns * (sizeof(ulong) + sizeof(int));
+            var info = stackalloc byte[infoBytes];
+            var outputs = (ulong*)info;
+            var stepBytes = (int*)(info + columns * sizeof(ulong));
+            for (var c = 0; c < columns; c++)
+            {
+                outputs[c] = Map(batch.ColumnPointer(c), batch.ColumnCapacity(c));
+                stepBytes[c] = batch.Columns[c].StepBytes;
+            }
             Mask = Map(batch.MaskPointer, batch.MaskCapacity);
+            ColumnOutputs = _columnInfo.Ensure(infoBytes);
+            ColumnStepBytes = ColumnOutputs + (ulong)(columns * sizeof(ulong));
+            runtime.CopyToDevice(ColumnOutputs, info, infoBytes);
         }
         catch
         {
@@ -32,11 +46,17 @@ internal sealed unsafe class BatchMapping : HostRegistration
         }
     }
 
-    /// <summary>Device address of each column's buffer.</summary>
-    public ulong[] Columns { get; }
+    /// <summary>Device address of the table of each column's output address (u64 each).</summary>
+    public ulong ColumnOutputs { get; }
+
+    /// <summary>Device address of the table of each column's step size (int each).</summary>
+    public ulong ColumnStepBytes { get; }
 
     /// <summary>Device address of the mask.</summary>
     public ulong Mask { get; }
+
+    /// <inheritdoc/>
+    protected override void FreeDeviceMemory() => _columnInfo.Dispose();
 
     /// <summary>Whether this maps <paramref name="batch"/> for <paramref name="runtime"/>.</summary>
     public bool Maps(WindowBatch batch, IDeviceRuntime runtime) =>

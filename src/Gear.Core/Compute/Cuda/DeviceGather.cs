@@ -15,11 +15,8 @@ internal sealed unsafe class DeviceGather : IDisposable
     private readonly IDeviceRuntime _runtime;
     private readonly DeviceBuffer _windows;
     private readonly DeviceBuffer _pages;
-    // Per column: the output addresses (u64), then the step sizes (int); u64s first so that both stay aligned.
-    private readonly DeviceBuffer _columnInfo;
     private DeviceWindow[] _hostWindows = [];
     private int[] _hostPages = [];
-    private byte[] _hostColumnInfo = [];
 
     /// <summary>Creates a gather on <paramref name="runtime"/>.</summary>
     public DeviceGather(IDeviceRuntime runtime)
@@ -27,7 +24,6 @@ internal sealed unsafe class DeviceGather : IDisposable
         _runtime = runtime;
         _windows = new DeviceBuffer(runtime);
         _pages = new DeviceBuffer(runtime);
-        _columnInfo = new DeviceBuffer(runtime);
     }
 
     /// <summary>
@@ -42,49 +38,33 @@ internal sealed unsafe class DeviceGather : IDisposable
         var windowLength = output.WindowLength;
         var pageCount = Plan(output.Sources, count, windowLength, storage.PageShift, storage.PageSteps);
         var columns = storage.ColumnCount;
-        var infoBytes = columns * (sizeof(int) + sizeof(ulong));
-        if (_hostColumnInfo.Length < infoBytes)
-            _hostColumnInfo = new byte[infoBytes];
-
         long largestColumn = 0;
-        fixed (byte* info = _hostColumnInfo)
+        for (var c = 0; c < columns; c++)
+            largestColumn = Math.Max(largestColumn, (long)count * output.WindowBytes(c));
+
+        var deviceWindows = _windows.Ensure((long)count * sizeof(DeviceWindow));
+        var devicePages = _pages.Ensure(Math.Max(1, pageCount) * sizeof(int));
+        var deviceMask = target.Mask;
+        fixed (DeviceWindow* windows = _hostWindows)
+        fixed (int* pages = _hostPages)
         {
-            var outputs = (ulong*)info;
-            var stepBytes = (int*)(info + columns * sizeof(ulong));
-            for (var c = 0; c < columns; c++)
-            {
-                var bytes = (long)count * output.WindowBytes(c);
-                stepBytes[c] = storage.StepBytes(c);
-                outputs[c] = target.Columns[c];
-                largestColumn = Math.Max(largestColumn, bytes);
-            }
+            arena.CopyPendingWrites();
+            _runtime.CopyToDevice(deviceWindows, windows, (long)count * sizeof(DeviceWindow));
+            if (pageCount > 0)
+                _runtime.CopyToDevice(devicePages, pages, (long)pageCount * sizeof(int));
 
-            var deviceWindows = _windows.Ensure((long)count * sizeof(DeviceWindow));
-            var devicePages = _pages.Ensure(Math.Max(1, pageCount) * sizeof(int));
-            var deviceInfo = _columnInfo.Ensure(infoBytes);
-            var deviceMask = target.Mask;
-            fixed (DeviceWindow* windows = _hostWindows)
-            fixed (int* pages = _hostPages)
-            {
-                arena.CopyPendingWrites();
-                _runtime.CopyToDevice(deviceWindows, windows, (long)count * sizeof(DeviceWindow));
-                if (pageCount > 0)
-                    _runtime.CopyToDevice(devicePages, pages, (long)pageCount * sizeof(int));
-                _runtime.CopyToDevice(deviceInfo, info, infoBytes);
-
-                var pageAddresses = arena.PageAddresses;
-                var storagePages = storage.PageCount;
-                var deviceOutputs = deviceInfo;
-                var deviceStepBytes = deviceInfo + (ulong)(columns * sizeof(ulong));
-                var shift = storage.PageShift;
-                void** args = stackalloc void*[9];
-                args[0] = &pageAddresses; args[1] = &storagePages; args[2] = &deviceStepBytes; args[3] = &deviceOutputs;
-                args[4] = &deviceWindows; args[5] = &devicePages; args[6] = &count; args[7] = &windowLength; args[8] = &shift;
-                _runtime.Launch(Kernel.Gather, LaunchShape.Blocks((largestColumn + 15) / 16), (uint)columns, LaunchShape.BlockThreads, args);
-                args[0] = &deviceWindows; args[1] = &count; args[2] = &windowLength; args[3] = &deviceMask;
-                _runtime.Launch(Kernel.GatherMask, LaunchShape.Blocks((long)count * windowLength), 1, LaunchShape.BlockThreads, args);
-                _runtime.Synchronize();
-            }
+            var pageAddresses = arena.PageAddresses;
+            var storagePages = storage.PageCount;
+            var deviceOutputs = target.ColumnOutputs;
+            var deviceStepBytes = target.ColumnStepBytes;
+            var shift = storage.PageShift;
+            void** args = stackalloc void*[9];
+            args[0] = &pageAddresses; args[1] = &storagePages; args[2] = &deviceStepBytes; args[3] = &deviceOutputs;
+            args[4] = &deviceWindows; args[5] = &devicePages; args[6] = &count; args[7] = &windowLength; args[8] = &shift;
+            _runtime.Launch(Kernel.Gather, LaunchShape.Blocks((largestColumn + 15) / 16), (uint)columns, LaunchShape.BlockThreads, args);
+            args[0] = &deviceWindows; args[1] = &count; args[2] = &windowLength; args[3] = &deviceMask;
+            _runtime.Launch(Kernel.GatherMask, LaunchShape.Blocks((long)count * windowLength), 1, LaunchShape.BlockThreads, args);
+            _runtime.Synchronize();
         }
     }
 
@@ -123,6 +103,5 @@ internal sealed unsafe class DeviceGather : IDisposable
     {
         _windows.Dispose();
         _pages.Dispose();
-        _columnInfo.Dispose();
     }
 }

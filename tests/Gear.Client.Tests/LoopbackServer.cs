@@ -25,10 +25,12 @@ namespace Gear.Client.Tests;
 internal sealed class LoopbackServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly GrpcServiceHost _host;
     private readonly CpuBackend _backend;
 
-    private LoopbackServer(WebApplication app, CpuBackend backend, TableRegistry tables, Uri address, TcpDataPlane? dataPlane, RdmaDataPlane? rdma)
+    private LoopbackServer(WebApplication app, GrpcServiceHost host, CpuBackend backend, TableRegistry tables, Uri address, TcpDataPlane? dataPlane, RdmaDataPlane? rdma)
     {
+        _host = host;
         DataPlane = dataPlane;
         Rdma = rdma;
         _app = app;
@@ -72,7 +74,7 @@ internal sealed class LoopbackServer : IAsyncDisposable
         var host = new GrpcServiceHost(options, NullLogger.Instance);
         service.Register(host);
         var app = await StartKestrelAsync(host, certificate);
-        return new LoopbackServer(app, backend, tables, BoundAddress(app, certificate), plane, rdmaPlane);
+        return new LoopbackServer(app, host, backend, tables, BoundAddress(app, certificate), plane, rdmaPlane);
     }
 
     /// <summary>A Kestrel server at a loopback port serving <paramref name="host"/> (for fake services).</summary>
@@ -109,8 +111,10 @@ internal sealed class LoopbackServer : IAsyncDisposable
         return column;
     }
 
+    /// <summary>Stops as `gear serve` does: calls in flight end with UNAVAILABLE, then Kestrel stops.</summary>
     public async ValueTask DisposeAsync()
     {
+        _host.BeginShutdown();
         using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
             await _app.StopAsync(stopping.Token);
         await _app.DisposeAsync();

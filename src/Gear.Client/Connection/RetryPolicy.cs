@@ -13,8 +13,8 @@ namespace Gear.Client;
 /// report keys the first attempt already applied as applied again) and Delete (a second attempt finds the
 /// keys gone and counts them as ignored). Not retried: CreateTable, DropTable and Reset (a repeat after a
 /// lost reply fails with ALREADY_EXISTS or NOT_FOUND, or wipes inserts made in between), and never the
-/// InsertStream (steps already sent may or may not be in the table: the writer fails instead, and the actor
-/// decides what to resend). Other statuses are never retried: they are answers, not transport failures.
+/// InsertStream (steps already sent may or may not be in the table; a writer of several shards resends a
+/// trajectory to another shard when it kept its messages, see <see cref="TrajectoryWriter"/>). Other statuses are never retried: they are answers, not transport failures.
 /// Every retry stays within the call's deadline.
 /// </remarks>
 public sealed class RetryPolicy

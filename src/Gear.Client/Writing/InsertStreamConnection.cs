@@ -9,7 +9,8 @@ namespace Gear.Client;
 /// <summary>
 /// A writer's InsertStream to one server: a queue of requests written in order by one send loop (returning
 /// each message's pooled buffers once it is on the connection), and a receive loop that hands
-/// acknowledgements to the writer. Either loop failing fails the writer with the call's status.
+/// acknowledgements to the writer. Either loop failing reports the call's status to the writer, which fails
+/// the shard or itself.
 /// </summary>
 internal sealed class InsertStreamConnection
 {
@@ -30,11 +31,20 @@ internal sealed class InsertStreamConnection
         _receiving = Task.Run(ReceiveLoopAsync);
     }
 
-    /// <summary>Queues a request; <paramref name="buffers"/> go back to the pool once it is written.</summary>
+    /// <summary>The server this stream goes to.</summary>
+    public ShardConnection Shard => _shard;
+
+    /// <summary>
+    /// Queues a request of <paramref name="bytes"/> step bytes; <paramref name="buffers"/> (null for a message
+    /// the writer keeps) go back to the pool once it is written.
+    /// </summary>
     public void Enqueue(InsertRequest request, byte[][]? buffers, long bytes)
     {
-        if (!_queue.Writer.TryWrite(new Outgoing(request, buffers, bytes)))
-            Return(buffers); // the stream has ended; the writer has already failed or closed
+        if (_queue.Writer.TryWrite(new Outgoing(request, buffers, bytes)))
+            return;
+        // The stream has failed and is being reported: the writer resends or fails what was on it.
+        Return(buffers);
+        _writer.OnWritten(bytes);
     }
 
     /// <summary>Ends the request stream after what is queued; the server then closes its side.</summary>
@@ -76,7 +86,7 @@ internal sealed class InsertStreamConnection
             // The receive loop sees the call's final status (which names what the server refused); wait for it
             // so the writer reports that rather than the write's consequence of it.
             await _receiving.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            _writer.Fail(e is RpcException rpc
+            _writer.OnStreamFailed(this, e is RpcException rpc
                 ? TrajectoryWriteException.FromRpc(rpc, _shard.Endpoint)
                 : new TrajectoryWriteException($"writing to the insert stream of {_shard.Endpoint} failed: {e.Message}", StatusCode.Unavailable, e.Message, _shard.Endpoint, e));
         }
@@ -93,22 +103,22 @@ internal sealed class InsertStreamConnection
                 switch (response.EventCase)
                 {
                     case InsertResponse.EventOneofCase.Committed:
-                        _writer.OnAcknowledged(response.Committed.Trajectory, response.Committed.Key, response.Committed.Steps, _shard.Index);
+                        _writer.OnAcknowledged(this, response.Committed.Trajectory, response.Committed.Key, response.Committed.Steps);
                         break;
                     case InsertResponse.EventOneofCase.Abandoned:
-                        _writer.OnAcknowledged(response.Abandoned.Trajectory, 0, 0, _shard.Index);
+                        _writer.OnAcknowledged(this, response.Abandoned.Trajectory, 0, 0);
                         break;
                 }
             }
-            _writer.OnStreamEnded(_shard);
+            _writer.OnStreamEnded(this);
         }
         catch (RpcException e)
         {
-            _writer.Fail(TrajectoryWriteException.FromRpc(e, _shard.Endpoint));
+            _writer.OnStreamFailed(this, TrajectoryWriteException.FromRpc(e, _shard.Endpoint));
         }
         catch (Exception e)
         {
-            _writer.Fail(new TrajectoryWriteException($"reading the insert stream of {_shard.Endpoint} failed: {e.Message}", StatusCode.Internal, e.Message, _shard.Endpoint, e));
+            _writer.OnStreamFailed(this, new TrajectoryWriteException($"reading the insert stream of {_shard.Endpoint} failed: {e.Message}", StatusCode.Internal, e.Message, _shard.Endpoint, e));
         }
     }
 

@@ -22,12 +22,13 @@ public sealed class Trajectory
     private readonly TableLayout _layout;
     private readonly ColumnStaging[] _columns;
 
-    internal Trajectory(TrajectoryWriter writer, ulong id, int shard, int stepsPerMessage)
+    internal Trajectory(TrajectoryWriter writer, ulong id, int shard, int stepsPerMessage, bool resendable)
     {
         _writer = writer;
         _layout = writer.Layout;
         Id = id;
         Shard = shard;
+        Resend = resendable ? new ResendLog() : null;
         _columns = new ColumnStaging[_layout.Columns.Count];
         for (var c = 0; c < _columns.Length; c++)
             _columns[c] = new ColumnStaging(_layout.Columns[c].StepBytes * stepsPerMessage);
@@ -36,8 +37,11 @@ public sealed class Trajectory
     /// <summary>The writer's id of this trajectory (the actor-chosen id on the insert stream).</summary>
     public ulong Id { get; }
 
-    /// <summary>Index of the server the trajectory is routed to.</summary>
-    public int Shard { get; }
+    /// <summary>
+    /// Index of the server the trajectory is routed to. It changes when that server's stream fails and the
+    /// writer sends the trajectory to another shard (see <see cref="TrajectoryWriterOptions.MaxResendBytes"/>).
+    /// </summary>
+    public int Shard { get; internal set; }
 
     /// <summary>Steps committed so far.</summary>
     public int CommittedSteps { get; private set; }
@@ -52,6 +56,18 @@ public sealed class Trajectory
     internal int UnsentSteps { get; set; }
 
     internal ColumnStaging[] Columns => _columns;
+
+    /// <summary>The messages kept for a resend to another shard; null for a writer of one shard.</summary>
+    internal ResendLog? Resend { get; }
+
+    /// <summary>The End or Abandon request, once sent (a resend repeats it).</summary>
+    internal InsertRequest? Ending { get; set; }
+
+    /// <summary>Completes with the server's acknowledgement, once the trajectory is ended or abandoned.</summary>
+    internal TaskCompletionSource<CommittedTrajectory>? Acknowledgement { get; set; }
+
+    /// <summary>Set when the trajectory failed with its shard while the writer goes on.</summary>
+    internal TrajectoryWriteException? Failure { get; set; }
 
     /// <summary>
     /// Appends values of <paramref name="column"/>: one step's worth (the product of the column's shape), or a
@@ -189,6 +205,14 @@ public sealed class Trajectory
     private void ThrowIfNotWritable()
     {
         _writer.ThrowIfFailed();
+        if (Failure is { } failure)
+        {
+            // Released here, on the actor's thread, since the stream's thread that failed it must not touch
+            // buffers the actor may be appending into.
+            if (IsOpen)
+                _writer.AddBuffered(-Close());
+            throw failure.Rethrowable();
+        }
         if (!IsOpen)
             throw new InvalidOperationException($"trajectory {Id} has already been ended or abandoned");
     }

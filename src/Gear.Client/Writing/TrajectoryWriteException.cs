@@ -31,6 +31,10 @@ public sealed class TrajectoryWriteException : Exception
     internal static TrajectoryWriteException FromRpc(RpcException e, Uri endpoint) =>
         new($"the insert stream to {endpoint} failed with {e.StatusCode}: {e.Status.Detail}", e.StatusCode, e.Status.Detail, endpoint, e);
 
+    /// <summary>The same failure as UNAVAILABLE: the server cut the stream off, whatever status it gave.</summary>
+    internal TrajectoryWriteException AsUnavailable() =>
+        StatusCode == StatusCode.Unavailable ? this : new(Message, StatusCode.Unavailable, Detail, Endpoint, InnerException);
+
     /// <summary>A fresh exception with the same facts, for throwing again from a later call.</summary>
     internal TrajectoryWriteException Rethrowable() => new(Message, StatusCode, Detail, Endpoint, InnerException);
 }

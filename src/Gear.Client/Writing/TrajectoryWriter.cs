@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;
@@ -15,28 +16,36 @@ namespace Gear.Client;
 /// for the connection (committing steps waits beyond it) and at most
 /// <see cref="TrajectoryWriterOptions.MaxTrajectoriesInFlight"/> trajectories are open or unacknowledged
 /// (beginning one waits beyond it).</para>
-/// <para>When a server refuses a request (its message names the column or field) or a connection breaks, the
-/// writer fails: every pending <see cref="Trajectory.EndAsync(double)"/> task and every later call throws
-/// <see cref="TrajectoryWriteException"/>. Nothing is resent automatically, since the steps on the wire may
-/// or may not be in the table; open a new writer to go on.</para>
+/// <para>When a server refuses a request (its message names the column or field), the writer fails: every
+/// pending <see cref="Trajectory.EndAsync(double)"/> task and every later call throws
+/// <see cref="TrajectoryWriteException"/>; open a new writer to go on. So it does when the connection of a
+/// writer of one server breaks, since the steps on the wire may or may not be in the table.</para>
+/// <para>A writer of several shards survives a shard that fails with UNAVAILABLE (down, restarting,
+/// unreachable): it routes new trajectories around that shard for
+/// <see cref="TrajectoryWriterOptions.ShardRetryDelay"/>, and sends each trajectory that was on it to the
+/// next live shard, whole, when it can: when nothing of it was sent yet, or when every message sent for it
+/// was kept (up to <see cref="TrajectoryWriterOptions.MaxResendBytes"/> for the writer). A resent
+/// trajectory may also have been committed by the failed server before it went down (its acknowledgement
+/// lost): resending is at least once. A trajectory that cannot be resent fails alone, with UNAVAILABLE naming
+/// the shard. Only when every shard is down does the writer fail.</para>
 /// <para>Use a writer from one thread at a time (an actor loop); acknowledgements arrive on other threads.</para>
 /// </remarks>
 public sealed class TrajectoryWriter : IAsyncDisposable
 {
     private readonly IReadOnlyList<ShardConnection> _shards;
-    private readonly ConsistentHashRing? _ring;
+    private readonly ShardRouting _routing;
     private readonly TrajectoryWriterOptions _options;
     private readonly InsertStreamConnection?[] _streams;
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _closing = new();
     private readonly object _gate = new();
-    private readonly Dictionary<ulong, TaskCompletionSource<CommittedTrajectory>> _pending = [];
+    private readonly Dictionary<ulong, Trajectory> _pending = [];
     private readonly HashSet<Trajectory> _open = [];
-    private readonly ulong _routingSalt;
     private TaskCompletionSource? _changed;
     private TrajectoryWriteException? _failure;
     private long _bufferedBytes;
     private long _queuedBytes;
+    private long _keptBytes;
     private ulong _lastId;
     private long _committed;
     private bool _disposed;
@@ -44,12 +53,12 @@ public sealed class TrajectoryWriter : IAsyncDisposable
     internal TrajectoryWriter(IReadOnlyList<ShardConnection> shards, ConsistentHashRing? ring, TableLayout layout, TrajectoryWriterOptions options)
     {
         _shards = shards;
-        _ring = ring;
         _options = options;
         Layout = layout;
         _streams = new InsertStreamConnection?[shards.Count];
         _slots = new SemaphoreSlim(options.MaxTrajectoriesInFlight);
-        _routingSalt = options.RoutingSalt != 0 ? options.RoutingSalt : BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        var salt = options.RoutingSalt != 0 ? options.RoutingSalt : BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        _routing = new ShardRouting(ring, shards.Count, salt, options.ShardRetryDelay);
         StepsPerMessage = Math.Max(1, options.MaxMessageBytes / Math.Max(1, layout.StepBytes));
     }
 
@@ -76,7 +85,7 @@ public sealed class TrajectoryWriter : IAsyncDisposable
     internal int StepsPerMessage { get; }
 
     /// <summary>
-    /// Opens a new trajectory, routed to a shard by its id. Waits while
+    /// Opens a new trajectory, routed to a shard by its id (around shards that failed lately). Waits while
     /// <see cref="TrajectoryWriterOptions.MaxTrajectoriesInFlight"/> trajectories are open or unacknowledged.
     /// </summary>
     /// <exception cref="TrajectoryWriteException">The writer has failed.</exception>
@@ -86,19 +95,18 @@ public sealed class TrajectoryWriter : IAsyncDisposable
         if (!_slots.Wait(0))
             await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         var id = ++_lastId;
-        var shard = _ring?.ShardOf(_routingSalt ^ id) ?? 0;
-        var trajectory = new Trajectory(this, id, shard, StepsPerMessage);
         lock (_gate)
         {
             if (_failure is not null || _disposed)
             {
-                trajectory.Close();
                 _slots.Release();
                 ThrowIfFailed();
             }
+            // A live shard exists while the writer has not failed: the last shard to go down fails it.
+            var trajectory = new Trajectory(this, id, _routing.Route(id), StepsPerMessage, resendable: _routing.ShardCount > 1);
             _open.Add(trajectory);
+            return trajectory;
         }
-        return trajectory;
     }
 
     /// <summary>
@@ -163,7 +171,7 @@ public sealed class TrajectoryWriter : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
     }
 
-    internal void AddBuffered(int bytes) => Interlocked.Add(ref _bufferedBytes, bytes);
+    internal void AddBuffered(long bytes) => Interlocked.Add(ref _bufferedBytes, bytes);
 
     /// <summary>Completes at once while the writer holds at most MaxBufferedBytes; otherwise sends and waits.</summary>
     internal ValueTask WaitForRoomAsync(CancellationToken cancellationToken)
@@ -188,11 +196,6 @@ public sealed class TrajectoryWriter : IAsyncDisposable
         if (trajectory.UnsentSteps == 0)
             return;
         var append = new AppendSteps { Trajectory = trajectory.Id, StepCount = (uint)trajectory.UnsentSteps };
-        if (!trajectory.Opened)
-        {
-            append.Table = Layout.Name;
-            trajectory.Opened = true;
-        }
         var columns = trajectory.Columns;
         var buffers = new byte[columns.Length][];
         long bytes = 0;
@@ -204,16 +207,33 @@ public sealed class TrajectoryWriter : IAsyncDisposable
             bytes += length;
         }
         trajectory.UnsentSteps = 0;
-        Interlocked.Add(ref _queuedBytes, bytes);
-        StreamFor(trajectory.Shard).Enqueue(new InsertRequest { Append = append }, buffers, bytes);
+        var request = new InsertRequest { Append = append };
+        // Under the lock, so that a shard failing at the same time either resends this message or never
+        // sees the trajectory on it.
+        lock (_gate)
+        {
+            if (trajectory.Failure is not null)
+            {
+                // It failed with its shard while this message was being cut: nothing goes anywhere.
+                Interlocked.Add(ref _bufferedBytes, -bytes);
+                ReturnToPool(buffers);
+                return;
+            }
+            if (!trajectory.Opened)
+            {
+                append.Table = Layout.Name;
+                trajectory.Opened = true;
+            }
+            var kept = Keep(trajectory, request, buffers, bytes);
+            Interlocked.Add(ref _queuedBytes, bytes);
+            StreamFor(trajectory.Shard).Enqueue(request, kept ? null : buffers, bytes);
+        }
     }
 
     internal Task<CommittedTrajectory> End(Trajectory trajectory, EndTrajectory end)
     {
         Cut(trajectory);
-        var acknowledged = Register(trajectory);
-        StreamFor(trajectory.Shard).Enqueue(new InsertRequest { End = end }, null, 0);
-        return acknowledged;
+        return Finish(trajectory, new InsertRequest { End = end });
     }
 
     internal Task Abandon(Trajectory trajectory)
@@ -228,9 +248,7 @@ public sealed class TrajectoryWriter : IAsyncDisposable
             return Task.CompletedTask;
         }
         Interlocked.Add(ref _bufferedBytes, -UnsentBytes(trajectory));
-        var acknowledged = Register(trajectory);
-        StreamFor(trajectory.Shard).Enqueue(new InsertRequest { Abandon = new AbandonTrajectory { Trajectory = trajectory.Id } }, null, 0);
-        return acknowledged;
+        return Finish(trajectory, new InsertRequest { Abandon = new AbandonTrajectory { Trajectory = trajectory.Id } });
     }
 
     // ---- called by the stream loops ----
@@ -242,36 +260,77 @@ public sealed class TrajectoryWriter : IAsyncDisposable
         Signal();
     }
 
-    internal void OnAcknowledged(ulong trajectoryId, ulong key, uint steps, int shard)
+    internal void OnAcknowledged(InsertStreamConnection stream, ulong trajectoryId, ulong key, uint steps)
     {
-        TaskCompletionSource<CommittedTrajectory>? acknowledged;
+        Trajectory? trajectory;
         lock (_gate)
         {
-            if (!_pending.Remove(trajectoryId, out acknowledged))
-                return; // not ours to wait for (already failed)
+            // Not ours to wait for: already failed, or resent elsewhere after this stream's shard failed.
+            if (!_pending.TryGetValue(trajectoryId, out trajectory) || !ReferenceEquals(_streams[trajectory.Shard], stream))
+                return;
+            _pending.Remove(trajectoryId);
+            // Acknowledged means every message of the trajectory was written: its buffers are free.
+            _keptBytes -= trajectory.Resend?.Drop(returnBuffers: true) ?? 0;
         }
         if (steps > 0)
             Interlocked.Increment(ref _committed);
         _slots.Release();
-        acknowledged.TrySetResult(new CommittedTrajectory(trajectoryId, key, steps, shard));
+        trajectory.Acknowledgement!.TrySetResult(new CommittedTrajectory(trajectoryId, key, steps, trajectory.Shard));
         Signal();
     }
 
     /// <summary>The server closed the stream cleanly: anything still unacknowledged on it never will be.</summary>
-    internal void OnStreamEnded(ShardConnection shard)
+    internal void OnStreamEnded(InsertStreamConnection stream)
     {
-        bool orphaned;
         lock (_gate)
-            orphaned = _pending.Count > 0 && !_disposed;
-        if (orphaned)
-            Fail(new TrajectoryWriteException($"the server at {shard.Endpoint} ended the insert stream before acknowledging every trajectory",
-                StatusCode.Unavailable, "stream ended early", shard.Endpoint));
+        {
+            if (_disposed || !_pending.Values.Any(t => t.Shard == stream.Shard.Index))
+                return;
+        }
+        OnStreamFailed(stream, new TrajectoryWriteException(
+            $"the server at {stream.Shard.Endpoint} ended the insert stream before acknowledging every trajectory",
+            StatusCode.Unavailable, "stream ended early", stream.Shard.Endpoint));
+    }
+
+    /// <summary>
+    /// A stream failed. UNAVAILABLE (or a cancel by the server) on a writer of several shards fails only that
+    /// shard (see the class remarks); anything else, or the last live shard, fails the writer.
+    /// </summary>
+    internal void OnStreamFailed(InsertStreamConnection stream, TrajectoryWriteException failure)
+    {
+        ShardFailover? failover;
+        lock (_gate)
+        {
+            if (_failure is not null || !ReferenceEquals(_streams[stream.Shard.Index], stream))
+                return; // the writer is done, or this stream's failure was handled already
+            // CANCELLED here came from the server (the writer cancels its streams only after failing or
+            // closing, which the check above catches): it abandoned the call, as a server going down does.
+            if (failure.StatusCode is StatusCode.Unavailable or StatusCode.Cancelled)
+            {
+                failure = failure.AsUnavailable();
+                failover = FailShard(stream.Shard.Index, failure);
+            }
+            else
+            {
+                failover = null;
+            }
+        }
+        stream.Abort();
+        if (failover is null)
+        {
+            Fail(failure);
+            return;
+        }
+        failover.Value.Complete(failure);
+        if (failover.Value.SlotsFreed > 0)
+            _slots.Release(failover.Value.SlotsFreed);
+        Signal();
     }
 
     /// <summary>Fails the writer (once): pending acknowledgements and later calls throw <paramref name="failure"/>.</summary>
     internal void Fail(TrajectoryWriteException failure)
     {
-        List<TaskCompletionSource<CommittedTrajectory>> pending;
+        List<Trajectory> pending;
         lock (_gate)
         {
             if (_failure is not null)
@@ -280,11 +339,12 @@ public sealed class TrajectoryWriter : IAsyncDisposable
             pending = [.. _pending.Values];
             _pending.Clear();
             // Open trajectories keep their buffers: the actor's thread may be appending into one right now, so
-            // they are left to the garbage collector rather than returned to the pool under its feet.
+            // they are left to the garbage collector rather than returned to the pool under its feet. So are
+            // kept messages, which a stream may still be writing.
             _open.Clear();
         }
-        foreach (var acknowledged in pending)
-            acknowledged.TrySetException(failure.Rethrowable());
+        foreach (var trajectory in pending)
+            trajectory.Acknowledgement!.TrySetException(failure.Rethrowable());
         // Wakes BeginTrajectoryAsync if it waits for a slot; it then finds the failure.
         _slots.Release(_options.MaxTrajectoriesInFlight);
         // Other shards' streams must not keep running for a writer that is dead.
@@ -301,16 +361,112 @@ public sealed class TrajectoryWriter : IAsyncDisposable
 
     // ---- helpers ----
 
-    private Task<CommittedTrajectory> Register(Trajectory trajectory)
+    /// <summary>Queues the End or Abandon request and waits for its acknowledgement.</summary>
+    private Task<CommittedTrajectory> Finish(Trajectory trajectory, InsertRequest ending)
     {
         var acknowledged = new TaskCompletionSource<CommittedTrajectory>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
-            _open.Remove(trajectory);
-            _pending.Add(trajectory.Id, acknowledged);
+            if (trajectory.Failure is { } failure)
+            {
+                acknowledged.SetException(failure.Rethrowable());
+            }
+            else
+            {
+                _open.Remove(trajectory);
+                trajectory.Ending = ending;
+                trajectory.Acknowledgement = acknowledged;
+                _pending.Add(trajectory.Id, trajectory);
+                StreamFor(trajectory.Shard).Enqueue(ending, null, 0);
+            }
         }
         trajectory.Close();
         return acknowledged.Task;
+    }
+
+    /// <summary>Keeps a message for a resend, while the trajectory's log is complete and the cap allows.</summary>
+    private bool Keep(Trajectory trajectory, InsertRequest request, byte[][] buffers, long bytes)
+    {
+        if (trajectory.Resend is not { IsComplete: true } log)
+            return false;
+        if (_keptBytes + bytes > _options.MaxResendBytes)
+        {
+            log.MarkIncomplete();
+            return false;
+        }
+        log.Keep(request, buffers, bytes);
+        _keptBytes += bytes;
+        return true;
+    }
+
+    /// <summary>
+    /// Takes shard <paramref name="shard"/> out of routing and moves its trajectories: resent whole to the
+    /// next live shard where possible, failed alone otherwise. Null when no shard is left (the writer must
+    /// fail). Called under the lock; what completes tasks is returned, to run outside it.
+    /// </summary>
+    private ShardFailover? FailShard(int shard, TrajectoryWriteException failure)
+    {
+        if (_routing.ShardCount == 1)
+            return null;
+        _routing.MarkDown(shard);
+        _streams[shard] = null;
+        if (!_routing.AnyUp)
+            return null;
+        var failed = new List<Trajectory>();
+        var abandoned = new List<Trajectory>();
+        var openFailed = 0;
+        foreach (var trajectory in _open.Concat(_pending.Values).Where(t => t.Shard == shard).ToList())
+        {
+            var pending = trajectory.Ending is not null;
+            if (trajectory.Ending?.CommandCase == InsertRequest.CommandOneofCase.Abandon)
+            {
+                // The failed server drops what it had of it; nothing else needs to happen.
+                _pending.Remove(trajectory.Id);
+                _keptBytes -= trajectory.Resend!.Drop(returnBuffers: false);
+                abandoned.Add(trajectory);
+            }
+            else if (!trajectory.Opened || trajectory.Resend is { IsComplete: true })
+            {
+                Resend(trajectory, _routing.Route(trajectory.Id));
+            }
+            else
+            {
+                // Some of its steps were sent and not kept: it cannot be resent whole.
+                trajectory.Failure = failure;
+                _open.Remove(trajectory);
+                _pending.Remove(trajectory.Id);
+                _keptBytes -= trajectory.Resend!.Drop(returnBuffers: false);
+                if (pending)
+                    failed.Add(trajectory);
+                else
+                    openFailed++; // its actor finds the failure on its next call
+            }
+        }
+        return new ShardFailover(failed, abandoned, openFailed);
+    }
+
+    /// <summary>Moves a trajectory to <paramref name="shard"/> and queues every kept message of it there again.</summary>
+    private void Resend(Trajectory trajectory, int shard)
+    {
+        trajectory.Shard = shard;
+        var stream = StreamFor(shard);
+        foreach (var request in trajectory.Resend!.Requests)
+        {
+            long bytes = 0;
+            foreach (var column in request.Append.Columns)
+                bytes += column.Length;
+            Interlocked.Add(ref _queuedBytes, bytes);
+            Interlocked.Add(ref _bufferedBytes, bytes);
+            stream.Enqueue(request, null, bytes);
+        }
+        if (trajectory.Ending is { } ending)
+            stream.Enqueue(ending, null, 0);
+    }
+
+    private static void ReturnToPool(byte[][] buffers)
+    {
+        foreach (var buffer in buffers)
+            ArrayPool<byte>.Shared.Return(buffer);
     }
 
     private static long UnsentBytes(Trajectory trajectory)
@@ -333,6 +489,7 @@ public sealed class TrajectoryWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>Shard <paramref name="shard"/>'s stream, opened on first use (again after a failure). Under the lock.</summary>
     private InsertStreamConnection StreamFor(int shard) =>
         _streams[shard] ??= new InsertStreamConnection(this, _shards[shard], _closing.Token);
 
@@ -361,6 +518,20 @@ public sealed class TrajectoryWriter : IAsyncDisposable
                 changed = _changed.Task;
             }
             await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>What a shard failure leaves to do outside the writer's lock: tasks to complete, slots to free.</summary>
+    private readonly record struct ShardFailover(List<Trajectory> Failed, List<Trajectory> Abandoned, int OpenFailed)
+    {
+        public int SlotsFreed => Failed.Count + Abandoned.Count + OpenFailed;
+
+        public void Complete(TrajectoryWriteException failure)
+        {
+            foreach (var trajectory in Failed)
+                trajectory.Acknowledgement!.TrySetException(failure.Rethrowable());
+            foreach (var trajectory in Abandoned)
+                trajectory.Acknowledgement!.TrySetResult(new CommittedTrajectory(trajectory.Id, 0, 0, trajectory.Shard));
         }
     }
 }

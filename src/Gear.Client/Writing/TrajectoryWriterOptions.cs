@@ -28,6 +28,20 @@ public sealed class TrajectoryWriterOptions
     /// </summary>
     public ulong RoutingSalt { get; init; }
 
+    /// <summary>
+    /// How long a writer of several shards routes new trajectories around a shard whose insert stream failed
+    /// with UNAVAILABLE before it tries that shard again (default 5 s).
+    /// </summary>
+    public TimeSpan ShardRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Most bytes of sent step data a writer of several shards keeps until their trajectories are
+    /// acknowledged (default 64 MiB; 0 keeps none), so that a trajectory whose shard fails can be sent again,
+    /// whole, to another shard. A trajectory with a message sent past this cap fails with its shard instead.
+    /// A writer of one shard keeps nothing.
+    /// </summary>
+    public long MaxResendBytes { get; init; } = 64L * 1024 * 1024;
+
     /// <summary>How long <see cref="TrajectoryWriter.DisposeAsync"/> waits for outstanding acknowledgements (default 30 s).</summary>
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -38,5 +52,7 @@ public sealed class TrajectoryWriterOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxTrajectoriesInFlight, 1, nameof(MaxTrajectoriesInFlight));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxTrajectoriesInFlight, 4096, nameof(MaxTrajectoriesInFlight));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CloseTimeout, TimeSpan.Zero, nameof(CloseTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ShardRetryDelay, TimeSpan.Zero, nameof(ShardRetryDelay));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxResendBytes, nameof(MaxResendBytes));
     }
 }

@@ -135,6 +135,45 @@ public sealed class DataPlaneTests
     }
 
     [TestMethod]
+    public async Task AStreamThatTakesOverGoesOnWithTheSequenceAndSeedsReached()
+    {
+        // What a data-plane stream falling back after 3 batches and 2 openings hands SampleStream: it must
+        // number the next batch 3, stop after the 2 left, and open with the third opening's seed.
+        var (server, client) = await StartWithTableAsync(dataPlane: false);
+        await using (server)
+        using (client)
+        {
+            var options = new SampleOptions("t") { BatchSize = 32, Seed = 40, MaxBatches = 5 };
+            var request = options.ToStreamRequest(delivered: 3, opened: 2);
+            Assert.AreEqual(42UL, request.Sample.Seed);
+            Assert.AreEqual(2, request.MaxBatches);
+
+            using var shard = new ShardConnection(0, server.Address, new GearClientOptions());
+            var layout = await client.GetLayoutAsync("t");
+            var continued = await DrainAsync(new SampleStreamSource(shard, options, new SampleBatchAssembler(layout), delivered: 3, opened: 2));
+            Assert.AreEqual("3,4", string.Join(",", continued.Select(b => b.Sequence)));
+            var fresh = await DrainAsync(new SampleStreamSource(shard, new SampleOptions("t") { BatchSize = 32, Seed = 42, MaxBatches = 2 }, new SampleBatchAssembler(layout)));
+            CollectionAssert.AreEqual(fresh[0].Keys, continued[0].Keys, "the continuing stream's first batch is the third opening's");
+            var first = await DrainAsync(new SampleStreamSource(shard, new SampleOptions("t") { BatchSize = 32, Seed = 40, MaxBatches = 1 }, new SampleBatchAssembler(layout)));
+            CollectionAssert.AreNotEqual(first[0].Keys, continued[0].Keys, "and not a repeat of the first opening's");
+        }
+    }
+
+    private static async Task<List<(long Sequence, ulong[] Keys)>> DrainAsync(IBatchSource source)
+    {
+        var batches = new List<(long, ulong[])>();
+        await using (source)
+        {
+            while (await source.NextAsync(CancellationToken.None) is { } batch)
+            {
+                using (batch)
+                    batches.Add((batch.Sequence, batch.Keys.ToArray()));
+            }
+        }
+        return batches;
+    }
+
+    [TestMethod]
     public async Task ServerInfoNamesTcpAndWhyNotRdma()
     {
         var (server, client) = await StartWithTableAsync();

@@ -76,18 +76,7 @@ internal sealed class DataPlaneSource(ShardConnection shard, SampleOptions optio
     /// <summary>A new session's connection, or null after falling back to SampleStream.</summary>
     private async Task<IDataPlaneConnection?> OpenAsync(CancellationToken cancellationToken)
     {
-        // A stream opened again must not repeat the first one's selections: each opening gets its own seed.
-        var seed = options.Seed == 0 ? 0 : options.Seed + (ulong)_opened;
-        _opened++;
-        var request = new OpenDataPlaneRequest
-        {
-            Stream = new SampleStreamRequest
-            {
-                Sample = options.ToRequest(options.BatchSize, seed),
-                MaxBatches = options.MaxBatches == 0 ? 0 : options.MaxBatches - _delivered,
-                BatchesInFlight = options.BatchesInFlight,
-            },
-        };
+        var request = new OpenDataPlaneRequest { Stream = options.ToStreamRequest(_delivered, _opened++) };
         var rdma = PrepareRdma();
         if (rdma is not null)
         {
@@ -142,26 +131,12 @@ internal sealed class DataPlaneSource(ShardConnection shard, SampleOptions optio
         return ring;
     }
 
+    /// <summary>Goes on over SampleStream for good, from the batch and the opening this stream has reached.</summary>
     private IDataPlaneConnection? FallBack()
     {
-        var remaining = options.MaxBatches == 0 ? 0 : options.MaxBatches - _delivered;
-        _fallback = new SampleStreamSource(shard, Remaining(remaining), assembler);
+        _fallback = new SampleStreamSource(shard, options, assembler, _delivered, _opened);
         return null;
     }
-
-    private SampleOptions Remaining(long maxBatches) => new(options.Table)
-    {
-        BatchSize = options.BatchSize,
-        WindowLength = options.WindowLength,
-        Placement = options.Placement,
-        Padding = options.Padding,
-        ImportanceExponent = options.ImportanceExponent,
-        Seed = options.Seed,
-        BatchesInFlight = options.BatchesInFlight,
-        MaxBatches = maxBatches,
-        MassRefreshInterval = options.MassRefreshInterval,
-        UseDataPlane = false,
-    };
 
     public async ValueTask DisposeAsync()
     {

@@ -80,4 +80,16 @@ public sealed class SampleOptions
         ImportanceExponent = ImportanceExponent,
         Seed = seed,
     };
+
+    /// <summary>
+    /// The request that opens a stream (SampleStream or a data-plane session) for the batches not yet
+    /// delivered. A stream opened again must not repeat an earlier opening's selections: opening number
+    /// <paramref name="opened"/> (0 for the first) gets its own seed.
+    /// </summary>
+    internal SampleStreamRequest ToStreamRequest(long delivered, int opened) => new()
+    {
+        Sample = ToRequest(BatchSize, Seed == 0 ? 0 : Seed + (ulong)opened),
+        MaxBatches = MaxBatches == 0 ? 0 : MaxBatches - delivered,
+        BatchesInFlight = BatchesInFlight,
+    };
 }

@@ -6,14 +6,16 @@ namespace Gear.Client;
 
 /// <summary>
 /// Batches from one server's SampleStream, which gathers up to batches_in_flight ahead. After UNAVAILABLE the
-/// stream is opened again with backoff (sampling is safe to repeat); the batch count carries over.
+/// stream is opened again with backoff (sampling is safe to repeat); the batch count carries over. A stream
+/// that takes over from another (a data plane falling back) starts at that one's <paramref name="delivered"/>
+/// batches and <paramref name="opened"/> openings, so that sequence numbers and seeds go on rather than repeat.
 /// </summary>
-internal sealed class SampleStreamSource(ShardConnection shard, SampleOptions options, SampleBatchAssembler assembler) : IBatchSource
+internal sealed class SampleStreamSource(ShardConnection shard, SampleOptions options, SampleBatchAssembler assembler, long delivered = 0, int opened = 0) : IBatchSource
 {
     private readonly CancellationTokenSource _disposing = new();
     private AsyncServerStreamingCall<PooledSampleReply>? _call;
-    private long _delivered;
-    private int _opened;
+    private long _delivered = delivered;
+    private int _opened = opened;
 
     public async ValueTask<SampleBatch?> NextAsync(CancellationToken cancellationToken)
     {
@@ -42,15 +44,7 @@ internal sealed class SampleStreamSource(ShardConnection shard, SampleOptions op
 
     private AsyncServerStreamingCall<PooledSampleReply> Open()
     {
-        // A stream opened again must not repeat the first one's selections: each opening gets its own seed.
-        var seed = options.Seed == 0 ? 0 : options.Seed + (ulong)_opened;
-        _opened++;
-        var request = new SampleStreamRequest
-        {
-            Sample = options.ToRequest(options.BatchSize, seed),
-            MaxBatches = options.MaxBatches == 0 ? 0 : options.MaxBatches - _delivered,
-            BatchesInFlight = options.BatchesInFlight,
-        };
+        var request = options.ToStreamRequest(_delivered, _opened++);
         // Replies are decoded into pooled buffers that the batches hand back on dispose (no array per column per batch).
         return shard.Channel.ServerStreaming(ReplayMethods.SampleStream, request, SampleReplyDecoder.Decode, shard.Options(deadline: null, _disposing.Token));
     }

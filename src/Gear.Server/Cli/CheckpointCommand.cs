@@ -20,12 +20,7 @@ public static class CheckpointCommand
     /// <summary>Exit code when a checkpoint is corrupt or missing, or the server refused.</summary>
     public const int Problem = 1;
 
-    private static readonly Option<string> ServerOption = new("--server")
-    { HelpName = "url", Description = "The server's gRPC address (default http://127.0.0.1:50051).", DefaultValueFactory = _ => "http://127.0.0.1:50051" };
-    private static readonly Option<string?> TokenOption = new("--token")
-    { HelpName = "token", Description = "Bearer token with the admin role (default: the GEAR_TOKEN environment variable)." };
-    private static readonly Option<double> TimeoutOption = new("--timeout")
-    { HelpName = "seconds", Description = "Deadline of the call (default 300).", DefaultValueFactory = _ => 300 };
+    private static readonly RemoteServerOptions Remote = new("gear checkpoint create", tokenRole: "admin", "Deadline of the call", defaultTimeoutSeconds: 300);
     private static readonly Option<string> DirectoryOption = new("--directory")
     { HelpName = "dir", Description = "The checkpoints directory (checkpoints.directory of the server's config).", Required = true };
     private static readonly Argument<string?> CheckpointArgument = new("checkpoint")
@@ -34,7 +29,9 @@ public static class CheckpointCommand
     /// <summary>Creates the command.</summary>
     public static Command Create()
     {
-        var create = new Command("create", "Ask a running server to write a checkpoint now; prints its path.") { ServerOption, TokenOption, TimeoutOption };
+        var create = new Command("create", "Ask a running server to write a checkpoint now; prints its path.");
+        foreach (var option in Remote.All)
+            create.Options.Add(option);
         create.SetAction((parse, cancellation) => CreateAsync(parse, Console.Out, Console.Error, cancellation));
         var list = new Command("list", "List the checkpoints in a directory: time, tables, size.") { DirectoryOption };
         list.SetAction(parse => List(parse.GetValue(DirectoryOption)!, Console.Out, Console.Error));
@@ -50,18 +47,12 @@ public static class CheckpointCommand
 
     private static async Task<int> CreateAsync(ParseResult parse, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
-        if (!Uri.TryCreate(parse.GetValue(ServerOption), UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
-        {
-            await error.WriteLineAsync($"gear checkpoint create: --server '{parse.GetValue(ServerOption)}' must be an http:// or https:// address");
+        if (await Remote.AddressAsync(parse, error) is not { } address)
             return ExitCodes.InvalidConfiguration;
-        }
-        var token = parse.GetValue(TokenOption) ?? Environment.GetEnvironmentVariable("GEAR_TOKEN");
         using var channel = GrpcChannel.ForAddress(address);
         try
         {
-            var response = await channel.UnaryAsync(ReplayMethods.Checkpoint, new CheckpointRequest(), new CallOptions(
-                token is null ? null : new Metadata { { "authorization", "Bearer " + token } },
-                DateTime.UtcNow + TimeSpan.FromSeconds(parse.GetValue(TimeoutOption)), cancellation));
+            var response = await channel.UnaryAsync(ReplayMethods.Checkpoint, new CheckpointRequest(), Remote.CallOptions(parse, cancellation));
             await output.WriteLineAsync(response.Path);
             return ExitCodes.Ok;
         }

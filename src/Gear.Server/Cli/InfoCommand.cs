@@ -17,43 +17,29 @@ public static class InfoCommand
     /// <summary>Exit code when the server could not be reached or refused the call.</summary>
     public const int Unreachable = 1;
 
-    private static readonly Option<string> ServerOption = new("--server")
-    { HelpName = "url", Description = "The server's gRPC address (default http://127.0.0.1:50051).", DefaultValueFactory = _ => "http://127.0.0.1:50051" };
-    private static readonly Option<string?> TokenOption = new("--token")
-    { HelpName = "token", Description = "Bearer token (default: the GEAR_TOKEN environment variable)." };
+    private static readonly RemoteServerOptions Remote = new("gear info", tokenRole: null, "Deadline of each call", defaultTimeoutSeconds: 10);
     private static readonly Option<bool> JsonOption = new("--json")
     { Description = "Print the server info and tables as JSON (proto JSON), for scripts." };
-    private static readonly Option<double> TimeoutOption = new("--timeout")
-    { HelpName = "seconds", Description = "Deadline of each call (default 10).", DefaultValueFactory = _ => 10 };
 
     /// <summary>Creates the command.</summary>
     public static Command Create()
     {
-        var command = new Command("info", "Show a running server's version, backend, limits and tables.")
-        {
-            ServerOption, TokenOption, JsonOption, TimeoutOption,
-        };
+        var command = new Command("info", "Show a running server's version, backend, limits and tables.") { JsonOption };
+        foreach (var option in Remote.All)
+            command.Options.Add(option);
         command.SetAction((parse, cancellation) => RunAsync(parse, Console.Out, Console.Error, cancellation));
         return command;
     }
 
     private static async Task<int> RunAsync(ParseResult parse, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
-        if (!Uri.TryCreate(parse.GetValue(ServerOption), UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
-        {
-            await error.WriteLineAsync($"gear info: --server '{parse.GetValue(ServerOption)}' must be an http:// or https:// address");
+        if (await Remote.AddressAsync(parse, error) is not { } address)
             return ExitCodes.InvalidConfiguration;
-        }
-        var token = parse.GetValue(TokenOption) ?? Environment.GetEnvironmentVariable("GEAR_TOKEN");
-        var timeout = TimeSpan.FromSeconds(parse.GetValue(TimeoutOption));
         using var channel = GrpcChannel.ForAddress(address);
-        CallOptions Options() => new(
-            token is null ? null : new Metadata { { "authorization", "Bearer " + token } },
-            DateTime.UtcNow + timeout, cancellation);
         try
         {
-            var info = await channel.UnaryAsync(ReplayMethods.GetServerInfo, new GetServerInfoRequest(), Options());
-            var tables = await channel.UnaryAsync(ReplayMethods.ListTables, new ListTablesRequest(), Options());
+            var info = await channel.UnaryAsync(ReplayMethods.GetServerInfo, new GetServerInfoRequest(), Remote.CallOptions(parse, cancellation));
+            var tables = await channel.UnaryAsync(ReplayMethods.ListTables, new ListTablesRequest(), Remote.CallOptions(parse, cancellation));
             if (parse.GetValue(JsonOption))
             {
                 await output.WriteLineAsync($$"""{"server": {{JsonFormatter.Default.Format(info)}}, "tables": {{JsonFormatter.Default.Format(tables)}}}""");

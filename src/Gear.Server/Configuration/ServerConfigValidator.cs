@@ -85,9 +85,7 @@ public static class ServerConfigValidator
             _ => throw new ConfigException(settings.WriteAheadLogFsync!.Value.Field,
                 $"'{settings.WriteAheadLogFsync.Value.Value}' is not an fsync policy; use commit, interval or none"),
         };
-        var intervalMs = settings.WriteAheadLogFsyncIntervalMs?.Value ?? WriteAheadLogSettings.DefaultFsyncInterval.TotalMilliseconds;
-        if (!double.IsFinite(intervalMs) || intervalMs < 1 || intervalMs > 60_000)
-            throw new ConfigException(settings.WriteAheadLogFsyncIntervalMs!.Value.Field, $"{intervalMs} is out of range; it must be from 1 to 60000 ms");
+        var intervalMs = InRange(settings.WriteAheadLogFsyncIntervalMs, WriteAheadLogSettings.DefaultFsyncInterval.TotalMilliseconds, 1, 60_000, "ms");
         return new WriteAheadLogSettings(directory.Value, fsync, TimeSpan.FromMilliseconds(intervalMs));
     }
 
@@ -100,10 +98,7 @@ public static class ServerConfigValidator
                     "is set but checkpoints.directory is not; give the directory checkpoints go to");
             return null;
         }
-        var seconds = settings.CheckpointIntervalSeconds?.Value ?? 0;
-        if (!double.IsFinite(seconds) || seconds < 0 || seconds > ServerDefaults.MaxCheckpointIntervalSeconds)
-            throw new ConfigException(settings.CheckpointIntervalSeconds!.Value.Field,
-                $"{seconds} is out of range; it must be from 0 (no periodic checkpoints) to {ServerDefaults.MaxCheckpointIntervalSeconds} seconds");
+        var seconds = InRange(settings.CheckpointIntervalSeconds, 0, 0, ServerDefaults.MaxCheckpointIntervalSeconds, "seconds", minMeans: "no periodic checkpoints");
         var keep = InRange(settings.CheckpointKeep, ServerDefaults.CheckpointKeep, 1, ServerDefaults.MaxCheckpointKeep);
         return new CheckpointSettings(directory.Value, TimeSpan.FromSeconds(seconds), (int)keep);
     }
@@ -143,14 +138,8 @@ public static class ServerConfigValidator
     }
 
     // Kestrel checks the timeout on a one-second heartbeat, so less than a second would not be kept anyway.
-    private static double HeadersTimeout(Sourced<double>? setting)
-    {
-        var seconds = setting?.Value ?? ServerLimits.DefaultRequestHeadersTimeoutSeconds;
-        if (!double.IsFinite(seconds) || seconds < 1 || seconds > ServerLimits.MaxRequestHeadersTimeoutSeconds)
-            throw new ConfigException(setting?.Field ?? "limits.requestHeadersTimeoutSeconds",
-                $"{seconds} is out of range; it must be from 1 to {ServerLimits.MaxRequestHeadersTimeoutSeconds} seconds");
-        return seconds;
-    }
+    private static double HeadersTimeout(Sourced<double>? setting) =>
+        InRange(setting, ServerLimits.DefaultRequestHeadersTimeoutSeconds, 1, ServerLimits.MaxRequestHeadersTimeoutSeconds, "seconds");
 
     private static int MessageBytes(Sourced<long>? setting, int fallback) =>
         (int)InRange(setting, fallback, ServerLimits.MinMessageBytes, int.MaxValue);
@@ -164,14 +153,22 @@ public static class ServerConfigValidator
         return value.Value;
     }
 
-    private static TimeSpan Drain(Sourced<double>? setting)
+    /// <summary>
+    /// The setting, or <paramref name="fallback"/> when it is not set; a set value must be finite and within
+    /// [<paramref name="min"/>, <paramref name="max"/>] <paramref name="unit"/>, or the error names its field.
+    /// </summary>
+    private static double InRange(Sourced<double>? setting, double fallback, double min, double max, string unit, string? minMeans = null)
     {
-        var seconds = setting?.Value ?? ServerDefaults.ShutdownDrainSeconds;
-        if (!double.IsFinite(seconds) || seconds < 0 || seconds > ServerDefaults.MaxShutdownDrainSeconds)
-            throw new ConfigException(setting?.Field ?? "shutdownDrainSeconds",
-                $"{seconds} is out of range; it must be from 0 to {ServerDefaults.MaxShutdownDrainSeconds} seconds");
-        return TimeSpan.FromSeconds(seconds);
+        if (setting is not { } value)
+            return fallback;
+        if (!double.IsFinite(value.Value) || value.Value < min || value.Value > max)
+            throw new ConfigException(value.Field,
+                $"{value.Value} is out of range; it must be from {min}{(minMeans is null ? "" : $" ({minMeans})")} to {max} {unit}");
+        return value.Value;
     }
+
+    private static TimeSpan Drain(Sourced<double>? setting) =>
+        TimeSpan.FromSeconds(InRange(setting, ServerDefaults.ShutdownDrainSeconds, 0, ServerDefaults.MaxShutdownDrainSeconds, "seconds"));
 
     private static IReadOnlyList<Wire.TableSpec> Tables(List<Sourced<Wire.TableSpec>> tables)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gear.Server.Bench;
+using Gear.Server.Tests.Configuration;
 using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Bench;
@@ -17,42 +18,36 @@ public sealed class BenchSmokeTests
     [Timeout(180_000)]
     public async Task EveryWorkloadReportsAThroughputAndAReference()
     {
-        var json = Path.Combine(Path.GetTempPath(), $"gear-bench-{Guid.NewGuid():N}.json");
-        try
-        {
-            var (exitCode, stdout, stderr) = await RunGearAsync("bench", "--workload", "all", "--duration", "1", "--warmup", "0.3", "--json", json);
-            Assert.AreEqual(0, exitCode, $"gear bench failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        using var directory = new TempDirectory();
+        var json = Path.Combine(directory.Path, "bench.json");
+        var (exitCode, stdout, stderr) = await RunGearAsync("bench", "--workload", "all", "--duration", "1", "--warmup", "0.3", "--json", json);
+        Assert.AreEqual(0, exitCode, $"gear bench failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
 
-            using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
-            var throughputs = report.RootElement.GetProperty("Throughputs").EnumerateArray().ToArray();
-            CollectionAssert.AreEquivalent(new[] { "w1-insert", "w1-insert-wal", "w1-sample", "w1-sample-dp", "w4-sample", "w4-sample-dp" },
-                throughputs.Select(t => t.GetProperty("Workload").GetString()).ToArray());
-            foreach (var throughput in throughputs)
-            {
-                var workload = throughput.GetProperty("Workload").GetString();
-                var bytesPerSecond = throughput.GetProperty("BytesPerSecond").GetDouble();
-                var reference = throughput.GetProperty("ReferenceBytesPerSecond").GetDouble();
-                Assert.IsTrue(bytesPerSecond > 0, $"{workload}: throughput {bytesPerSecond}");
-                Assert.IsTrue(reference > 0, $"{workload}: reference {reference}");
-                Assert.AreEqual(bytesPerSecond / reference, throughput.GetProperty("Ratio").GetDouble(), 1e-9, workload);
-                StringAssert.Contains(stdout, workload, "the table names every workload");
-            }
-
-            var latencies = report.RootElement.GetProperty("Latencies").EnumerateArray().ToArray();
-            CollectionAssert.AreEqual(new[] { 1, 8 }, latencies.Select(l => l.GetProperty("Learners").GetInt32()).ToArray());
-            foreach (var latency in latencies)
-            {
-                var p50 = latency.GetProperty("P50Microseconds").GetDouble();
-                var p99 = latency.GetProperty("P99Microseconds").GetDouble();
-                Assert.IsTrue(latency.GetProperty("Calls").GetInt64() > 0);
-                Assert.IsTrue(p50 > 0 && p99 >= p50, $"p50 {p50} µs, p99 {p99} µs");
-            }
-            StringAssert.Contains(stdout, "w2-latency");
-        }
-        finally
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var throughputs = report.RootElement.GetProperty("Throughputs").EnumerateArray().ToArray();
+        CollectionAssert.AreEquivalent(new[] { "w1-insert", "w1-insert-wal", "w1-sample", "w1-sample-dp", "w4-sample", "w4-sample-dp" },
+            throughputs.Select(t => t.GetProperty("Workload").GetString()).ToArray());
+        foreach (var throughput in throughputs)
         {
-            File.Delete(json);
+            var workload = throughput.GetProperty("Workload").GetString();
+            var bytesPerSecond = throughput.GetProperty("BytesPerSecond").GetDouble();
+            var reference = throughput.GetProperty("ReferenceBytesPerSecond").GetDouble();
+            Assert.IsTrue(bytesPerSecond > 0, $"{workload}: throughput {bytesPerSecond}");
+            Assert.IsTrue(reference > 0, $"{workload}: reference {reference}");
+            Assert.AreEqual(bytesPerSecond / reference, throughput.GetProperty("Ratio").GetDouble(), 1e-9, workload);
+            StringAssert.Contains(stdout, workload, "the table names every workload");
         }
+
+        var latencies = report.RootElement.GetProperty("Latencies").EnumerateArray().ToArray();
+        CollectionAssert.AreEqual(new[] { 1, 8 }, latencies.Select(l => l.GetProperty("Learners").GetInt32()).ToArray());
+        foreach (var latency in latencies)
+        {
+            var p50 = latency.GetProperty("P50Microseconds").GetDouble();
+            var p99 = latency.GetProperty("P99Microseconds").GetDouble();
+            Assert.IsTrue(latency.GetProperty("Calls").GetInt64() > 0);
+            Assert.IsTrue(p50 > 0 && p99 >= p50, $"p50 {p50} µs, p99 {p99} µs");
+        }
+        StringAssert.Contains(stdout, "w2-latency");
     }
 
     /// <summary>

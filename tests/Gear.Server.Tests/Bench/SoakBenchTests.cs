@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Gear.Server.Bench.Soak;
+using Gear.Server.Tests.Configuration;
 using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Bench;
@@ -79,27 +80,21 @@ public sealed class SoakBenchTests
     /// </summary>
     private static async Task<(string Stdout, JsonElement Report, Dictionary<string, bool> Checks)> SoakAsync(TimeSpan timeout, params string[] arguments)
     {
-        var json = Path.Combine(Path.GetTempPath(), $"gear-soak-{Guid.NewGuid():N}.json");
-        try
-        {
-            var (exitCode, stdout, stderr) = await GearProcess.RunAsync(timeout, ["bench", "soak", .. arguments, "--json", json]);
-            Assert.IsTrue(File.Exists(json), $"no report; exit {exitCode}\nstdout:\n{stdout}\nstderr:\n{stderr}");
-            using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
-            var root = report.RootElement.Clone();
+        using var directory = new TempDirectory();
+        var json = Path.Combine(directory.Path, "soak.json");
+        var (exitCode, stdout, stderr) = await GearProcess.RunAsync(timeout, ["bench", "soak", .. arguments, "--json", json]);
+        Assert.IsTrue(File.Exists(json), $"no report; exit {exitCode}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var root = report.RootElement.Clone();
 
-            var checks = root.GetProperty("Checks").EnumerateArray().ToDictionary(c => c.GetProperty("Name").GetString()!, c => c.GetProperty("Passed").GetBoolean());
-            CollectionAssert.AreEqual(ChecksWithIdleConnections, checks.Keys.ToArray());
-            var passed = root.GetProperty("Passed").GetBoolean();
-            Assert.AreEqual(checks.Values.All(p => p), passed);
-            Assert.AreEqual(passed ? 0 : SoakCommand.ChecksFailed, exitCode, $"stdout:\n{stdout}\nstderr:\n{stderr}");
-            Assert.AreEqual(0, root.GetProperty("TotalErrors").GetInt64(), stdout);
-            foreach (var name in ChecksWithIdleConnections)
-                StringAssert.Contains(stdout, name, "the verdicts are printed");
-            return (stdout, root, checks);
-        }
-        finally
-        {
-            File.Delete(json);
-        }
+        var checks = root.GetProperty("Checks").EnumerateArray().ToDictionary(c => c.GetProperty("Name").GetString()!, c => c.GetProperty("Passed").GetBoolean());
+        CollectionAssert.AreEqual(ChecksWithIdleConnections, checks.Keys.ToArray());
+        var passed = root.GetProperty("Passed").GetBoolean();
+        Assert.AreEqual(checks.Values.All(p => p), passed);
+        Assert.AreEqual(passed ? 0 : SoakCommand.ChecksFailed, exitCode, $"stdout:\n{stdout}\nstderr:\n{stderr}");
+        Assert.AreEqual(0, root.GetProperty("TotalErrors").GetInt64(), stdout);
+        foreach (var name in ChecksWithIdleConnections)
+            StringAssert.Contains(stdout, name, "the verdicts are printed");
+        return (stdout, root, checks);
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Gear.Core.Compute.Cpu;
 using Gear.Core.Tables;
 using Gear.Server.Checkpoints;
+using Gear.Server.Tests.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gear.Server.Tests.Fuzzing;
@@ -52,55 +53,49 @@ public sealed class CheckpointFileFuzzTests
     [TestMethod]
     public async Task RestoreSkipsACheckpointWithAMutatedFileForThePreviousOne()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "gear-fuzz-ckpt-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            var store = new CheckpointStore(directory, keep: 2, NullLogger.Instance);
-            var tables = SeedTables.Specs("restore").Select(spec => SeedTables.Filled(spec, _backend, trajectories: 8)).ToArray();
-            var older = (await store.WriteAsync(tables)).Path;
-            var newest = (await store.WriteAsync(tables)).Path;
-            foreach (var table in tables)
-                table.Dispose();
-            var files = Directory.GetFiles(newest).Order(StringComparer.Ordinal).ToArray();
-            var originals = files.Select(File.ReadAllBytes).ToArray();
+        using var temp = new TempDirectory();
+        var directory = temp.Path;
+        var store = new CheckpointStore(directory, keep: 2, NullLogger.Instance);
+        var tables = SeedTables.Specs("restore").Select(spec => SeedTables.Filled(spec, _backend, trajectories: 8)).ToArray();
+        var older = (await store.WriteAsync(tables)).Path;
+        var newest = (await store.WriteAsync(tables)).Path;
+        foreach (var table in tables)
+            table.Dispose();
+        var files = Directory.GetFiles(newest).Order(StringComparer.Ordinal).ToArray();
+        var originals = files.Select(File.ReadAllBytes).ToArray();
 
-            FuzzCampaign.Run("checkpoint restore", FuzzBudget.For(defaultInputs: 200, defaultSeed: 47), (mutator, i) =>
+        FuzzCampaign.Run("checkpoint restore", FuzzBudget.For(defaultInputs: 200, defaultSeed: 47), (mutator, i) =>
+        {
+            var target = i % files.Length;
+            File.WriteAllBytes(files[target], mutator.Mutate(originals[target], originals));
+            try
             {
-                var target = i % files.Length;
-                File.WriteAllBytes(files[target], mutator.Mutate(originals[target], originals));
+                var restored = store.RestoreNewest(_backend);
                 try
                 {
-                    var restored = store.RestoreNewest(_backend);
-                    try
-                    {
-                        if (restored is null)
-                            return "the intact older checkpoint was not restored";
-                        if (restored.Path != older && restored.Path != newest)
-                            return $"restored {restored.Path}, which was never written";
-                        if (restored.Tables.Count != restored.Manifest.Tables.Count)
-                            return $"partial load: {restored.Tables.Count} of {restored.Manifest.Tables.Count} tables";
-                        return restored.Tables.Select(SeedTables.Violation).FirstOrDefault(v => v is not null);
-                    }
-                    finally
-                    {
-                        foreach (var table in restored?.Tables ?? [])
-                            table.Dispose();
-                    }
-                }
-                catch (Exception e)
-                {
-                    return FuzzCampaign.Describe(e);
+                    if (restored is null)
+                        return "the intact older checkpoint was not restored";
+                    if (restored.Path != older && restored.Path != newest)
+                        return $"restored {restored.Path}, which was never written";
+                    if (restored.Tables.Count != restored.Manifest.Tables.Count)
+                        return $"partial load: {restored.Tables.Count} of {restored.Manifest.Tables.Count} tables";
+                    return restored.Tables.Select(SeedTables.Violation).FirstOrDefault(v => v is not null);
                 }
                 finally
                 {
-                    File.WriteAllBytes(files[target], originals[target]);
+                    foreach (var table in restored?.Tables ?? [])
+                        table.Dispose();
                 }
-            });
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+            }
+            catch (Exception e)
+            {
+                return FuzzCampaign.Describe(e);
+            }
+            finally
+            {
+                File.WriteAllBytes(files[target], originals[target]);
+            }
+        });
     }
 
     /// <summary>What loading <paramref name="bytes"/> as a snapshot did: null when it was a defined outcome.</summary>

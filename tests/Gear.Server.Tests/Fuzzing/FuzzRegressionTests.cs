@@ -8,6 +8,7 @@ using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;
 using Gear.Server.Checkpoints;
 using Gear.Server.Service;
+using Gear.Server.Tests.Configuration;
 using Gear.Server.Tests.Grpc;
 using Gear.Server.Tests.Limits;
 using Gear.Server.Tests.Service;
@@ -51,16 +52,10 @@ public sealed class FuzzRegressionTests
         });
 
         AssertRefused(CheckpointFileFuzzTests.Rehashed([.. TableSnapshot.Magic, 2, 0, 0, 0, .. spec]));
-        var segment = Path.Combine(Path.GetTempPath(), "gear-regression-" + Guid.NewGuid().ToString("N") + ".wal");
-        try
-        {
-            File.WriteAllBytes(segment, [.. LogSegmentFormat.Magic, 1, 0, 0, 0, .. spec]);
-            Assert.ThrowsException<InvalidDataException>(() => LogSegmentReader.Open(segment).Dispose());
-        }
-        finally
-        {
-            File.Delete(segment);
-        }
+        using var directory = new TempDirectory();
+        var segment = Path.Combine(directory.Path, "regression.wal");
+        File.WriteAllBytes(segment, [.. LogSegmentFormat.Magic, 1, 0, 0, 0, .. spec]);
+        Assert.ThrowsException<InvalidDataException>(() => LogSegmentReader.Open(segment).Dispose());
     }
 
     /// <summary>A negative count of closed trajectories sized an array and threw OverflowException.</summary>
@@ -88,25 +83,19 @@ public sealed class FuzzRegressionTests
     [TestMethod]
     public async Task ManifestWithANullFileIsSkippedNotThrown()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "gear-regression-" + Guid.NewGuid().ToString("N"));
+        using var temp = new TempDirectory();
+        var directory = temp.Path;
         using var backend = new CpuBackend();
-        try
-        {
-            var store = new CheckpointStore(directory, keep: 1, NullLogger.Instance);
-            using (var table = new Table(Valid, backend))
-                await store.WriteAsync([table]);
-            var manifest = Path.Combine(CheckpointStore.List(directory).Single(), CheckpointManifest.FileName);
-            var json = File.ReadAllText(manifest);
-            File.WriteAllText(manifest, Regex.Replace(json, "\"file\": \"[^\"]*\"", "\"file\": null"));
+        var store = new CheckpointStore(directory, keep: 1, NullLogger.Instance);
+        using (var table = new Table(Valid, backend))
+            await store.WriteAsync([table]);
+        var manifest = Path.Combine(CheckpointStore.List(directory).Single(), CheckpointManifest.FileName);
+        var json = File.ReadAllText(manifest);
+        File.WriteAllText(manifest, Regex.Replace(json, "\"file\": \"[^\"]*\"", "\"file\": null"));
 
-            Assert.AreNotEqual(json, File.ReadAllText(manifest), "test setup: the file entry was nulled");
-            Assert.ThrowsException<InvalidDataException>(() => CheckpointStore.Verify(Path.GetDirectoryName(manifest)!));
-            Assert.IsNull(store.RestoreNewest(backend), "the only checkpoint is unusable");
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        Assert.AreNotEqual(json, File.ReadAllText(manifest), "test setup: the file entry was nulled");
+        Assert.ThrowsException<InvalidDataException>(() => CheckpointStore.Verify(Path.GetDirectoryName(manifest)!));
+        Assert.IsNull(store.RestoreNewest(backend), "the only checkpoint is unusable");
     }
 
     /// <summary>

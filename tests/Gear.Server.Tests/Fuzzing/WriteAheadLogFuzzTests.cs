@@ -5,6 +5,7 @@ using Gear.Core.Tables;
 using Gear.Protocol;
 using Gear.Protocol.DataPlane;
 using Gear.Protocol.V1;
+using Gear.Server.Tests.Configuration;
 using Gear.Server.Tests.Service;
 using Gear.Server.Tests.WriteAheadLog;
 using Gear.Server.WriteAheadLog;
@@ -26,15 +27,14 @@ public sealed class WriteAheadLogFuzzTests
     private static byte[] _segment = null!;
     private static TableSpec _spec = null!;
     private static int _headerBytes;
-    private static string _directory = null!;
+    private static TempDirectory _directory = null!;
 
     /// <summary>A segment as the server writes it: commits, a reset, more commits and a delete.</summary>
     [ClassInitialize]
     public static async Task WriteSeed(TestContext _)
     {
         _backend = new CpuBackend();
-        _directory = Path.Combine(Path.GetTempPath(), "gear-fuzz-wal-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
+        _directory = new TempDirectory();
         using var durable = new DurableDirectory();
         await using (var server = await ServiceHarness.StartAsync(durable: durable))
         {
@@ -56,7 +56,7 @@ public sealed class WriteAheadLogFuzzTests
     public static void Release()
     {
         _backend.Dispose();
-        Directory.Delete(_directory, recursive: true);
+        _directory.Dispose();
     }
 
     /// <summary>
@@ -68,7 +68,7 @@ public sealed class WriteAheadLogFuzzTests
     {
         var records = Records(_segment, _headerBytes);
         Assert.AreEqual(10, records.Count, "seed: 3 commits, a reset, 5 commits and a delete");
-        var path = Path.Combine(_directory, LogSegmentFormat.FileName(1));
+        var path = Path.Combine(_directory.Path, LogSegmentFormat.FileName(1));
 
         FuzzCampaign.Run("write-ahead log segments", FuzzBudget.For(defaultInputs: 1000, defaultSeed: 53), (mutator, i) =>
         {

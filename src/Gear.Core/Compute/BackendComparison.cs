@@ -26,14 +26,16 @@ public static class BackendComparison
     private const byte Poison = 0xCD;
 
     /// <summary>
-    /// Runs every comparison of <paramref name="candidate"/> against the CPU backend, and for a device backend its
-    /// selection kernels against the CPU's selectors (<see cref="SelectionComparison"/>).
+    /// Runs every comparison of <paramref name="candidate"/> against the CPU backend (whole tables included:
+    /// <see cref="TableComparison"/>), and for a device backend its selection kernels and device selectors against
+    /// the CPU's selectors (<see cref="SelectionComparison"/>).
     /// </summary>
     public static IReadOnlyList<BackendComparisonResult> Run(IComputeBackend candidate, int seed)
     {
         using var reference = new CpuBackend();
-        BackendComparisonResult[] results = [CompareSumTrees(reference, candidate, seed), CompareGathers(reference, candidate, seed)];
-        return candidate is DeviceBackend device ? [.. results, .. SelectionComparison.Run(device.Selection, seed)] : results;
+        BackendComparisonResult[] results =
+            [CompareSumTrees(reference, candidate, seed), CompareGathers(reference, candidate, seed), TableComparison.Compare(candidate, seed)];
+        return candidate is DeviceBackend device ? [.. results, .. SelectionComparison.Run(device, seed)] : results;
     }
 
     /// <summary>Sum trees of several capacities, updated and sampled alike on both backends.</summary>

@@ -170,7 +170,7 @@ public sealed partial class Table
 
         output.Count = filled;
         _windowsSampled += filled;
-        ImportanceWeights.Compute(probabilities[..filled], itemCount, request.ImportanceExponent, output.WeightsBuffer[..filled]);
+        _backend.ImportanceWeights(probabilities[..filled], itemCount, request.ImportanceExponent, output.WeightsBuffer[..filled]);
         return filled;
     }
 

@@ -1,4 +1,5 @@
 using Gear.Core.Sampling;
+using Gear.Core.Selection;
 using Gear.Core.Storage;
 
 namespace Gear.Core.Compute.Cuda;
@@ -33,10 +34,11 @@ internal sealed class DeviceBackend : IComputeBackend
     internal IDeviceRuntime Runtime => _runtime;
 
     /// <summary>
-    /// Importance weights, uniform picks and top-k as kernels, compared with the CPU's selectors by
-    /// <see cref="BackendComparison"/>; tables do not use them yet (see kernels/README.md).
+    /// Importance weights, uniform picks and top-k as kernels: what tables on this backend select with
+    /// (<see cref="IComputeBackend.SamplingSelector"/>, <see cref="IComputeBackend.ImportanceWeights"/>), compared
+    /// with the CPU's selectors by <see cref="BackendComparison"/>.
     /// </summary>
-    internal ISelectionKernels Selection
+    internal DeviceSelection Selection
     {
         get
         {
@@ -44,6 +46,22 @@ internal sealed class DeviceBackend : IComputeBackend
             return _selection;
         }
     }
+
+    /// <inheritdoc/>
+    IItemSelector IComputeBackend.SamplingSelector(IItemSelector selector)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return selector switch
+        {
+            UniformSelector uniform => new DeviceUniformSelector(uniform, _selection),
+            TopKSelector topK => new DeviceTopKSelector(topK, _selection),
+            _ => selector,
+        };
+    }
+
+    /// <inheritdoc/>
+    void IComputeBackend.ImportanceWeights(ReadOnlySpan<double> probabilities, int itemCount, double beta, Span<double> weights) =>
+        Selection.ImportanceWeights(probabilities, itemCount, beta, weights);
 
     /// <inheritdoc/>
     public IPrioritySumTree CreateSumTree(int capacity)

@@ -16,7 +16,7 @@ internal sealed class DeviceBackend : IComputeBackend
     private readonly DeviceGather _gather;
     private readonly DeviceSelection _selection;
     private readonly List<StorageMapping> _arenas = [];
-    private readonly List<BatchMapping> _batches = [];
+    private readonly List<IGatherTarget> _batches = [];
     private bool _disposed;
 
     /// <summary>Creates a backend that owns <paramref name="runtime"/>.</summary>
@@ -74,7 +74,8 @@ internal sealed class DeviceBackend : IComputeBackend
     /// <remarks>
     /// The first gather from an arena maps its pools for the device and fills its device tier (see
     /// <see cref="StorageMapping"/>); every gather first copies the tier pages written since the last one. The
-    /// first gather into a batch registers its buffers (<see cref="BatchMapping"/>), which the kernels then write.
+    /// first gather into a batch registers its buffers (<see cref="BatchMapping"/>), which the kernels then write;
+    /// a <see cref="DeviceBatch"/>'s windows are written to its device outputs (<see cref="DeviceColumns"/>) instead.
     /// </remarks>
     public void Gather(PagedStorage storage, WindowBatch output)
     {
@@ -83,8 +84,27 @@ internal sealed class DeviceBackend : IComputeBackend
             _gather.Gather(storage, MappingOf(storage), output, MappingOf(output));
     }
 
-    private BatchMapping MappingOf(WindowBatch batch)
+    /// <summary>Device outputs for a <see cref="DeviceBatch"/>, set as <paramref name="batch"/>'s mapping.</summary>
+    internal DeviceColumns CreateDeviceColumns(WindowBatch batch)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_gate)
+        {
+            var columns = new DeviceColumns(_runtime, _gate, batch);
+            batch.DeviceMapping = columns;
+            _batches.RemoveAll(m => m.Released);
+            _batches.Add(columns);
+            return columns;
+        }
+    }
+
+    private IGatherTarget MappingOf(WindowBatch batch)
+    {
+        if (batch.DeviceMapping is DeviceColumns onDevice)
+        {
+            return ReferenceEquals(onDevice.Runtime, _runtime) && !onDevice.Released ? onDevice
+                : throw new InvalidOperationException("This batch's outputs are in the memory of another device backend; sample it from a table on that backend.");
+        }
         if (batch.DeviceMapping is BatchMapping existing && existing.Maps(batch, _runtime))
             return existing;
         batch.DeviceMapping?.Dispose(); // another backend's: its registration must go before this one's

@@ -6,7 +6,7 @@ namespace Gear.Core.Compute.Cuda;
 /// A table's <see cref="TopKSelector"/> on a device backend: the host selector keeps its heap, checks and
 /// checkpoint order, exactly as on the CPU, and every insert, update and removal is also written to per-slot
 /// priorities and stamps (the update number the heap gives the slot, -1 where not held) whose device copies
-/// (<see cref="DeviceMirror{T}"/>) a Select brings up to date with one scatter each before the top-k kernels
+/// (<see cref="DeviceCopy{T}"/>) a Select brings up to date with one scatter each before the top-k kernels
 /// order them, in the heap's order, so that the choices equal the CPU's. A selection copies in only the slots
 /// changed since the last one.
 /// </summary>
@@ -16,8 +16,8 @@ internal sealed class DeviceTopKSelector : IItemSelector, ISnapshotOrder, IDispo
     private readonly DeviceSelection _device;
     private readonly double[] _priorities;
     private readonly long[] _stamps;
-    private readonly DeviceMirror<double> _devicePriorities;
-    private readonly DeviceMirror<long> _deviceStamps;
+    private readonly DeviceCopy<double> _devicePriorities;
+    private readonly DeviceCopy<long> _deviceStamps;
     private long _nextStamp; // counts inserts and updates as the heap (IndexedHeap) numbers them, from 0 after a clear
 
     /// <summary>Wraps <paramref name="host"/>, which must hold nothing yet.</summary>
@@ -33,8 +33,8 @@ internal sealed class DeviceTopKSelector : IItemSelector, ISnapshotOrder, IDispo
         Array.Fill(_stamps, -1);
         lock (device.Gate)
         {
-            _devicePriorities = new DeviceMirror<double>(device.Runtime, capacity);
-            _deviceStamps = new DeviceMirror<long>(device.Runtime, capacity);
+            _devicePriorities = new DeviceCopy<double>(device.Runtime, capacity);
+            _deviceStamps = new DeviceCopy<long>(device.Runtime, capacity);
         }
     }
 

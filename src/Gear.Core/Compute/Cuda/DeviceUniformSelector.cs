@@ -5,7 +5,7 @@ namespace Gear.Core.Compute.Cuda;
 /// <summary>
 /// A table's <see cref="UniformSelector"/> on a device backend: the host selector keeps the bookkeeping and its
 /// checks, exactly as on the CPU, and every change is also marked in device copies of its slot set (the bitmap and
-/// the Fenwick tree, <see cref="DeviceMirror{T}"/>); a Select sends the marked words and tree entries as one scatter
+/// the Fenwick tree, <see cref="DeviceCopy{T}"/>); a Select sends the marked words and tree entries as one scatter
 /// each and picks with <c>gear_uniform_pick</c>, which follows <c>SlotSet.Pick</c>'s arithmetic, so the same
 /// uniforms choose the same slots as on the CPU. A selection copies in its uniforms and the changes since the last
 /// one, never the whole set.
@@ -15,8 +15,8 @@ internal sealed class DeviceUniformSelector : IItemSelector, IDisposable
     private readonly UniformSelector _host;
     private readonly SlotSet _slots;
     private readonly DeviceSelection _device;
-    private readonly DeviceMirror<ulong> _words;
-    private readonly DeviceMirror<int> _tree;
+    private readonly DeviceCopy<ulong> _words;
+    private readonly DeviceCopy<int> _tree;
 
     /// <summary>Wraps <paramref name="host"/>, which must hold nothing yet.</summary>
     public DeviceUniformSelector(UniformSelector host, DeviceSelection device)
@@ -28,8 +28,8 @@ internal sealed class DeviceUniformSelector : IItemSelector, IDisposable
         _device = device;
         lock (device.Gate)
         {
-            _words = new DeviceMirror<ulong>(device.Runtime, _slots.Words.Length);
-            _tree = new DeviceMirror<int>(device.Runtime, _slots.Tree.Length);
+            _words = new DeviceCopy<ulong>(device.Runtime, _slots.Words.Length);
+            _tree = new DeviceCopy<int>(device.Runtime, _slots.Tree.Length);
         }
     }
 

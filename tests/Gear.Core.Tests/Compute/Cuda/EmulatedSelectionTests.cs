@@ -77,31 +77,31 @@ public sealed class EmulatedSelectionTests
     /// kernels really read the copy, and a selector that forgot to mark a change would choose differently).
     /// </summary>
     [TestMethod]
-    public unsafe void AMirrorSendsWhatWasMarkedAndNothingElse()
+    public unsafe void ADeviceCopySendsWhatWasMarkedAndNothingElse()
     {
         var runtime = new EmulatedRuntime();
-        using var mirror = new DeviceMirror<long>(runtime, 1000);
+        using var copy = new DeviceCopy<long>(runtime, 1000);
         var host = new long[1000];
         for (var i = 0; i < host.Length; i++)
             host[i] = i * 3;
-        mirror.Flush(host); // the first flush sends everything
-        var device = new ReadOnlySpan<long>((void*)mirror.Address, host.Length);
+        copy.Flush(host); // the first flush sends everything
+        var device = new ReadOnlySpan<long>((void*)copy.Address, host.Length);
         Assert.IsTrue(device.SequenceEqual(host));
         var launches = runtime.Launches;
         host[7] = -1;
         host[500] = -2;
         host[999] = -3; // not marked
-        mirror.Mark(7);
-        mirror.Mark(500);
-        mirror.Mark(7);
+        copy.Mark(7);
+        copy.Mark(500);
+        copy.Mark(7);
         host[7] = -4; // the value at the flush wins
-        mirror.Flush(host);
+        copy.Flush(host);
         Assert.AreEqual(launches + 1, runtime.Launches, "one scatter launch");
         Assert.AreEqual(-4, device[7]);
         Assert.AreEqual(-2, device[500]);
         Assert.AreEqual(999 * 3, device[999], "an unmarked change reached the device");
-        mirror.MarkAll();
-        mirror.Flush(host);
+        copy.MarkAll();
+        copy.Flush(host);
         Assert.IsTrue(device.SequenceEqual(host));
     }
 
@@ -162,7 +162,7 @@ public sealed class EmulatedSelectionTests
         public void Dispose() => (inner as IDisposable)?.Dispose();
     }
 
-    /// <summary>Each run of equal priorities in the choices reversed, as mirrored stamps would order it.</summary>
+    /// <summary>Each run of equal priorities in the choices reversed, as stamps counted backwards would order it.</summary>
     private sealed class ReversedTies(IItemSelector inner) : PassThrough(inner)
     {
         public override void Select(ReadOnlySpan<double> uniforms, Span<int> slots, Span<double> probabilities)

@@ -9,7 +9,7 @@ namespace Gear.Core.Compute.Cuda;
 /// last value wins. Only marking more entries between flushes than ever before allocates (the staging grows).
 /// Not thread-safe: the owner marks under its table's lock and flushes under the backend's gate as well.
 /// </summary>
-internal sealed unsafe class DeviceMirror<T> : IDisposable
+internal sealed unsafe class DeviceCopy<T> : IDisposable
     where T : unmanaged
 {
     private readonly IDeviceRuntime _runtime;
@@ -21,7 +21,7 @@ internal sealed unsafe class DeviceMirror<T> : IDisposable
     private bool _disposed;
 
     /// <summary>Allocates a device array of <paramref name="length"/> elements; the first flush sends it whole.</summary>
-    public DeviceMirror(IDeviceRuntime runtime, int length)
+    public DeviceCopy(IDeviceRuntime runtime, int length)
     {
         if (sizeof(T) is not (4 or 8))
             throw new NotSupportedException($"gear_scatter moves 4- or 8-byte elements, not the {sizeof(T)} of {typeof(T).Name}");
@@ -64,7 +64,7 @@ internal sealed unsafe class DeviceMirror<T> : IDisposable
         _count = Length; // more than half: the flush copies the whole array and never reads the index list
     }
 
-    /// <summary>Sends the marked entries of <paramref name="host"/> (the array this mirrors) to the device; call under the gate.</summary>
+    /// <summary>Sends the marked entries of <paramref name="host"/> (the array this copies) to the device; call under the gate.</summary>
     public void Flush(ReadOnlySpan<T> host)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -69,7 +69,7 @@ extern "C" __global__ void gear_uniform_pick(const double* uniforms, int n, cons
         for (; rank > 0; rank--)
             bits &= bits - 1;
         int bit = 0;
-        while (!((bits >> bit) & 1ULL))
+        while (bit < 63 && !((bits >> bit) & 1ULL))
             bit++;
         slots[i] = (word << 6) + bit;
     }

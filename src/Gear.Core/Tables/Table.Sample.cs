@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Gear.Core.Errors;
 using Gear.Core.Sampling;
 using Gear.Core.Schema;
-using Gear.Core.Selection;
 
 namespace Gear.Core.Tables;
 

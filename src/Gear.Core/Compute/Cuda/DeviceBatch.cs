@@ -14,8 +14,9 @@ namespace Gear.Core.Compute.Cuda;
 /// the mask one byte (0 or 1) per position. Reuse it per request stream: sampling into it allocates nothing.
 /// </summary>
 /// <remarks>
-/// <see cref="Windows"/>' own host column buffers and mask are not written by device gathers: read the outputs on
-/// the device, or copy them back with <see cref="CopyColumnToHost"/> and <see cref="CopyMaskToHost"/>. The device
+/// <see cref="Windows"/>' own host column buffers and mask are not written by device gathers (they hold address
+/// space, not memory, until touched): read the outputs on the device, or copy them back with
+/// <see cref="CopyColumnToHost"/> and <see cref="CopyMaskToHost"/>. The device
 /// buffers are ordered with the backend's gathers (the sample returns after they are written), not with the
 /// learner's own streams: a learner that reads them on another stream must not sample into the batch again until
 /// it has finished with them.

@@ -64,7 +64,12 @@ internal sealed unsafe class DeviceCopy<T> : IDisposable
         _count = Length; // more than half: the flush copies the whole array and never reads the index list
     }
 
-    /// <summary>Sends the marked entries of <paramref name="host"/> (the array this copies) to the device; call under the gate.</summary>
+    /// <summary>
+    /// Queues the marked entries of <paramref name="host"/> (the array this copies) to the device, ahead of the
+    /// selection that reads them on the same queue; call under the gate, and let that selection synchronize before
+    /// the next flush (the scatter's staging is reused then). A whole-array copy reads <paramref name="host"/>,
+    /// which may move once this returns, so that one is waited for here.
+    /// </summary>
     public void Flush(ReadOnlySpan<T> host)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -96,8 +101,9 @@ internal sealed unsafe class DeviceCopy<T> : IDisposable
                 _runtime.CopyToDevice(deviceValues, values, (long)count * sizeof(T));
                 void** args = stackalloc void*[5];
                 args[0] = &deviceIndices; args[1] = &deviceValues; args[2] = &count; args[3] = &width; args[4] = &target;
+                // Not waited for here: the staging is pinned and untouched until the next flush, and the selection
+                // that follows on the same queue reads the result and waits for it (see the summary of Flush).
                 _runtime.Launch(Kernel.Scatter, LaunchShape.Blocks(count), 1, LaunchShape.BlockThreads, args);
-                _runtime.Synchronize();
             }
             for (var i = 0; i < count; i++)
                 _marked[_indices[i] >> 6] &= ~(1UL << _indices[i]);

@@ -37,23 +37,56 @@ extern "C" __global__ void gear_weights(const double* probabilities, int n, cons
 
 // ---- Uniform picks, SlotSet.Pick's arithmetic: the candidate floor(u × capacity) (at most capacity - 1) if it is
 // held, else the held slot of rank floor(r × count), r the remainder of u × capacity, clamped to [0, count).
-// held[] is the bitmap (bit s of word s / 64), ranked[] the held slots in ascending order (count of them).
-extern "C" __global__ void gear_uniform_pick(const double* uniforms, int n, const unsigned long long* held,
-    const int* ranked, int capacity, int count, int* slots)
+// words[] is the SlotSet's bitmap (bit s of word s / 64) and tree[] its Fenwick tree over the words' populations
+// (1-based, padded to 2 × topStep entries with INT_MAX), both device copies kept in step by gear_scatter; the rank
+// is found by SlotSet.SlotOfRank's descent, then the rank-th set bit of the word.
+extern "C" __global__ void gear_uniform_pick(const double* uniforms, int n, const unsigned long long* words,
+    const int* tree, int topStep, int capacity, int count, int* slots)
 {
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
     {
         double scaled = uniforms[i] * capacity;
         int candidate = (int)scaled;
         candidate = candidate < capacity - 1 ? candidate : capacity - 1;
-        if ((held[candidate >> 6] >> (candidate & 63)) & 1ULL)
+        if ((words[candidate >> 6] >> (candidate & 63)) & 1ULL)
         {
             slots[i] = candidate;
             continue;
         }
         int rank = (int)((scaled - candidate) * count);
         rank = rank >= count ? count - 1 : rank < 0 ? 0 : rank;
-        slots[i] = ranked[rank];
+        int word = 0;
+        for (int step = topStep; step > 0; step >>= 1)
+        {
+            int population = tree[word + step];
+            if (population <= rank)
+            {
+                word += step;
+                rank -= population;
+            }
+        }
+        unsigned long long bits = words[word];
+        for (; rank > 0; rank--)
+            bits &= bits - 1;
+        int bit = 0;
+        while (bit < 63 && !((bits >> bit) & 1ULL))
+            bit++;
+        slots[i] = (word << 6) + bit;
+    }
+}
+
+// ---- Device copies of host selection state (a slot set's words and tree, top-k's priorities and stamps) follow
+// the host by scatters of the entries changed since the last selection: target[indices[i]] = values[i], for
+// elements of `width` bytes (4 or 8). The indices are distinct, so no two threads write one element.
+extern "C" __global__ void gear_scatter(const int* indices, const unsigned char* values, int n, int width,
+    unsigned char* target)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+    {
+        if (width == 8)
+            ((unsigned long long*)target)[indices[i]] = ((const unsigned long long*)values)[i];
+        else
+            ((unsigned int*)target)[indices[i]] = ((const unsigned int*)values)[i];
     }
 }
 

@@ -67,6 +67,7 @@ const Entry kernels[] = {
     GEAR_KERNEL(gear_weights_min),
     GEAR_KERNEL(gear_weights),
     GEAR_KERNEL(gear_uniform_pick),
+    GEAR_KERNEL(gear_scatter),
     GEAR_KERNEL(gear_topk_histogram),
     GEAR_KERNEL(gear_topk_narrow),
     GEAR_KERNEL(gear_topk_collect),

@@ -18,7 +18,8 @@ public readonly record struct BackendComparisonResult(string Name, bool Passed, 
 /// from the same uniforms index-equal and value-equal) and gathers (random arenas, page sizes, trajectories,
 /// and windows with head and tail padding over columns of awkward step sizes, from pages of both tiers, with
 /// pages rewritten between gathers; outputs byte-equal, with the
-/// candidate's buffers poisoned first so that an unwritten byte shows). Used by the tests (on the host emulation
+/// candidate's buffers poisoned first so that an unwritten byte shows; on a device backend also into a
+/// <see cref="DeviceBatch"/>'s device outputs), and whole tables (<see cref="TableComparison"/>). Used by the tests (on the host emulation
 /// and on a GPU) and by <c>gear selftest --device cuda</c>.
 /// </summary>
 public static class BackendComparison
@@ -26,14 +27,18 @@ public static class BackendComparison
     private const byte Poison = 0xCD;
 
     /// <summary>
-    /// Runs every comparison of <paramref name="candidate"/> against the CPU backend, and for a device backend its
-    /// selection kernels against the CPU's selectors (<see cref="SelectionComparison"/>).
+    /// Runs every comparison of <paramref name="candidate"/> against the CPU backend (whole tables included:
+    /// <see cref="TableComparison"/>), and for a device backend its selection kernels and device selectors against
+    /// the CPU's selectors (<see cref="SelectionComparison"/>).
     /// </summary>
     public static IReadOnlyList<BackendComparisonResult> Run(IComputeBackend candidate, int seed)
     {
         using var reference = new CpuBackend();
-        BackendComparisonResult[] results = [CompareSumTrees(reference, candidate, seed), CompareGathers(reference, candidate, seed)];
-        return candidate is DeviceBackend device ? [.. results, .. SelectionComparison.Run(device.Selection, seed)] : results;
+        BackendComparisonResult[] results =
+            [CompareSumTrees(reference, candidate, seed), CompareGathers(reference, candidate, seed), TableComparison.Compare(candidate, seed)];
+        return candidate is DeviceBackend device
+            ? [.. results, CompareGathers(reference, candidate, seed, deviceOutput: true), .. SelectionComparison.Run(device, seed)]
+            : results;
     }
 
     /// <summary>Sum trees of several capacities, updated and sampled alike on both backends.</summary>
@@ -104,10 +109,14 @@ public static class BackendComparison
         return new(name, true, $"6 capacities up to 100,000 leaves: totals and leaves bit-equal, {samples} stratified choices index-equal");
     }
 
-    /// <summary>Gathers of random windows from random arenas, byte-compared.</summary>
-    public static unsafe BackendComparisonResult CompareGathers(IComputeBackend reference, IComputeBackend candidate, int seed)
+    /// <summary>
+    /// Gathers of random windows from random arenas, byte-compared; with <paramref name="deviceOutput"/>, the
+    /// candidate (a device backend) gathers into a <see cref="DeviceBatch"/>'s device outputs, which are poisoned
+    /// there and copied back to be compared.
+    /// </summary>
+    public static unsafe BackendComparisonResult CompareGathers(IComputeBackend reference, IComputeBackend candidate, int seed, bool deviceOutput = false)
     {
-        const string name = "gather";
+        var name = deviceOutput ? "device-batch-gather" : "gather";
         var random = new Random(seed);
         ColumnSpec[] columns =
         [
@@ -128,7 +137,9 @@ public static class BackendComparison
                 RewriteRandomSteps(random, storage); // as inserts do between samples: the device copies must follow
                 var batchSize = random.Next(1, 48);
                 using var expected = new WindowBatch(columns, batchSize, windowLength);
-                using var actual = new WindowBatch(columns, batchSize, windowLength);
+                using var onDevice = deviceOutput ? DeviceBatch.Create(candidate, columns, batchSize, windowLength) : null;
+                using var onHost = deviceOutput ? null : new WindowBatch(columns, batchSize, windowLength);
+                var actual = onDevice?.Windows ?? onHost!;
                 for (var w = 0; w < batchSize; w++)
                 {
                     var (pages, length) = trajectories[random.Next(trajectories.Length)];
@@ -137,6 +148,8 @@ public static class BackendComparison
                     expected.Sources[w] = actual.Sources[w] = new WindowSource(pages, 0, start, length);
                 }
                 expected.Count = actual.Count = batchSize;
+                if (onDevice is not null)
+                    onDevice.Poison(Poison);
                 for (var c = 0; c < columns.Length; c++)
                     new Span<byte>(actual.ColumnPointer(c), batchSize * actual.WindowBytes(c)).Fill(Poison);
                 new Span<byte>(actual.MaskPointer, batchSize * windowLength).Fill(Poison);
@@ -146,18 +159,34 @@ public static class BackendComparison
 
                 for (var c = 0; c < columns.Length; c++)
                 {
-                    var difference = expected.Column(c).CommonPrefixLength(actual.Column(c));
+                    var gathered = actual.Column(c);
+                    if (onDevice is not null)
+                    {
+                        // The host buffers must stay poisoned (nothing landed on the host); the device outputs are compared.
+                        if (gathered.IndexOfAnyExcept(Poison) >= 0)
+                            return new(name, false, $"{pageSteps}-step pages, L = {windowLength}, column '{columns[c].Name}': the gather wrote the host buffer");
+                        gathered = new byte[gathered.Length];
+                        onDevice.CopyColumnToHost(c, gathered);
+                    }
+                    var difference = expected.Column(c).CommonPrefixLength(gathered);
                     if (difference < expected.Column(c).Length)
                         return new(name, false, $"{pageSteps}-step pages, L = {windowLength}, column '{columns[c].Name}': byte {difference} (window {difference / expected.WindowBytes(c)}) differs");
                 }
-                var maskDifference = MemoryExtensions.CommonPrefixLength(
-                    new ReadOnlySpan<byte>(expected.MaskPointer, batchSize * windowLength), new ReadOnlySpan<byte>(actual.MaskPointer, batchSize * windowLength));
+                var mask = new ReadOnlySpan<byte>(actual.MaskPointer, batchSize * windowLength);
+                if (onDevice is not null)
+                {
+                    var copied = new bool[batchSize * windowLength];
+                    onDevice.CopyMaskToHost(copied);
+                    mask = System.Runtime.InteropServices.MemoryMarshal.AsBytes(copied.AsSpan());
+                }
+                var maskDifference = MemoryExtensions.CommonPrefixLength(new ReadOnlySpan<byte>(expected.MaskPointer, batchSize * windowLength), mask);
                 if (maskDifference < batchSize * windowLength)
                     return new(name, false, $"{pageSteps}-step pages, L = {windowLength}: mask position {maskDifference} differs");
                 windows += batchSize;
             }
         }
-        return new(name, true, $"{windows} windows over 3 page sizes, 4 lengths, 7 columns (1 to 320 bytes a step) and both memory tiers: bytes and masks equal");
+        var into = deviceOutput ? ", into device memory" : "";
+        return new(name, true, $"{windows} windows over 3 page sizes, 4 lengths, 7 columns (1 to 320 bytes a step) and both memory tiers{into}: bytes and masks equal");
     }
 
     /// <summary>Rewrites a few random step ranges of random pages in host memory and reports them, as an insert does.</summary>

@@ -110,11 +110,11 @@ public static class BackendMeasurements
 
     /// <summary>
     /// Each selection step for a batch of <paramref name="batchSize"/> over <paramref name="items"/> held items of
-    /// random priorities, for about <paramref name="duration"/> each. On the CPU the selectors themselves
-    /// (<see cref="ImportanceWeights"/>, <see cref="UniformSelector"/>, <see cref="TopKSelector"/>); on a device
-    /// backend its selection kernels, which are given the selection state as host arrays (a bitmap and ranked
-    /// slots; priorities and stamps) and copy it in on every call, as they would be used while that state lives
-    /// on the host.
+    /// random priorities, for about <paramref name="duration"/> each, as a table on <paramref name="backend"/> runs
+    /// it: importance weights (<see cref="IComputeBackend.ImportanceWeights"/>) and selections by the uniform and
+    /// top-k selectors the backend samples with (<see cref="IComputeBackend.SamplingSelector"/>: on the CPU the
+    /// selectors themselves; on a device, kernels over device copies of their state, which are up to date after the
+    /// first call, so a call copies in only its uniforms).
     /// </summary>
     public static SelectionTimings SelectionMicroseconds(IComputeBackend backend, int items, int batchSize, TimeSpan duration, int seed = 1)
     {
@@ -125,28 +125,23 @@ public static class BackendMeasurements
         var weights = new double[batchSize];
         var slots = new int[batchSize];
         var chosen = new double[batchSize];
-        if (backend is DeviceBackend device)
+        var uniform = backend.SamplingSelector(new UniformSelector(items));
+        var topK = backend.SamplingSelector(new TopKSelector(items));
+        try
         {
-            var selection = device.Selection;
-            var held = new ulong[(items + 63) / 64];
+            uniform.InsertRun(0, priorities);
             for (var s = 0; s < items; s++)
-                held[s >> 6] |= 1UL << s;
-            var ranked = Enumerable.Range(0, items).ToArray();
-            var stamps = Enumerable.Range(0, items).Select(s => (long)s).ToArray();
+                topK.Insert(s, priorities[s]);
             return new(
-                MicrosecondsPerCall(() => selection.ImportanceWeights(probabilities, items, 0.4, weights), duration),
-                MicrosecondsPerCall(() => selection.UniformPicks(uniforms, held, ranked, items, slots), duration),
-                MicrosecondsPerCall(() => selection.TopK(priorities, stamps, slots), duration));
+                MicrosecondsPerCall(() => backend.ImportanceWeights(probabilities, items, 0.4, weights), duration),
+                MicrosecondsPerCall(() => uniform.Select(uniforms, slots, chosen), duration),
+                MicrosecondsPerCall(() => topK.Select(uniforms, slots, chosen), duration));
         }
-        var uniform = new UniformSelector(items);
-        uniform.InsertRun(0, priorities);
-        var topK = new TopKSelector(items);
-        for (var s = 0; s < items; s++)
-            topK.Insert(s, priorities[s]);
-        return new(
-            MicrosecondsPerCall(() => ImportanceWeights.Compute(probabilities, items, 0.4, weights), duration),
-            MicrosecondsPerCall(() => uniform.Select(uniforms, slots, chosen), duration),
-            MicrosecondsPerCall(() => topK.Select(uniforms, slots, chosen), duration));
+        finally
+        {
+            (uniform as IDisposable)?.Dispose();
+            (topK as IDisposable)?.Dispose();
+        }
     }
 
     private static double MicrosecondsPerCall(Action call, TimeSpan duration)

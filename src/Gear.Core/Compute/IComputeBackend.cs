@@ -1,4 +1,5 @@
 using Gear.Core.Sampling;
+using Gear.Core.Selection;
 using Gear.Core.Storage;
 
 namespace Gear.Core.Compute;
@@ -23,4 +24,17 @@ public interface IComputeBackend : IDisposable
     /// Safe to call from several threads at once with different outputs.
     /// </summary>
     void Gather(PagedStorage storage, WindowBatch output);
+
+    /// <summary>
+    /// The selector a table samples with, made from the CPU's <paramref name="selector"/> (still empty): the
+    /// selector itself here. A device backend returns one that makes its choices by kernel from device copies of
+    /// the selector's state where it has such kernels (uniform, top-k; prioritized selection keeps its sum tree on
+    /// the backend already). Removers stay on the host: they choose one victim at a time on the insert path, where a
+    /// launch would only add latency.
+    /// </summary>
+    internal IItemSelector SamplingSelector(IItemSelector selector) => selector;
+
+    /// <summary>A sampled batch's importance weights as <see cref="Selection.ImportanceWeights.Compute"/> gives them (a device backend: by kernel, within its tolerance).</summary>
+    internal void ImportanceWeights(ReadOnlySpan<double> probabilities, int itemCount, double beta, Span<double> weights) =>
+        Selection.ImportanceWeights.Compute(probabilities, itemCount, beta, weights);
 }

@@ -3,12 +3,13 @@ using Gear.Core.Selection;
 namespace Gear.Core.Compute;
 
 /// <summary>
-/// Checks a backend's selection kernels against the CPU's selectors on random inputs from a seed: importance
-/// weights against <see cref="ImportanceWeights"/> (within <see cref="WeightTolerance"/> relative, exactly 1 for the
-/// batch's least likely items), uniform picks against a <see cref="UniformSelector"/> holding the same slots, and
-/// top-k against a <see cref="TopKSelector"/> given the same inserts, updates and removals (priorities drawn from a
-/// few values, so that ties are decided by the update order); slots index-equal. Outputs are poisoned first, so
-/// that an unwritten element shows. Part of <see cref="BackendComparison.Run"/> for device backends.
+/// Checks a device backend's selection against the CPU's selectors on random inputs from a seed: importance weights
+/// against <see cref="ImportanceWeights"/> (within <see cref="WeightTolerance"/> relative, exactly 1 for the batch's
+/// least likely items); and the selectors a table samples with on the device
+/// (<see cref="IComputeBackend.SamplingSelector"/>: uniform and top-k, whose state lives in device copies) against
+/// the same CPU selectors given the same inserts, runs, updates, removals and clears between selections, so that the
+/// device copies must follow every change; slots index-equal, probabilities bit-equal. Outputs are poisoned first,
+/// so that an unwritten element shows. Part of <see cref="BackendComparison.Run"/> for device backends.
 /// </summary>
 internal static class SelectionComparison
 {
@@ -20,9 +21,13 @@ internal static class SelectionComparison
 
     private const int Poison = -7;
 
-    /// <summary>All three comparisons.</summary>
-    public static IEnumerable<BackendComparisonResult> Run(ISelectionKernels candidate, int seed) =>
-        [CompareWeights(candidate, seed), CompareUniformPicks(candidate, seed), CompareTopK(candidate, seed)];
+    /// <summary>All three comparisons for <paramref name="candidate"/>.</summary>
+    public static IEnumerable<BackendComparisonResult> Run(Cuda.DeviceBackend candidate, int seed) =>
+    [
+        CompareWeights(candidate.Selection, seed),
+        CompareUniformPicks(capacity => ((IComputeBackend)candidate).SamplingSelector(new UniformSelector(capacity)), seed),
+        CompareTopK(capacity => ((IComputeBackend)candidate).SamplingSelector(new TopKSelector(capacity)), seed),
+    ];
 
     /// <summary>Batches of several sizes and exponents, probabilities over forty orders of magnitude with repeats.</summary>
     public static BackendComparisonResult CompareWeights(ISelectionKernels candidate, int seed)
@@ -61,99 +66,179 @@ internal static class SelectionComparison
         return new(name, true, $"{total} weights in 24 batches: {exact} bit-equal, the rest within {largest:0.0e0} relative (allowed {WeightTolerance:0e0})");
     }
 
-    /// <summary>Slot sets of several capacities and fill levels, mirrored into a bitmap and a ranked list.</summary>
-    public static BackendComparisonResult CompareUniformPicks(ISelectionKernels candidate, int seed)
+    /// <summary>
+    /// Selectors of several capacities through rounds of changes (single inserts and removals, runs of both, a
+    /// clear), many in some rounds and few in others, each round ending in a selection from up to 2,000 uniforms.
+    /// </summary>
+    public static BackendComparisonResult CompareUniformPicks(Func<int, IItemSelector> candidateFor, int seed)
     {
         const string name = "uniform-picks";
         var random = new Random(seed);
         var picks = 0;
         foreach (var capacity in new[] { 1, 64, 100, 1000, 70_000 })
         {
-            foreach (var fill in new[] { 1.0, 0.5, 0.02 })
+            var expected = new UniformSelector(capacity);
+            var actual = candidateFor(capacity);
+            try
             {
-                var selector = new UniformSelector(capacity);
-                var held = new ulong[(capacity + 63) / 64];
-                for (var s = 0; s < capacity; s++)
+                for (var round = 0; round < 6; round++)
                 {
-                    if (random.NextDouble() < fill || (s == capacity - 1 && selector.Count == 0))
+                    if (round == 4)
                     {
-                        selector.Insert(s, 1.0);
-                        held[s >> 6] |= 1UL << s;
+                        expected.Clear();
+                        actual.Clear();
                     }
+                    var changes = round % 2 == 0 ? capacity * 2 : capacity / 50 + 1;
+                    for (var change = 0; change < changes; change++)
+                        ChangeSlots(random, capacity, expected, actual);
+                    if (expected.Count == 0)
+                    {
+                        expected.Insert(capacity - 1, 1.0);
+                        actual.Insert(capacity - 1, 1.0);
+                    }
+                    var n = random.Next(1, 2000);
+                    var uniforms = new double[n];
+                    for (var i = 0; i < n; i++)
+                        uniforms[i] = random.NextDouble();
+                    uniforms[0] = 0.0;
+                    uniforms[^1] = Math.BitDecrement(1.0);
+                    if (Differs(expected, actual, uniforms) is { } difference)
+                        return new(name, false, $"capacity {capacity}, round {round}, {expected.Count} held: {difference}");
+                    picks += n;
                 }
-                var ranked = Enumerable.Range(0, capacity).Where(s => (held[s >> 6] & (1UL << s)) != 0).ToArray();
-                var n = random.Next(1, 2000);
-                var uniforms = new double[n];
-                for (var i = 0; i < n; i++)
-                    uniforms[i] = random.NextDouble();
-                uniforms[0] = 0.0;
-                uniforms[^1] = Math.BitDecrement(1.0);
-                var expected = new int[n];
-                var actual = new int[n];
-                actual.AsSpan().Fill(Poison);
-                selector.Select(uniforms, expected, new double[n]);
-                candidate.UniformPicks(uniforms, held, ranked, capacity, actual);
-                var difference = expected.AsSpan().CommonPrefixLength(actual);
-                if (difference < n)
-                    return new(name, false, $"capacity {capacity}, {ranked.Length} held: pick {difference} (u = {uniforms[difference]:R}) is slot {actual[difference]}, expected {expected[difference]}");
-                picks += n;
+            }
+            finally
+            {
+                (actual as IDisposable)?.Dispose();
             }
         }
-        return new(name, true, $"{picks} picks from 15 slot sets (5 capacities up to 70,000, full to 2% held): slots equal");
+        return new(name, true, $"{picks} picks from 5 capacities up to 70,000 over 6 rounds of inserts, removals, runs and a clear each: slots equal");
     }
 
     /// <summary>
-    /// Selectors of several capacities after random inserts, updates (which move an item behind its equals) and
-    /// removals, with priorities from a few values (zero, negative zero and a negative among them), asked for up
-    /// to more choices than they hold.
+    /// Selectors of several capacities after random inserts, updates (which move an item behind its equals, single
+    /// and batched) and removals, and a clear, with priorities from a few values (zero, negative zero and a negative
+    /// among them), asked for up to more choices than they hold.
     /// </summary>
-    public static BackendComparisonResult CompareTopK(ISelectionKernels candidate, int seed)
+    public static BackendComparisonResult CompareTopK(Func<int, IItemSelector> candidateFor, int seed)
     {
         const string name = "top-k";
         var random = new Random(seed);
         var choices = 0;
         foreach (var capacity in new[] { 1, 9, 300, 5000, 100_000 })
         {
-            var selector = new TopKSelector(capacity);
-            var priorities = new double[capacity];
-            var stamps = new long[capacity];
-            stamps.AsSpan().Fill(-1);
-            var nextStamp = 0L; // counts inserts and updates, as the selector's heap numbers them
+            IItemSelector expected = new TopKSelector(capacity);
+            var actual = candidateFor(capacity);
+            var held = new bool[capacity];
             double[] values = [0.0, -0.0, -1.5, 0.5, 1.0, 2.0, 1e300, random.NextDouble()];
-            for (var round = 0; round < 4; round++)
+            try
             {
-                for (var op = 0; op < capacity * 2; op++)
+                for (var round = 0; round < 5; round++)
                 {
-                    var slot = random.Next(capacity);
-                    var priority = random.Next(4) == 0 ? random.NextDouble() : values[random.Next(values.Length)];
-                    if (stamps[slot] < 0)
-                        selector.Insert(slot, priority);
-                    else if (random.Next(5) == 0)
+                    if (round == 3)
                     {
-                        selector.Remove(slot);
-                        stamps[slot] = -1;
-                        continue;
+                        expected.Clear();
+                        actual.Clear();
+                        Array.Clear(held);
                     }
-                    else
-                        selector.Update(slot, priority);
-                    priorities[slot] = priority;
-                    stamps[slot] = nextStamp++;
+                    var changes = round % 2 == 0 ? capacity * 2 : capacity / 50 + 1;
+                    for (var op = 0; op < changes; op++)
+                    {
+                        var slot = random.Next(capacity);
+                        var priority = random.Next(4) == 0 ? random.NextDouble() : values[random.Next(values.Length)];
+                        if (!held[slot])
+                        {
+                            expected.Insert(slot, priority);
+                            actual.Insert(slot, priority);
+                            held[slot] = true;
+                        }
+                        else if (random.Next(5) == 0)
+                        {
+                            expected.Remove(slot);
+                            actual.Remove(slot);
+                            held[slot] = false;
+                        }
+                        else if (random.Next(2) == 0)
+                        {
+                            expected.Update(slot, priority);
+                            actual.Update(slot, priority);
+                        }
+                        else
+                        {
+                            // A batch that repeats the slot: the last priority wins and each update moves it behind its equals.
+                            int[] slots = [slot, slot];
+                            double[] priorities = [priority, values[random.Next(values.Length)]];
+                            expected.UpdateBatch(slots, priorities);
+                            actual.UpdateBatch(slots, priorities);
+                        }
+                    }
+                    if (expected.Count == 0)
+                        continue;
+                    // Up to more choices than held items (the list starts again), at most a large batch (ranking is O(k²)).
+                    var n = random.Next(1, Math.Min(expected.Count + 6, 1024));
+                    if (Differs(expected, actual, new double[n]) is { } difference)
+                        return new(name, false, $"capacity {capacity}, round {round}, {expected.Count} held: {difference}");
+                    choices += n;
                 }
-                if (selector.Count == 0)
-                    continue;
-                // Up to more choices than held items (the list starts again), at most a large batch (ranking is O(k²)).
-                var n = random.Next(1, Math.Min(selector.Count + 6, 1024));
-                var expected = new int[n];
-                var actual = new int[n];
-                actual.AsSpan().Fill(Poison);
-                selector.Select(new double[n], expected, new double[n]);
-                candidate.TopK(priorities, stamps, actual);
-                var difference = expected.AsSpan().CommonPrefixLength(actual);
-                if (difference < n)
-                    return new(name, false, $"capacity {capacity}, round {round}, {selector.Count} held: choice {difference} of {n} is slot {actual[difference]}, expected {expected[difference]}");
-                choices += n;
+            }
+            finally
+            {
+                (actual as IDisposable)?.Dispose();
             }
         }
-        return new(name, true, $"{choices} choices from 5 capacities up to 100,000 with tied priorities: slots equal, in order");
+        return new(name, true, $"{choices} choices from 5 capacities up to 100,000 with tied priorities over 5 rounds of changes and a clear: slots equal, in order");
+    }
+
+    /// <summary>One random change to both selectors: an insert or removal of one slot, or of a run of up to 70.</summary>
+    private static void ChangeSlots(Random random, int capacity, UniformSelector expected, IItemSelector actual)
+    {
+        var first = random.Next(capacity);
+        var slots = expected.Slots;
+        var holding = slots.Contains(first);
+        var count = 1;
+        if (random.Next(8) == 0)
+        {
+            while (count < 70 && first + count < capacity && slots.Contains(first + count) == holding)
+                count++;
+        }
+        if (holding)
+        {
+            expected.RemoveRun(first, count);
+            actual.RemoveRun(first, count);
+        }
+        else if (count == 1)
+        {
+            expected.Insert(first, 1.0);
+            actual.Insert(first, 1.0);
+        }
+        else
+        {
+            var priorities = new double[count];
+            expected.InsertRun(first, priorities);
+            actual.InsertRun(first, priorities);
+        }
+    }
+
+    /// <summary>Selects with the same uniforms from both; the first difference in slots or probabilities, or null.</summary>
+    private static string? Differs(IItemSelector expected, IItemSelector actual, double[] uniforms)
+    {
+        var n = uniforms.Length;
+        var expectedSlots = new int[n];
+        var actualSlots = new int[n];
+        var expectedProbabilities = new double[n];
+        var actualProbabilities = new double[n];
+        actualSlots.AsSpan().Fill(Poison);
+        actualProbabilities.AsSpan().Fill(double.NaN);
+        expected.Select(uniforms, expectedSlots, expectedProbabilities);
+        actual.Select(uniforms, actualSlots, actualProbabilities);
+        var slot = expectedSlots.AsSpan().CommonPrefixLength(actualSlots);
+        if (slot < n)
+            return $"choice {slot} of {n} (u = {uniforms[slot]:R}) is slot {actualSlots[slot]}, expected {expectedSlots[slot]}";
+        for (var i = 0; i < n; i++)
+        {
+            if (BitConverter.DoubleToInt64Bits(expectedProbabilities[i]) != BitConverter.DoubleToInt64Bits(actualProbabilities[i]))
+                return $"choice {i} of {n} has probability {actualProbabilities[i]:R}, expected {expectedProbabilities[i]:R}";
+        }
+        return null;
     }
 }

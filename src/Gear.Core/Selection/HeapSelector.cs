@@ -14,6 +14,9 @@ public abstract class HeapSelector : IItemSelector, ISnapshotOrder
 
     private protected IndexedHeap Heap { get; }
 
+    /// <summary>The number of slots, [0, Capacity).</summary>
+    internal int Capacity => Heap.Capacity;
+
     /// <inheritdoc />
     public int Count => Heap.Count;
 

@@ -36,6 +36,21 @@ internal sealed class SlotSet
 
     public int Count { get; private set; }
 
+    // The structures as they are, for a device copy of them (Compute/Cuda/DeviceUniformSelector), which the device's
+    // uniform picks read with this class's arithmetic.
+
+    /// <summary>The bitmap: bit s of word s / 64 is set where slot s is held.</summary>
+    internal ReadOnlySpan<ulong> Words => _words;
+
+    /// <summary>The Fenwick tree over the words' populations, 1-based, padded to 2 × <see cref="TopStep"/> entries.</summary>
+    internal ReadOnlySpan<int> Tree => _tree;
+
+    /// <summary>Where a descent of <see cref="Tree"/> starts.</summary>
+    internal int TopStep => _topStep;
+
+    /// <summary>Words in the bitmap (entries 1 to WordCount of <see cref="Tree"/> count them).</summary>
+    internal int WordCount => _wordCount;
+
     public bool Contains(int slot)
     {
         SelectorGuards.CheckSlot(slot, Capacity);

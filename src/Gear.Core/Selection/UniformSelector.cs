@@ -16,6 +16,9 @@ public sealed class UniformSelector : IItemSelector
     /// <inheritdoc />
     public bool UsesPriorities => false;
 
+    /// <summary>The held slots, for a device copy of them (Compute/Cuda/DeviceUniformSelector).</summary>
+    internal SlotSet Slots => _items;
+
     /// <inheritdoc />
     public int Count => _items.Count;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Gear.Core.Errors;
 using Gear.Core.Sampling;
 using Gear.Core.Schema;
-using Gear.Core.Selection;
 
 namespace Gear.Core.Tables;
 
@@ -170,7 +169,7 @@ public sealed partial class Table
 
         output.Count = filled;
         _windowsSampled += filled;
-        ImportanceWeights.Compute(probabilities[..filled], itemCount, request.ImportanceExponent, output.WeightsBuffer[..filled]);
+        _backend.ImportanceWeights(probabilities[..filled], itemCount, request.ImportanceExponent, output.WeightsBuffer[..filled]);
         return filled;
     }
 

@@ -62,7 +62,7 @@ public sealed partial class Table : IDisposable
         _limiter = new RateLimiter(spec.RateLimiter);
         _trajectories = new TrajectoryTable(spec.MaxTrajectories);
         _items = new ItemTable(layout.ItemSlots);
-        _sampler = ItemSelectors.Create(spec.Sampler, layout.ItemSlots, spec.PriorityExponent, backend);
+        _sampler = backend.SamplingSelector(ItemSelectors.Create(spec.Sampler, layout.ItemSlots, spec.PriorityExponent, backend));
         _remover = ItemSelectors.Create(spec.Remover, layout.ItemSlots, spec.PriorityExponent, backend);
         _removerRandom = new RandomStream(spec.RemoverSeed);
         _stepItems = spec.Granularity == ItemGranularity.Step;

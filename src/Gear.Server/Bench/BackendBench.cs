@@ -108,7 +108,7 @@ public static class BackendBench
         log.WriteLine("gear bench backends: selection");
         var onCpuSelection = BackendMeasurements.SelectionMicroseconds(cpu, PrioritizedLeaves, PrioritizedBatch, duration);
         var onCudaSelection = cuda is null ? (SelectionTimings?)null : BackendMeasurements.SelectionMicroseconds(cuda, PrioritizedLeaves, PrioritizedBatch, duration);
-        text.AppendLine(c, $"selection of {PrioritizedBatch} from {PrioritizedLeaves:N0} (µs per batch; cuda copies the host's selection state in on every call):");
+        text.AppendLine(c, $"selection of {PrioritizedBatch} from {PrioritizedLeaves:N0} (µs per batch; cuda: kernels over device copies of the selectors' state, which a call brings up to date with the changes since the last):");
         foreach (var (step, onCpu, onCuda) in new[]
         {
             ("importance weights", onCpuSelection.Weights, onCudaSelection?.Weights),

@@ -9,9 +9,11 @@ namespace Gear.Server.Cli;
 /// <summary>
 /// <c>gear selftest</c>: checks the compute backend on this machine against exact references and prints one line
 /// per check. On the CPU: window gathers byte for byte, prioritized selection against its distribution. On a
-/// CUDA device: the device's sum trees, stratified selections and gathers against the CPU backend, and its
-/// importance weights, uniform picks and top-k against the CPU's selectors, given the same random inputs
-/// (<see cref="BackendComparison"/>), as a short table. Exit codes: 0 every check passed,
+/// CUDA device: the device's sum trees, stratified selections and gathers (into pinned host buffers and into a
+/// <see cref="DeviceBatch"/>'s device memory) against the CPU backend, whole tables selecting on the device against
+/// the same tables on the CPU, and its importance weights, uniform picks and top-k (from device copies of the
+/// selectors' state) against the CPU's selectors, given the same random inputs (<see cref="BackendComparison"/>),
+/// as a short table. Exit codes: 0 every check passed,
 /// 1 a check failed or the device is not available, 2 usage.
 /// </summary>
 public static class SelfTestCommand

@@ -9,35 +9,24 @@ namespace Gear.Core.Compute.Cuda;
 /// a batch's first gather and kept until the batch or the backend is disposed (a batch is reused per request
 /// stream, so registration is paid once).
 /// </summary>
-internal sealed unsafe class BatchMapping : HostRegistration
+internal sealed unsafe class BatchMapping : HostRegistration, IGatherTarget
 {
     private readonly WindowBatch _batch;
-    private readonly DeviceBuffer _columnInfo;
+    private readonly GatherColumnTable _columnTable;
 
     /// <summary>Registers <paramref name="batch"/>'s buffers; call under <paramref name="gate"/>.</summary>
     public BatchMapping(IDeviceRuntime runtime, Lock gate, WindowBatch batch)
         : base(runtime, gate)
     {
         _batch = batch;
-        _columnInfo = new DeviceBuffer(runtime);
-        var columns = batch.Columns.Count;
+        _columnTable = new GatherColumnTable(runtime);
         try
         {
-            // The kernel's column table, per column the output address (u64), then the step sizes (int; u64s
-            // first so that both stay aligned): fixed for the batch's life, so uploaded once here.
-            var infoBytes = columns * (sizeof(ulong) + sizeof(int));
-            var info = stackalloc byte[infoBytes];
-            var outputs = (ulong*)info;
-            var stepBytes = (int*)(info + columns * sizeof(ulong));
-            for (var c = 0; c < columns; c++)
-            {
+            Span<ulong> outputs = stackalloc ulong[batch.Columns.Count];
+            for (var c = 0; c < outputs.Length; c++)
                 outputs[c] = Map(batch.ColumnPointer(c), batch.ColumnCapacity(c));
-                stepBytes[c] = batch.Columns[c].StepBytes;
-            }
             Mask = Map(batch.MaskPointer, batch.MaskCapacity);
-            ColumnOutputs = _columnInfo.Ensure(infoBytes);
-            ColumnStepBytes = ColumnOutputs + (ulong)(columns * sizeof(ulong));
-            runtime.CopyToDevice(ColumnOutputs, info, infoBytes);
+            _columnTable.Upload(outputs, batch.Columns);
         }
         catch
         {
@@ -46,17 +35,17 @@ internal sealed unsafe class BatchMapping : HostRegistration
         }
     }
 
-    /// <summary>Device address of the table of each column's output address (u64 each).</summary>
-    public ulong ColumnOutputs { get; }
+    /// <inheritdoc/>
+    public ulong ColumnOutputs => _columnTable.ColumnOutputs;
 
-    /// <summary>Device address of the table of each column's step size (int each).</summary>
-    public ulong ColumnStepBytes { get; }
+    /// <inheritdoc/>
+    public ulong ColumnStepBytes => _columnTable.ColumnStepBytes;
 
-    /// <summary>Device address of the mask.</summary>
+    /// <inheritdoc/>
     public ulong Mask { get; }
 
     /// <inheritdoc/>
-    protected override void FreeDeviceMemory() => _columnInfo.Dispose();
+    protected override void FreeDeviceMemory() => _columnTable.Dispose();
 
     /// <summary>Whether this maps <paramref name="batch"/> for <paramref name="runtime"/>.</summary>
     public bool Maps(WindowBatch batch, IDeviceRuntime runtime) =>

@@ -1,4 +1,5 @@
 using Gear.Core.Sampling;
+using Gear.Core.Selection;
 using Gear.Core.Storage;
 
 namespace Gear.Core.Compute.Cuda;
@@ -15,7 +16,7 @@ internal sealed class DeviceBackend : IComputeBackend
     private readonly DeviceGather _gather;
     private readonly DeviceSelection _selection;
     private readonly List<StorageMapping> _arenas = [];
-    private readonly List<BatchMapping> _batches = [];
+    private readonly List<IGatherTarget> _batches = [];
     private bool _disposed;
 
     /// <summary>Creates a backend that owns <paramref name="runtime"/>.</summary>
@@ -33,10 +34,11 @@ internal sealed class DeviceBackend : IComputeBackend
     internal IDeviceRuntime Runtime => _runtime;
 
     /// <summary>
-    /// Importance weights, uniform picks and top-k as kernels, compared with the CPU's selectors by
-    /// <see cref="BackendComparison"/>; tables do not use them yet (see kernels/README.md).
+    /// Importance weights, uniform picks and top-k as kernels: what tables on this backend select with
+    /// (<see cref="IComputeBackend.SamplingSelector"/>, <see cref="IComputeBackend.ImportanceWeights"/>), compared
+    /// with the CPU's selectors by <see cref="BackendComparison"/>.
     /// </summary>
-    internal ISelectionKernels Selection
+    internal DeviceSelection Selection
     {
         get
         {
@@ -44,6 +46,22 @@ internal sealed class DeviceBackend : IComputeBackend
             return _selection;
         }
     }
+
+    /// <inheritdoc/>
+    IItemSelector IComputeBackend.SamplingSelector(IItemSelector selector)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return selector switch
+        {
+            UniformSelector uniform => new DeviceUniformSelector(uniform, _selection),
+            TopKSelector topK => new DeviceTopKSelector(topK, _selection),
+            _ => selector,
+        };
+    }
+
+    /// <inheritdoc/>
+    void IComputeBackend.ImportanceWeights(ReadOnlySpan<double> probabilities, int itemCount, double beta, Span<double> weights) =>
+        Selection.ImportanceWeights(probabilities, itemCount, beta, weights);
 
     /// <inheritdoc/>
     public IPrioritySumTree CreateSumTree(int capacity)
@@ -56,7 +74,8 @@ internal sealed class DeviceBackend : IComputeBackend
     /// <remarks>
     /// The first gather from an arena maps its pools for the device and fills its device tier (see
     /// <see cref="StorageMapping"/>); every gather first copies the tier pages written since the last one. The
-    /// first gather into a batch registers its buffers (<see cref="BatchMapping"/>), which the kernels then write.
+    /// first gather into a batch registers its buffers (<see cref="BatchMapping"/>), which the kernels then write;
+    /// a <see cref="DeviceBatch"/>'s windows are written to its device outputs (<see cref="DeviceColumns"/>) instead.
     /// </remarks>
     public void Gather(PagedStorage storage, WindowBatch output)
     {
@@ -65,8 +84,27 @@ internal sealed class DeviceBackend : IComputeBackend
             _gather.Gather(storage, MappingOf(storage), output, MappingOf(output));
     }
 
-    private BatchMapping MappingOf(WindowBatch batch)
+    /// <summary>Device outputs for a <see cref="DeviceBatch"/>, set as <paramref name="batch"/>'s mapping.</summary>
+    internal DeviceColumns CreateDeviceColumns(WindowBatch batch)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_gate)
+        {
+            var columns = new DeviceColumns(_runtime, _gate, batch);
+            batch.DeviceMapping = columns;
+            _batches.RemoveAll(m => m.Released);
+            _batches.Add(columns);
+            return columns;
+        }
+    }
+
+    private IGatherTarget MappingOf(WindowBatch batch)
+    {
+        if (batch.DeviceMapping is DeviceColumns onDevice)
+        {
+            return ReferenceEquals(onDevice.Runtime, _runtime) && !onDevice.Released ? onDevice
+                : throw new InvalidOperationException("This batch's outputs are in the memory of another device backend; sample it from a table on that backend.");
+        }
         if (batch.DeviceMapping is BatchMapping existing && existing.Maps(batch, _runtime))
             return existing;
         batch.DeviceMapping?.Dispose(); // another backend's: its registration must go before this one's

@@ -6,7 +6,8 @@ namespace Gear.Core.Compute.Cuda;
 /// <summary>
 /// The device gather: plans the windows on the host (valid positions as the CPU gather computes them, and the
 /// pages each window reads), sends the plan, and runs gear_gather over every column in one launch and
-/// gear_gather_mask, which write straight into the caller's batch through its mapping (<see cref="BatchMapping"/>).
+/// gear_gather_mask, which write straight into the caller's batch through its mapping (<see cref="BatchMapping"/>),
+/// or into its device outputs (<see cref="DeviceColumns"/>).
 /// Scratch on both sides grows to the largest batch seen and is then reused: steady-state gathers allocate
 /// nothing. Not thread-safe: the backend calls it under its gate.
 /// </summary>
@@ -27,10 +28,10 @@ internal sealed unsafe class DeviceGather : IDisposable
     }
 
     /// <summary>
-    /// Gathers <paramref name="output"/>'s windows from pages addressed by <paramref name="arena"/> into the
-    /// batch's buffers as <paramref name="target"/> maps them for the device.
+    /// Gathers <paramref name="output"/>'s windows from pages addressed by <paramref name="arena"/> into
+    /// <paramref name="target"/>: the batch's buffers as mapped for the device, or its device outputs.
     /// </summary>
-    public void Gather(PagedStorage storage, StorageMapping arena, WindowBatch output, BatchMapping target)
+    public void Gather(PagedStorage storage, StorageMapping arena, WindowBatch output, IGatherTarget target)
     {
         var count = output.Count;
         if (count == 0)

@@ -3,11 +3,11 @@ using Gear.Core.Selection;
 namespace Gear.Core.Compute.Cuda;
 
 /// <summary>
-/// Importance weights, uniform picks and top-k on the device (kernels/selection.cu). Each call checks its arguments
-/// on the host as the CPU code does, copies its inputs in, queues the phases one after another on the backend's
-/// device, and waits for the result. The inputs come from host memory because a table's selection state (its slot
-/// sets and heaps) lives on the host in this build; that is also why tables do not call these yet (see
-/// kernels/README.md).
+/// Importance weights, uniform picks and top-k on the device (kernels/selection.cu), each queueing its phases one
+/// after another on the backend's device and waiting for the result. The weights take a batch's probabilities from
+/// the host (they are per batch); the picks and top-k read the selection state from device copies that the device
+/// selectors (<see cref="DeviceUniformSelector"/>, <see cref="DeviceTopKSelector"/>) keep in step with their host
+/// selectors, so that a selection copies in only its uniforms.
 /// </summary>
 internal sealed unsafe class DeviceSelection(IDeviceRuntime runtime, Lock gate) : ISelectionKernels, IDisposable
 {
@@ -18,6 +18,12 @@ internal sealed unsafe class DeviceSelection(IDeviceRuntime runtime, Lock gate) 
     private readonly DeviceBuffer _second = new(runtime);
     private readonly DeviceBuffer _third = new(runtime);
     private readonly DeviceBuffer _output = new(runtime);
+
+    /// <summary>The device the kernels run on; the device selectors keep their copies there.</summary>
+    public IDeviceRuntime Runtime => runtime;
+
+    /// <summary>The backend's gate, which every device call is made under.</summary>
+    public Lock Gate => gate;
 
     /// <inheritdoc/>
     /// <remarks>
@@ -59,95 +65,72 @@ internal sealed unsafe class DeviceSelection(IDeviceRuntime runtime, Lock gate) 
         }
     }
 
-    /// <inheritdoc/>
-    public void UniformPicks(ReadOnlySpan<double> uniforms, ReadOnlySpan<ulong> held, ReadOnlySpan<int> ranked, int capacity, Span<int> slots)
+    /// <summary>
+    /// One slot per uniform, picked as <c>SlotSet.Pick</c> picks it, from a device copy of a slot set: its bitmap
+    /// <paramref name="words"/> and its Fenwick tree <paramref name="tree"/> (descended from <paramref name="topStep"/>),
+    /// with <paramref name="count"/> slots held of <paramref name="capacity"/> (at least one). Call under the gate,
+    /// after flushing the copies.
+    /// </summary>
+    public void UniformPicks(ReadOnlySpan<double> uniforms, ulong words, ulong tree, int topStep, int capacity, int count, Span<int> slots)
     {
-        SelectorGuards.CheckCapacity(capacity);
-        if (held.Length != (capacity + 63) / 64)
-            throw new ArgumentException($"A bitmap of {capacity} slots has {(capacity + 63) / 64} words; got {held.Length}.", nameof(held));
         var n = uniforms.Length;
-        var count = ranked.Length;
-        SelectorGuards.CheckSelect(count, n, slots.Length, slots.Length);
-        if (n == 0)
-            return;
-        lock (gate)
+        var deviceUniforms = _first.Ensure((long)n * sizeof(double));
+        var output = _output.Ensure((long)n * sizeof(int));
+        fixed (double* u = uniforms)
+        fixed (int* s = slots)
         {
-            var deviceUniforms = _first.Ensure((long)n * sizeof(double));
-            var deviceHeld = _second.Ensure((long)held.Length * sizeof(ulong));
-            var deviceRanked = _third.Ensure((long)count * sizeof(int));
-            var output = _output.Ensure((long)n * sizeof(int));
-            fixed (double* u = uniforms)
-            fixed (ulong* h = held)
-            fixed (int* r = ranked)
-            fixed (int* s = slots)
-            {
-                runtime.CopyToDevice(deviceUniforms, u, (long)n * sizeof(double));
-                runtime.CopyToDevice(deviceHeld, h, (long)held.Length * sizeof(ulong));
-                runtime.CopyToDevice(deviceRanked, r, (long)count * sizeof(int));
-                void** args = stackalloc void*[7];
-                args[0] = &deviceUniforms; args[1] = &n; args[2] = &deviceHeld; args[3] = &deviceRanked;
-                args[4] = &capacity; args[5] = &count; args[6] = &output;
-                runtime.Launch(Kernel.UniformPick, LaunchShape.Blocks(n), 1, LaunchShape.BlockThreads, args);
-                runtime.CopyToHost(s, output, (long)n * sizeof(int));
-                runtime.Synchronize();
-            }
+            runtime.CopyToDevice(deviceUniforms, u, (long)n * sizeof(double));
+            void** args = stackalloc void*[8];
+            args[0] = &deviceUniforms; args[1] = &n; args[2] = &words; args[3] = &tree;
+            args[4] = &topStep; args[5] = &capacity; args[6] = &count; args[7] = &output;
+            runtime.Launch(Kernel.UniformPick, LaunchShape.Blocks(n), 1, LaunchShape.BlockThreads, args);
+            runtime.CopyToHost(s, output, (long)n * sizeof(int));
+            runtime.Synchronize();
         }
     }
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// <paramref name="slots"/>.Length choices in <see cref="TopKSelector"/>'s order from device copies of a top-k
+    /// state: <paramref name="priorities"/> and <paramref name="stamps"/> per slot of [0, <paramref name="capacity"/>),
+    /// a slot held where its stamp (the update number of its last insert or update) is ≥ 0, <paramref name="held"/>
+    /// of them (at least one): by priority, highest first, equal priorities by lower stamp, starting again from the
+    /// best after the last held slot. Call under the gate, after flushing the copies.
+    /// </summary>
     /// <remarks>
     /// A radix select of the k-th best (priority, stamp) key, k = min(choices, held): 16 byte passes, each a
     /// histogram over the capacity and a one-thread narrowing, so 32 launches and O(16 · capacity) work; then the
     /// k slots at or above it are collected and each ranked among the others, O(capacity + k²). The choices past
     /// the k-th repeat the list on the host, as the CPU selector does.
     /// </remarks>
-    public void TopK(ReadOnlySpan<double> priorities, ReadOnlySpan<long> stamps, Span<int> slots)
+    public void TopK(ulong priorities, ulong stamps, int capacity, int held, Span<int> slots)
     {
-        if (priorities.Length != stamps.Length)
-            throw new ArgumentException($"Top-k needs one stamp per priority; got {priorities.Length} priorities and {stamps.Length} stamps.", nameof(stamps));
-        var capacity = priorities.Length;
-        var held = 0;
-        foreach (var stamp in stamps)
-            held += stamp >= 0 ? 1 : 0;
         var n = slots.Length;
-        SelectorGuards.CheckSelect(held, n, n, n);
-        if (n == 0)
-            return;
         var k = Math.Min(n, held);
-        lock (gate)
+        var state = _third.Ensure(sizeof(DeviceTopKState) + HistogramBytes);
+        var histogram = state + (ulong)sizeof(DeviceTopKState);
+        var candidates = _output.Ensure((long)k * sizeof(int) * 2);
+        var output = candidates + (ulong)k * sizeof(int);
+        var initial = new DeviceTopKState(0, 0, k, 0);
+        fixed (int* s = slots)
         {
-            var devicePriorities = _first.Ensure((long)capacity * sizeof(double));
-            var deviceStamps = _second.Ensure((long)capacity * sizeof(long));
-            var state = _third.Ensure(sizeof(DeviceTopKState) + HistogramBytes);
-            var histogram = state + (ulong)sizeof(DeviceTopKState);
-            var candidates = _output.Ensure((long)k * sizeof(int) * 2);
-            var output = candidates + (ulong)k * sizeof(int);
-            var initial = new DeviceTopKState(0, 0, k, 0);
-            fixed (double* p = priorities)
-            fixed (long* t = stamps)
-            fixed (int* s = slots)
+            runtime.CopyToDevice(state, &initial, sizeof(DeviceTopKState));
+            runtime.Fill32(histogram, 0, HistogramBytes / sizeof(uint));
+            var blocks = LaunchShape.Blocks(capacity);
+            void** args = stackalloc void*[6];
+            for (var pass = 0; pass < 16; pass++)
             {
-                runtime.CopyToDevice(devicePriorities, p, (long)capacity * sizeof(double));
-                runtime.CopyToDevice(deviceStamps, t, (long)capacity * sizeof(long));
-                runtime.CopyToDevice(state, &initial, sizeof(DeviceTopKState));
-                runtime.Fill32(histogram, 0, HistogramBytes / sizeof(uint));
-                var blocks = LaunchShape.Blocks(capacity);
-                void** args = stackalloc void*[6];
-                for (var pass = 0; pass < 16; pass++)
-                {
-                    args[0] = &devicePriorities; args[1] = &deviceStamps; args[2] = &capacity; args[3] = &state;
-                    args[4] = &pass; args[5] = &histogram;
-                    runtime.Launch(Kernel.TopKHistogram, blocks, 1, LaunchShape.BlockThreads, args);
-                    args[0] = &state; args[1] = &pass; args[2] = &histogram;
-                    runtime.Launch(Kernel.TopKNarrow, 1, 1, 1, args);
-                }
-                args[0] = &devicePriorities; args[1] = &deviceStamps; args[2] = &capacity; args[3] = &state; args[4] = &candidates;
-                runtime.Launch(Kernel.TopKCollect, blocks, 1, LaunchShape.BlockThreads, args);
-                args[0] = &devicePriorities; args[1] = &deviceStamps; args[2] = &candidates; args[3] = &k; args[4] = &output;
-                runtime.Launch(Kernel.TopKRank, LaunchShape.Blocks(k), 1, LaunchShape.BlockThreads, args);
-                runtime.CopyToHost(s, output, (long)k * sizeof(int));
-                runtime.Synchronize();
+                args[0] = &priorities; args[1] = &stamps; args[2] = &capacity; args[3] = &state;
+                args[4] = &pass; args[5] = &histogram;
+                runtime.Launch(Kernel.TopKHistogram, blocks, 1, LaunchShape.BlockThreads, args);
+                args[0] = &state; args[1] = &pass; args[2] = &histogram;
+                runtime.Launch(Kernel.TopKNarrow, 1, 1, 1, args);
             }
+            args[0] = &priorities; args[1] = &stamps; args[2] = &capacity; args[3] = &state; args[4] = &candidates;
+            runtime.Launch(Kernel.TopKCollect, blocks, 1, LaunchShape.BlockThreads, args);
+            args[0] = &priorities; args[1] = &stamps; args[2] = &candidates; args[3] = &k; args[4] = &output;
+            runtime.Launch(Kernel.TopKRank, LaunchShape.Blocks(k), 1, LaunchShape.BlockThreads, args);
+            runtime.CopyToHost(s, output, (long)k * sizeof(int));
+            runtime.Synchronize();
         }
         for (var i = k; i < n; i++)
             slots[i] = slots[i - k];

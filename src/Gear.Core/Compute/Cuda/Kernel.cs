@@ -47,4 +47,7 @@ internal enum Kernel
 
     /// <summary>selection.cu: gear_topk_rank.</summary>
     TopKRank,
+
+    /// <summary>selection.cu: gear_scatter.</summary>
+    Scatter,
 }

@@ -25,6 +25,7 @@ internal static class KernelCatalog
         ("selection.cu", "gear_topk_narrow"),
         ("selection.cu", "gear_topk_collect"),
         ("selection.cu", "gear_topk_rank"),
+        ("selection.cu", "gear_scatter"),
     ];
 
     /// <summary>The kernel source files, as embedded (see Gear.Core.csproj); declared after <see cref="Entries"/>, which it reads.</summary>

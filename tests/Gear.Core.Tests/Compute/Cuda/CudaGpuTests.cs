@@ -5,9 +5,10 @@ namespace Gear.Core.Tests.Compute.Cuda;
 
 /// <summary>
 /// The CUDA backend on a real GPU against the CPU backend, given the same random numbers: sum trees bit-equal and
-/// selections index-equal, gathers byte-equal into poisoned buffers, and the selection kernels against the CPU's
-/// selectors (importance weights within a stated tolerance, uniform picks and top-k index-equal). Inconclusive (never Passed) on a machine
-/// without a usable GPU, with the reason.
+/// selections index-equal, gathers byte-equal into poisoned buffers (mapped host buffers and a DeviceBatch's device
+/// memory), whole tables selecting on the device against the same tables on the CPU, and the selection kernels and
+/// device selectors against the CPU's selectors (importance weights within a stated tolerance, uniform picks and
+/// top-k index-equal). Inconclusive (never Passed) on a machine without a usable GPU, with the reason.
 /// </summary>
 [TestClass]
 [TestCategory("Gpu")]

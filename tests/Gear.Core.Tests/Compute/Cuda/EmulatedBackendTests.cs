@@ -31,6 +31,25 @@ public sealed class EmulatedBackendTests
     }
 
     /// <summary>
+    /// Tables that select on the device (uniform and top-k samplers from device copies of their state, prioritized
+    /// from the device sum tree, weights by kernel) through many inserts, evictions, deletes, priority updates,
+    /// retirements and samples: every batch index-equal to the same table's on the CPU, weights within tolerance.
+    /// </summary>
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    [DataRow(3)]
+    public void TablesSelectingOnTheDeviceSampleWhatTablesOnTheCpuSample(int seed)
+    {
+        var runtime = new EmulatedRuntime();
+        using var candidate = new DeviceBackend(runtime);
+        var result = TableComparison.Compare(candidate, seed);
+        Assert.IsTrue(result.Passed, $"{result.Name}: {result.Detail}");
+        Console.WriteLine(result.Detail);
+        Assert.IsTrue(runtime.Launches > 0, "no kernel ran");
+    }
+
+    /// <summary>
     /// Whole tables, one on the CPU backend and one on the emulated device with a device tier, given the same
     /// inserts (some after sampling began, so the tier must follow them) and the same random streams: the same
     /// keys, starts, probabilities and bytes. This runs the device sum tree under the prioritized selector and
@@ -85,7 +104,10 @@ public sealed class EmulatedBackendTests
         }
     }
 
-    /// <summary>Once warm, the device backend's gathers, updates, samples and selection steps allocate nothing on the managed heap.</summary>
+    /// <summary>
+    /// Once warm, the device backend's gathers, sum-tree updates and samples, weights, and the device selectors'
+    /// changes and selections (scatters of the changes included) allocate nothing on the managed heap.
+    /// </summary>
     [TestMethod]
     public void WarmGathersAndSelectionsAllocateNothing()
     {
@@ -98,15 +120,19 @@ public sealed class EmulatedBackendTests
             batch.Sources[w] = new WindowSource(pageTable, 0, w - 2, 12);
         batch.Count = 8;
         using var tree = backend.CreateSumTree(1000);
+        IComputeBackend asBackend = backend;
+        var uniform = (DeviceUniformSelector)asBackend.SamplingSelector(new UniformSelector(1000));
+        var topK = (DeviceTopKSelector)asBackend.SamplingSelector(new TopKSelector(1000));
+        uniform.InsertRun(0, new double[300]);
+        var runPriorities = new double[70];
+        for (var s = 0; s < 300; s++)
+            topK.Insert(s, s % 7);
         int[] slots = [5, 17, 5, 999];
         double[] values = [1.0, 2.0, 3.0, 4.0];
         double[] uniforms = [0.1, 0.5, 0.7, 0.9];
         var chosen = new int[4];
         var chosenValues = new double[4];
         double[] probabilities = [0.5, 0.25, 0.125, 0.125];
-        ulong[] held = [0b1011UL];
-        int[] ranked = [0, 1, 3];
-        long[] stamps = [2, -1, 0, 1];
 
         void Round()
         {
@@ -114,16 +140,24 @@ public sealed class EmulatedBackendTests
             backend.Gather(storage, batch);
             tree.SetBatch(slots, values);
             tree.SampleStratified(uniforms, chosen, chosenValues);
-            backend.Selection.ImportanceWeights(probabilities, 10, 0.4, chosenValues);
-            backend.Selection.UniformPicks(uniforms, held, ranked, 4, chosen);
-            backend.Selection.TopK(values, stamps, chosen);
+            asBackend.ImportanceWeights(probabilities, 10, 0.4, chosenValues);
+            uniform.RemoveRun(17, 70); // changes to send before each selection: a scatter each
+            uniform.InsertRun(17, runPriorities);
+            uniform.Select(uniforms, chosen, chosenValues);
+            topK.Update(5, 6.0);
+            topK.Remove(9);
+            topK.Insert(9, 3.0);
+            topK.Select(uniforms, chosen, chosenValues);
         }
 
-        Round(); // warm: mappings, scratch
+        Round(); // warm: mappings, scratch, the device selectors' first (whole) copies
+        Round();
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 20; i++)
             Round();
         Assert.AreEqual(0, GC.GetAllocatedBytesForCurrentThread() - before, "bytes allocated by 20 warm rounds");
+        uniform.Dispose();
+        topK.Dispose();
     }
 
     /// <summary>The comparison itself can fail: one wrong byte in a whole run of gathers is caught.</summary>

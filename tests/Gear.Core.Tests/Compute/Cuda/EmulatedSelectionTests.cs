@@ -1,12 +1,14 @@
 using Gear.Core.Compute;
 using Gear.Core.Compute.Cuda;
 using Gear.Core.Errors;
+using Gear.Core.Selection;
 
 namespace Gear.Core.Tests.Compute.Cuda;
 
 /// <summary>
-/// The selection kernels (kernels/selection.cu) through the real DeviceSelection over the host emulation, against
-/// the CPU's selectors; and proof that the comparison catches planted bugs of the kinds these kernels could have.
+/// The selection kernels (kernels/selection.cu) through the real DeviceSelection and the device selectors (their
+/// state in device copies kept in step by scatters) over the host emulation, against the CPU's selectors; and proof
+/// that the comparison catches planted bugs of the kinds these could have.
 /// </summary>
 [TestClass]
 public sealed class EmulatedSelectionTests
@@ -19,7 +21,7 @@ public sealed class EmulatedSelectionTests
     {
         var runtime = new EmulatedRuntime();
         using var backend = new DeviceBackend(runtime);
-        foreach (var result in SelectionComparison.Run(backend.Selection, seed))
+        foreach (var result in SelectionComparison.Run(backend, seed))
         {
             Assert.IsTrue(result.Passed, $"{result.Name}: {result.Detail}");
             Console.WriteLine($"{result.Name}: {result.Detail}");
@@ -28,19 +30,38 @@ public sealed class EmulatedSelectionTests
     }
 
     [TestMethod]
-    public void TiesResolvedInReverseUpdateOrderAreCaught()
+    public void TheDeviceSelectsForUniformAndTopKAndLeavesTheRestOnTheHost()
     {
-        using var backend = new DeviceBackend(new EmulatedRuntime());
-        var result = SelectionComparison.CompareTopK(new ReversedTies(backend.Selection), seed: 1);
-        Assert.IsFalse(result.Passed, "a top-k with reversed ties passed the comparison");
+        IComputeBackend backend = new DeviceBackend(new EmulatedRuntime());
+        using (backend)
+        {
+            Assert.IsInstanceOfType<DeviceUniformSelector>(backend.SamplingSelector(new UniformSelector(10)));
+            Assert.IsInstanceOfType<DeviceTopKSelector>(backend.SamplingSelector(new TopKSelector(10)));
+            var fifo = new FifoSelector(10);
+            Assert.AreSame(fifo, backend.SamplingSelector(fifo));
+        }
     }
 
     [TestMethod]
-    public void ARankOffByOneInUniformPicksIsCaught()
+    public void TiesResolvedInReverseUpdateOrderAreCaught()
     {
-        using var backend = new DeviceBackend(new EmulatedRuntime());
-        var result = SelectionComparison.CompareUniformPicks(new RotatedRanks(backend.Selection), seed: 1);
-        Assert.IsFalse(result.Passed, "uniform picks with ranks off by one passed the comparison");
+        IComputeBackend backend = new DeviceBackend(new EmulatedRuntime());
+        using (backend)
+        {
+            var result = SelectionComparison.CompareTopK(c => new ReversedTies(backend.SamplingSelector(new TopKSelector(c))), seed: 1);
+            Assert.IsFalse(result.Passed, "a top-k with reversed ties passed the comparison");
+        }
+    }
+
+    [TestMethod]
+    public void PicksWrittenOnePlaceLateAreCaught()
+    {
+        IComputeBackend backend = new DeviceBackend(new EmulatedRuntime());
+        using (backend)
+        {
+            var result = SelectionComparison.CompareUniformPicks(c => new OnePlaceLate(backend.SamplingSelector(new UniformSelector(c))), seed: 1);
+            Assert.IsFalse(result.Passed, "uniform picks written one place late passed the comparison");
+        }
     }
 
     [TestMethod]
@@ -51,55 +72,132 @@ public sealed class EmulatedSelectionTests
         Assert.IsFalse(result.Passed, "a weight off by 1e-8 relative passed the comparison");
     }
 
+    /// <summary>
+    /// The device copy holds what was marked and flushed, and only that: an unmarked change never reaches it (so the
+    /// kernels really read the copy, and a selector that forgot to mark a change would choose differently).
+    /// </summary>
+    [TestMethod]
+    public unsafe void ADeviceCopySendsWhatWasMarkedAndNothingElse()
+    {
+        var runtime = new EmulatedRuntime();
+        using var copy = new DeviceCopy<long>(runtime, 1000);
+        var host = new long[1000];
+        for (var i = 0; i < host.Length; i++)
+            host[i] = i * 3;
+        copy.Flush(host); // the first flush sends everything
+        var device = new ReadOnlySpan<long>((void*)copy.Address, host.Length);
+        Assert.IsTrue(device.SequenceEqual(host));
+        var launches = runtime.Launches;
+        host[7] = -1;
+        host[500] = -2;
+        host[999] = -3; // not marked
+        copy.Mark(7);
+        copy.Mark(500);
+        copy.Mark(7);
+        host[7] = -4; // the value at the flush wins
+        copy.Flush(host);
+        Assert.AreEqual(launches + 1, runtime.Launches, "one scatter launch");
+        Assert.AreEqual(-4, device[7]);
+        Assert.AreEqual(-2, device[500]);
+        Assert.AreEqual(999 * 3, device[999], "an unmarked change reached the device");
+        copy.MarkAll();
+        copy.Flush(host);
+        Assert.IsTrue(device.SequenceEqual(host));
+    }
+
     [TestMethod]
     public void TheDeviceRefusesWhatTheCpuRefuses()
     {
-        using var backend = new DeviceBackend(new EmulatedRuntime());
-        var weights = new double[2];
-        Assert.ThrowsException<GearException>(() => backend.Selection.ImportanceWeights([0.5, 0.0], 2, 0.4, weights));
-        Assert.ThrowsException<GearException>(() => backend.Selection.ImportanceWeights([0.5, 0.5], 2, double.NaN, weights));
-        // An empty selector is a bookkeeping mistake, refused as the CPU selectors refuse it.
-        Assert.ThrowsException<InvalidOperationException>(() => backend.Selection.TopK([1.0, 2.0], [-1, -1], new int[1]));
-        Assert.ThrowsException<InvalidOperationException>(() => backend.Selection.UniformPicks([0.5], [0UL], [], 10, new int[1]));
-    }
-
-    /// <summary>Passes every call to the real kernels; a planted bug overrides one.</summary>
-    private abstract class PassThrough(ISelectionKernels inner) : ISelectionKernels
-    {
-        public virtual void ImportanceWeights(ReadOnlySpan<double> probabilities, int itemCount, double beta, Span<double> weights) =>
-            inner.ImportanceWeights(probabilities, itemCount, beta, weights);
-
-        public virtual void UniformPicks(ReadOnlySpan<double> uniforms, ReadOnlySpan<ulong> held, ReadOnlySpan<int> ranked, int capacity, Span<int> slots) =>
-            inner.UniformPicks(uniforms, held, ranked, capacity, slots);
-
-        public virtual void TopK(ReadOnlySpan<double> priorities, ReadOnlySpan<long> stamps, Span<int> slots) => inner.TopK(priorities, stamps, slots);
-    }
-
-    /// <summary>Every held stamp mirrored, so equal priorities come out most recently updated first.</summary>
-    private sealed class ReversedTies(ISelectionKernels inner) : PassThrough(inner)
-    {
-        public override void TopK(ReadOnlySpan<double> priorities, ReadOnlySpan<long> stamps, Span<int> slots)
+        IComputeBackend backend = new DeviceBackend(new EmulatedRuntime());
+        using (backend)
         {
-            var mirrored = new long[stamps.Length];
-            for (var i = 0; i < stamps.Length; i++)
-                mirrored[i] = stamps[i] < 0 ? -1 : int.MaxValue - stamps[i];
-            base.TopK(priorities, mirrored, slots);
+            var weights = new double[2];
+            Assert.ThrowsException<GearException>(() => backend.ImportanceWeights([0.5, 0.0], 2, 0.4, weights));
+            Assert.ThrowsException<GearException>(() => backend.ImportanceWeights([0.5, 0.5], 2, double.NaN, weights));
+            // Bookkeeping mistakes are refused as the CPU selectors refuse them, and change nothing.
+            var uniform = backend.SamplingSelector(new UniformSelector(10));
+            var topK = backend.SamplingSelector(new TopKSelector(10));
+            Assert.ThrowsException<InvalidOperationException>(() => uniform.Select([0.5], new int[1], new double[1]));
+            Assert.ThrowsException<InvalidOperationException>(() => topK.Select([0.5], new int[1], new double[1]));
+            uniform.Insert(3, 1.0);
+            topK.Insert(3, 1.0);
+            Assert.ThrowsException<InvalidOperationException>(() => uniform.Insert(3, 1.0));
+            Assert.ThrowsException<InvalidOperationException>(() => topK.Remove(4));
+            var slot = new int[2];
+            uniform.Select([0.9, 0.1], slot, new double[2]);
+            CollectionAssert.AreEqual(new[] { 3, 3 }, slot);
+            topK.Select([0.0, 0.0], slot, new double[2]);
+            CollectionAssert.AreEqual(new[] { 3, 3 }, slot);
+            ((IDisposable)uniform).Dispose();
+            ((IDisposable)topK).Dispose();
         }
     }
 
-    /// <summary>The ranked list rotated by one, as an off-by-one rank would read it.</summary>
-    private sealed class RotatedRanks(ISelectionKernels inner) : PassThrough(inner)
+    /// <summary>Passes every call to the real selector; a planted bug overrides Select.</summary>
+    private abstract class PassThrough(IItemSelector inner) : IItemSelector, IDisposable
     {
-        public override void UniformPicks(ReadOnlySpan<double> uniforms, ReadOnlySpan<ulong> held, ReadOnlySpan<int> ranked, int capacity, Span<int> slots) =>
-            base.UniformPicks(uniforms, held, [.. ranked[1..], ranked[0]], capacity, slots);
+        protected IItemSelector Inner => inner;
+
+        public int Count => inner.Count;
+
+        public bool TryGetPriority(int slot, out double priority) => inner.TryGetPriority(slot, out priority);
+
+        public void Insert(int slot, double priority) => inner.Insert(slot, priority);
+
+        public void InsertRun(int firstSlot, ReadOnlySpan<double> priorities) => inner.InsertRun(firstSlot, priorities);
+
+        public void Update(int slot, double priority) => inner.Update(slot, priority);
+
+        public void UpdateBatch(ReadOnlySpan<int> slots, ReadOnlySpan<double> priorities) => inner.UpdateBatch(slots, priorities);
+
+        public void Remove(int slot) => inner.Remove(slot);
+
+        public void RemoveRun(int firstSlot, int count) => inner.RemoveRun(firstSlot, count);
+
+        public void Clear() => inner.Clear();
+
+        public virtual void Select(ReadOnlySpan<double> uniforms, Span<int> slots, Span<double> probabilities) =>
+            inner.Select(uniforms, slots, probabilities);
+
+        public void Dispose() => (inner as IDisposable)?.Dispose();
+    }
+
+    /// <summary>Each run of equal priorities in the choices reversed, as stamps counted backwards would order it.</summary>
+    private sealed class ReversedTies(IItemSelector inner) : PassThrough(inner)
+    {
+        public override void Select(ReadOnlySpan<double> uniforms, Span<int> slots, Span<double> probabilities)
+        {
+            base.Select(uniforms, slots, probabilities);
+            var distinct = Math.Min(uniforms.Length, Count);
+            for (var start = 0; start < distinct;)
+            {
+                Inner.TryGetPriority(slots[start], out var priority);
+                var end = start + 1;
+                while (end < distinct && Inner.TryGetPriority(slots[end], out var next) && next == priority)
+                    end++;
+                slots[start..end].Reverse();
+                start = end;
+            }
+        }
+    }
+
+    /// <summary>Pick i written where pick i + 1 belongs (an output index off by one), the first pick repeated.</summary>
+    private sealed class OnePlaceLate(IItemSelector inner) : PassThrough(inner)
+    {
+        public override void Select(ReadOnlySpan<double> uniforms, Span<int> slots, Span<double> probabilities)
+        {
+            base.Select(uniforms, slots, probabilities);
+            for (var i = uniforms.Length - 1; i > 0; i--)
+                slots[i] = slots[i - 1];
+        }
     }
 
     /// <summary>The last weight scaled by 1 + 1e-8: far inside any training tolerance, outside the comparison's.</summary>
-    private sealed class NudgedWeight(ISelectionKernels inner) : PassThrough(inner)
+    private sealed class NudgedWeight(ISelectionKernels inner) : ISelectionKernels
     {
-        public override void ImportanceWeights(ReadOnlySpan<double> probabilities, int itemCount, double beta, Span<double> weights)
+        public void ImportanceWeights(ReadOnlySpan<double> probabilities, int itemCount, double beta, Span<double> weights)
         {
-            base.ImportanceWeights(probabilities, itemCount, beta, weights);
+            inner.ImportanceWeights(probabilities, itemCount, beta, weights);
             weights[probabilities.Length - 1] *= 1 + 1e-8;
         }
     }

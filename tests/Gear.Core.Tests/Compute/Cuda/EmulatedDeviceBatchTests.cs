@@ -1,0 +1,138 @@
+using Gear.Core.Compute;
+using Gear.Core.Compute.Cpu;
+using Gear.Core.Compute.Cuda;
+using Gear.Core.RateLimiting;
+using Gear.Core.Sampling;
+using Gear.Core.Schema;
+using Gear.Core.Selection;
+using Gear.Core.Storage;
+using Gear.Core.Tables;
+
+namespace Gear.Core.Tests.Compute.Cuda;
+
+/// <summary>
+/// Batches that stay in device memory (<see cref="DeviceBatch"/>) over the host emulation: the gather kernels write
+/// the device outputs, poisoned first, byte-equal to the CPU gather, and nothing to the host buffers; a table on the
+/// device samples into one with the same metadata as the same table on the CPU.
+/// </summary>
+[TestClass]
+public sealed class EmulatedDeviceBatchTests
+{
+    private static readonly ColumnSpec[] Columns = [new("obs", DType.F32, 5), new("flag", DType.U8), new("odd", DType.U8, 3)];
+
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    [DataRow(3)]
+    public void GathersIntoDeviceMemoryEqualTheCpuGather(int seed)
+    {
+        using var reference = new CpuBackend();
+        var runtime = new EmulatedRuntime();
+        using var candidate = new DeviceBackend(runtime);
+        var result = BackendComparison.CompareGathers(reference, candidate, seed, deviceOutput: true);
+        Assert.IsTrue(result.Passed, $"{result.Name}: {result.Detail}");
+        Assert.IsTrue(runtime.Launches > 0, "no kernel ran");
+    }
+
+    [TestMethod]
+    public unsafe void ATableOnTheDeviceSamplesIntoDeviceMemoryWhatTheCpuTableSamples()
+    {
+        using var cpuBackend = new CpuBackend();
+        using var deviceBackend = new DeviceBackend(new EmulatedRuntime());
+        using var onCpu = new Table(Spec("cpu"), cpuBackend);
+        using var onDevice = new Table(Spec("device"), deviceBackend);
+        var random = new Random(3);
+        using var expected = new WindowBatch(Columns, 16, 10);
+        using var actual = DeviceBatch.Create(deviceBackend, Columns, 16, 10);
+        for (var round = 0; round < 6; round++)
+        {
+            for (var t = 0; t < 5; t++)
+            {
+                var length = random.Next(1, 30);
+                var data = Columns.Select(c => (ReadOnlyMemory<byte>)RandomBytes(random, length * c.StepBytes)).ToArray();
+                var priority = random.NextDouble() * 5 + 0.1;
+                foreach (var table in new[] { onCpu, onDevice })
+                {
+                    var key = table.OpenTrajectory();
+                    table.Append(key, length, data);
+                    table.Close(key, priority);
+                }
+            }
+            var request = new SampleRequest(16, 10, WindowPlacement.Uniform, ImportanceExponent: 0.5);
+            actual.Poison(0xCD);
+            onCpu.Sample(request, new RandomStream((ulong)round), expected, TimeSpan.FromSeconds(10));
+            onDevice.Sample(request, new RandomStream((ulong)round), actual.Windows, TimeSpan.FromSeconds(10));
+            Assert.AreEqual(expected.Count, actual.Windows.Count);
+            CollectionAssert.AreEqual(expected.Keys.ToArray(), actual.Windows.Keys.ToArray(), $"round {round}: keys");
+            CollectionAssert.AreEqual(expected.StartSteps.ToArray(), actual.Windows.StartSteps.ToArray(), $"round {round}: starts");
+            CollectionAssert.AreEqual(expected.Probabilities.ToArray(), actual.Windows.Probabilities.ToArray(), $"round {round}: probabilities");
+            for (var w = 0; w < expected.Count; w++)
+                Assert.AreEqual(expected.ImportanceWeights[w], actual.Windows.ImportanceWeights[w], 1e-13 * expected.ImportanceWeights[w]);
+            for (var c = 0; c < Columns.Length; c++)
+            {
+                var copied = new byte[expected.Column(c).Length];
+                actual.CopyColumnToHost(c, copied);
+                Assert.IsTrue(expected.Column(c).SequenceEqual(copied), $"round {round}: column {Columns[c].Name} differs");
+                // The emulated device's memory is host memory: the address a learner's kernels get holds the same bytes.
+                Assert.IsTrue(expected.Column(c).SequenceEqual(new ReadOnlySpan<byte>((void*)actual.ColumnAddress(c), copied.Length)));
+            }
+            var mask = new bool[expected.Mask.Length];
+            actual.CopyMaskToHost(mask);
+            Assert.IsTrue(expected.Mask.SequenceEqual(mask), $"round {round}: mask differs");
+        }
+    }
+
+    [TestMethod]
+    public void WarmGathersIntoDeviceMemoryAllocateNothing()
+    {
+        using var backend = new DeviceBackend(new EmulatedRuntime());
+        using var storage = new PagedStorage(Columns, pageSteps: 4, pageCount: 16, deviceTierBytes: 0);
+        using var batch = DeviceBatch.Create(backend, Columns, 8, 6);
+        var pageTable = new[] { 3, 9, 1 };
+        for (var w = 0; w < 8; w++)
+            batch.Windows.Sources[w] = new WindowSource(pageTable, 0, w - 2, 12);
+        batch.Windows.Count = 8;
+        backend.Gather(storage, batch.Windows);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 20; i++)
+            backend.Gather(storage, batch.Windows);
+        Assert.AreEqual(0, GC.GetAllocatedBytesForCurrentThread() - before, "bytes allocated by 20 warm gathers");
+    }
+
+    [TestMethod]
+    public void ADeviceBatchNeedsItsOwnDeviceBackend()
+    {
+        using var cpu = new CpuBackend();
+        Assert.ThrowsException<ArgumentException>(() => DeviceBatch.Create(cpu, Columns, 4, 2));
+        using var device = new DeviceBackend(new EmulatedRuntime());
+        using var other = new DeviceBackend(new EmulatedRuntime());
+        using var batch = DeviceBatch.Create(device, Columns, 4, 2);
+        using var storage = new PagedStorage(Columns, pageSteps: 4, pageCount: 4, deviceTierBytes: 0);
+        batch.Windows.Sources[0] = new WindowSource([0], 0, 0, 2);
+        batch.Windows.Count = 1;
+        Assert.ThrowsException<InvalidOperationException>(() => cpu.Gather(storage, batch.Windows));
+        Assert.ThrowsException<InvalidOperationException>(() => other.Gather(storage, batch.Windows));
+        batch.Dispose();
+        Assert.ThrowsException<ObjectDisposedException>(() => batch.ColumnAddress(0));
+    }
+
+    private static TableSpec Spec(string name) => new()
+    {
+        Name = name,
+        Columns = Columns,
+        PageSteps = 8,
+        HostCapacityBytes = 24L * 8 * 40,
+        DeviceCapacityBytes = 24L * 8 * 12,
+        MaxTrajectories = 24,
+        Sampler = SelectorKind.Prioritized,
+        PriorityExponent = 0.6,
+        RateLimiter = RateLimiterSpec.MinSize(1),
+    };
+
+    private static byte[] RandomBytes(Random random, int count)
+    {
+        var bytes = new byte[count];
+        random.NextBytes(bytes);
+        return bytes;
+    }
+}

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Gear.ClientBenchmarks;
 
@@ -55,7 +56,14 @@ internal sealed record ClientBenchReport(
     string Command, string Machine, string LoadAverageBefore, string LoadAverageAfter, double WarmupSeconds, double DurationSeconds,
     IReadOnlyList<string> Notes, IReadOnlyList<MeasurementRow> Measurements, IReadOnlyList<RatioRow> Ratios, double TouchedSum)
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    // A measurement that counted no batch (a starved machine) makes a ratio infinite or NaN: written as
+    // "Infinity"/"NaN" so that the report still says what happened rather than the run crashing.
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     /// <summary>Writes the report as JSON (the smoke test reads it).</summary>
     public Task WriteJsonAsync(string path) => File.WriteAllTextAsync(path, JsonSerializer.Serialize(this, s_json));

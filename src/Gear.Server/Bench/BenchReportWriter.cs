@@ -1,13 +1,16 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Gear.Server.Bench;
 
 /// <summary>Writes a <see cref="BenchReport"/> as a console table and as JSON.</summary>
 public static class BenchReportWriter
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+    // A workload that moved nothing (a starved machine) makes a ratio NaN or infinite: written as "NaN" or
+    // "Infinity" so that the report still says what happened rather than the run crashing.
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>The console table: throughputs with reference, ratio, target and pass/fail; latencies in µs. MB is 10^6 bytes.</summary>
     public static string Table(BenchReport report)

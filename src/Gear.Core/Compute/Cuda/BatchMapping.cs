@@ -16,7 +16,7 @@ internal sealed unsafe class BatchMapping : HostRegistration, IGatherTarget
 
     /// <summary>Registers <paramref name="batch"/>'s buffers; call under <paramref name="gate"/>.</summary>
     public BatchMapping(IDeviceRuntime runtime, Lock gate, WindowBatch batch)
-        : base(runtime, gate)
+        : base(batch, runtime, gate)
     {
         _batch = batch;
         _columnTable = new GatherColumnTable(runtime);
@@ -46,8 +46,4 @@ internal sealed unsafe class BatchMapping : HostRegistration, IGatherTarget
 
     /// <inheritdoc/>
     protected override void FreeDeviceMemory() => _columnTable.Dispose();
-
-    /// <summary>Whether this maps <paramref name="batch"/> for <paramref name="runtime"/>.</summary>
-    public bool Maps(WindowBatch batch, IDeviceRuntime runtime) =>
-        !Released && ReferenceEquals(batch, _batch) && ReferenceEquals(runtime, Runtime);
 }

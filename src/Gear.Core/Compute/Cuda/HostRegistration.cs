@@ -8,11 +8,16 @@ namespace Gear.Core.Compute.Cuda;
 internal abstract unsafe class HostRegistration : IDisposable
 {
     private readonly Lock _gate;
+    private readonly object _owner;
     private readonly List<nint> _registered = [];
 
-    /// <summary>Creates an empty registration on <paramref name="runtime"/>; <paramref name="gate"/> serialises device use.</summary>
-    protected HostRegistration(IDeviceRuntime runtime, Lock gate)
+    /// <summary>
+    /// Creates an empty registration of <paramref name="owner"/>'s memory on <paramref name="runtime"/>;
+    /// <paramref name="gate"/> serialises device use.
+    /// </summary>
+    protected HostRegistration(object owner, IDeviceRuntime runtime, Lock gate)
     {
+        _owner = owner;
         Runtime = runtime;
         _gate = gate;
     }
@@ -22,6 +27,10 @@ internal abstract unsafe class HostRegistration : IDisposable
 
     /// <summary>Whether the registration has been undone.</summary>
     public bool Released { get; private set; }
+
+    /// <summary>Whether this still registers <paramref name="owner"/>'s memory for <paramref name="runtime"/>.</summary>
+    public bool Maps(object owner, IDeviceRuntime runtime) =>
+        !Released && ReferenceEquals(owner, _owner) && ReferenceEquals(runtime, Runtime);
 
     /// <summary>Registers <paramref name="bytes"/> at <paramref name="host"/>; returns the address at which kernels reach it.</summary>
     protected ulong Map(void* host, long bytes)

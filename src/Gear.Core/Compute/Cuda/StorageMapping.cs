@@ -27,7 +27,7 @@ internal sealed unsafe class StorageMapping : HostRegistration, IDeviceMirror
 
     /// <summary>Maps <paramref name="storage"/>'s pools and allocates its tier; call under <paramref name="gate"/>, then <see cref="Populate"/>.</summary>
     public StorageMapping(IDeviceRuntime runtime, Lock gate, PagedStorage storage)
-        : base(runtime, gate)
+        : base(storage, runtime, gate)
     {
         _storage = storage;
         _tier = new ulong[storage.ColumnCount];
@@ -61,10 +61,6 @@ internal sealed unsafe class StorageMapping : HostRegistration, IDeviceMirror
 
     /// <summary>Device address of the page-address table.</summary>
     public ulong PageAddresses { get; }
-
-    /// <summary>Whether this maps <paramref name="storage"/> for <paramref name="runtime"/>.</summary>
-    public bool Maps(PagedStorage storage, IDeviceRuntime runtime) =>
-        !Released && ReferenceEquals(storage, _storage) && ReferenceEquals(runtime, Runtime);
 
     /// <summary>
     /// Copies the tier pages' current host contents to the device (queued). Called after the storage names this

@@ -1,8 +1,6 @@
 using System.Buffers;
 using Gear.Protocol.DataPlane;
 using Gear.Protocol.Rdma;
-using Gear.Protocol.Rdma.Native;
-using WireQueuePair = Gear.Protocol.V1.RdmaQueuePair;
 using WireRing = Gear.Protocol.V1.RdmaRing;
 
 namespace Gear.Client;
@@ -51,10 +49,6 @@ internal sealed class RdmaDataPlaneConnection : IDataPlaneConnection
     /// </summary>
     public static RdmaDataPlaneConnection? TryPrepare(IVerbs? verbs, TableLayout layout, SampleOptions options, TimeSpan probeInterval, out string reason)
     {
-        reason = "";
-        verbs ??= LibibverbsVerbs.TryLoad(out reason);
-        if (verbs is null)
-            return null;
         var largest = BatchFrameHeader.FrameBytes(layout.Columns.Count, options.BatchSize, options.WindowLength, layout.StepBytes);
         var slotBytes = (largest + SlotAlignment - 1) / SlotAlignment * SlotAlignment;
         if (slotBytes > int.MaxValue)
@@ -62,15 +56,16 @@ internal sealed class RdmaDataPlaneConnection : IDataPlaneConnection
             reason = $"a frame of {largest} bytes is larger than an rdma slot may be";
             return null;
         }
-        RdmaDevice? device = null;
+        var device = RdmaDevice.TryOpenAny(verbs, out reason);
+        if (device is null)
+            return null;
         try
         {
-            device = RdmaDevice.TryOpen(verbs, out reason);
-            return device is null ? null : new RdmaDataPlaneConnection(device, layout.Columns.Count, (int)slotBytes, options.BatchesInFlight, probeInterval);
+            return new RdmaDataPlaneConnection(device, layout.Columns.Count, (int)slotBytes, options.BatchesInFlight, probeInterval);
         }
         catch (VerbsException e)
         {
-            device?.Dispose();
+            device.Dispose();
             reason = e.Message;
             return null;
         }
@@ -82,22 +77,13 @@ internal sealed class RdmaDataPlaneConnection : IDataPlaneConnection
         get
         {
             var ring = _reader.Ring;
-            var local = _qp.Local;
-            var gid = local.Gid;
             return new WireRing
             {
                 Address = ring.Address,
                 Rkey = ring.RemoteKey,
                 SlotBytes = (uint)ring.SlotBytes,
                 SlotCount = (uint)ring.SlotCount,
-                QueuePair = new WireQueuePair
-                {
-                    QpNum = local.QueuePairNumber,
-                    Psn = local.PacketSequenceNumber,
-                    Lid = local.Lid,
-                    Gid = Google.Protobuf.ByteString.CopyFrom(gid.Raw),
-                    Mtu = (uint)local.Mtu,
-                },
+                QueuePair = _qp.Local.ToWire(),
             };
         }
     }
@@ -107,13 +93,11 @@ internal sealed class RdmaDataPlaneConnection : IDataPlaneConnection
     public void Connect(Gear.Protocol.V1.OpenDataPlaneResponse grant)
     {
         var server = grant.RdmaQueuePair ?? throw new DataPlaneFrameException("an rdma grant without the server's queue pair");
-        if (server.Gid.Length is not (0 or 16) || server.Lid > ushort.MaxValue || server.Mtu is < 1 or > 5)
-            throw new DataPlaneFrameException($"an rdma grant with a malformed queue pair (gid of {server.Gid.Length} bytes, lid {server.Lid}, mtu {server.Mtu})");
-        var gid = default(IbvGid);
-        server.Gid.Span.CopyTo(gid.Raw);
+        var address = RdmaPeerAddress.FromWire(server, out var problem)
+            ?? throw new DataPlaneFrameException($"an rdma grant with a malformed queue pair: {problem}");
         try
         {
-            _qp.Connect(new RdmaPeerAddress(server.QpNum, server.Psn, (ushort)server.Lid, gid, (IbvMtu)server.Mtu));
+            _qp.Connect(address);
             _reader.Start();
         }
         catch (VerbsException e)

@@ -49,6 +49,27 @@ public sealed unsafe class RdmaDevice : IDisposable
     /// <summary>Whether peers are addressed by GID (RoCE, Ethernet link layer) rather than by LID (InfiniBand).</summary>
     public bool AddressedByGid => Port.LinkLayer == IbvLinkLayer.Ethernet;
 
+    /// <summary>
+    /// As <see cref="TryOpen"/> on <paramref name="verbs"/>, or on libibverbs where it is installed when that is
+    /// null. Never throws: a library that will not load or a device that refuses is the reason.
+    /// </summary>
+    public static RdmaDevice? TryOpenAny(IVerbs? verbs, out string reason)
+    {
+        reason = "";
+        verbs ??= LibibverbsVerbs.TryLoad(out reason);
+        if (verbs is null)
+            return null;
+        try
+        {
+            return TryOpen(verbs, out reason);
+        }
+        catch (VerbsException e)
+        {
+            reason = e.Message;
+            return null;
+        }
+    }
+
     /// <summary>The first device with an active port, or null and the reason none is usable (logged and shown in server info).</summary>
     public static RdmaDevice? TryOpen(IVerbs verbs, out string reason)
     {

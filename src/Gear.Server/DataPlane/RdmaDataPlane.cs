@@ -47,20 +47,7 @@ public sealed class RdmaDataPlane : IAsyncDisposable
     /// </summary>
     public static RdmaDataPlane Open(IVerbs? verbs, TableRegistry tables, GearMetrics metrics, ILoggerFactory loggers, TimeSpan? probeInterval = null)
     {
-        RdmaDevice? device = null;
-        var reason = "";
-        verbs ??= LibibverbsVerbs.TryLoad(out reason);
-        if (verbs is not null)
-        {
-            try
-            {
-                device = RdmaDevice.TryOpen(verbs, out reason);
-            }
-            catch (VerbsException e)
-            {
-                reason = e.Message;
-            }
-        }
+        var device = RdmaDevice.TryOpenAny(verbs, out var reason);
         reason = device is not null ? $"rdma on {reason}" : $"rdma unavailable: {reason}; batches travel over tcp";
         return new RdmaDataPlane(device, reason, tables, metrics, loggers, probeInterval ?? DefaultProbeInterval);
     }

@@ -101,7 +101,7 @@ public sealed partial class ReplayService
         {
             Transport = RdmaTransport,
             Session = started.Session,
-            RdmaQueuePair = RdmaRingRequest.ToWire(started.Server),
+            RdmaQueuePair = started.Server.ToWire(),
         };
     }
 }

@@ -17,6 +17,9 @@ internal static class DataPlaneSampleWorkload
     /// <summary>Batches the learner lets the server gather ahead.</summary>
     public const int Credits = 4;
 
+    /// <summary>Issue 5's least ratio to the raw socket: 0.7 for W1's transitions, 0.8 for W4's long windows.</summary>
+    public static double Target(BenchWorkload workload) => workload == BenchWorkload.W4Sample ? 0.8 : 0.7;
+
     /// <summary>Bytes per second of column payload received over <see cref="BenchRun.Duration"/>.</summary>
     public static Task<double> RunAsync(BenchRun run, BenchTable table, int batchSize, int windowLength) =>
         LearnerMeasurement.RunAsync(run, (channel, received, stop) => ReadAsync(channel, table, batchSize, windowLength, received, stop));

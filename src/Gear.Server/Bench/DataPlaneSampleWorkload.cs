@@ -14,7 +14,7 @@ namespace Gear.Server.Bench;
 /// </summary>
 internal static class DataPlaneSampleWorkload
 {
-    /// <summary>Batches the learner lets the server gather ahead.</summary>
+    /// <summary>Batches the learner lets the server send ahead.</summary>
     public const int Credits = 4;
 
     /// <summary>Issue 5's least ratio to the raw socket: 0.7 for W1's transitions, 0.8 for W4's long windows.</summary>

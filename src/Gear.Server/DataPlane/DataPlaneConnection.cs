@@ -97,7 +97,7 @@ internal sealed class DataPlaneConnection(
             session.Id, peer, served.Name, core.BatchSize, core.WindowLength, credits);
 
         // `connection` ends the session (server stopping, learner gone or misbehaving); `stop` also ends the
-        // gathering when the table is dropped, which the sender then reports in an end frame.
+        // sampling when the table is dropped, which the loop then reports in an end frame.
         using var connection = CancellationTokenSource.CreateLinkedTokenSource(serverStopping);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(connection.Token, served.Dropping);
         // Credits bound everything the server holds for this learner: a batch is sampled only on a credit, and a

@@ -66,7 +66,7 @@ internal static class DataPlaneSampleWorkload
                 var bytes = checked((int)header.PayloadBytes);
                 if (payload.Length < bytes)
                     payload = new byte[bytes];
-                await stream.ReadExactlyAsync(payload.AsMemory(0, bytes), stop);
+                await PayloadReceiver.ReceiveExactlyAsync(socket, payload.AsMemory(0, bytes), stop);
                 batchLatency?.Record(asked);
                 await stream.WriteAsync(credit, stop);
                 received.Add((long)batchSize * windowLength * table.Layout.StepBytes);

@@ -8,8 +8,8 @@ namespace Gear.Client;
 
 /// <summary>
 /// One data-plane session's TCP connection: sends the hello, then reads frames straight into pooled buffers
-/// (one receive per frame part, no intermediate copy: a Pipe would add one) and returns a credit per batch
-/// received, so the server gathers the next batch while the learner trains on this one.
+/// (no intermediate copy: a Pipe would add one; payloads through <see cref="PayloadReceiver"/>) and returns a
+/// credit per batch received, so the server sends the next batch while the learner trains on this one.
 /// </summary>
 internal sealed class DataPlaneConnection : IDataPlaneConnection
 {
@@ -77,7 +77,7 @@ internal sealed class DataPlaneConnection : IDataPlaneConnection
         var payload = ArrayPool<byte>.Shared.Rent(Math.Max(1, bytes));
         try
         {
-            await _stream.ReadExactlyAsync(payload.AsMemory(0, bytes), cancellationToken).ConfigureAwait(false);
+            await PayloadReceiver.ReceiveExactlyAsync(_socket, payload.AsMemory(0, bytes), cancellationToken).ConfigureAwait(false);
             await _stream.WriteAsync(_credit, cancellationToken).ConfigureAwait(false);
         }
         catch

@@ -87,6 +87,20 @@ public sealed unsafe class WindowBatch : IDisposable
     /// <summary>Whether each of the Count × L positions holds a real step (false: padding, zero-filled).</summary>
     public ReadOnlySpan<bool> Mask => new(_mask.Pointer, Count * WindowLength);
 
+    /// <summary>
+    /// Positions [First, End) of window <paramref name="window"/> that hold real steps; the positions before and
+    /// after are padding (zero-filled, false in the mask). Valid after a sample, for windows below <see cref="Count"/>.
+    /// </summary>
+    public (int First, int End) ValidPositions(int window)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(window);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(window, Count);
+        ref readonly var source = ref Sources[window];
+        var first = Math.Max(0, -source.Start);
+        var end = (int)Math.Clamp((long)source.TrajectoryLength - source.Start, first, WindowLength);
+        return (first, end);
+    }
+
     /// <summary>Item key of each window.</summary>
     public ReadOnlySpan<ulong> Keys => _keys.AsSpan(0, Count);
 
@@ -133,6 +147,9 @@ public sealed unsafe class WindowBatch : IDisposable
 
     // The CPU gather's per-window plan; it lives with the batch for the same reason as the scratch above.
     internal Compute.Cpu.WindowRun[] Runs { get; }
+
+    /// <summary>The table whose pages this batch holds (see <see cref="Tables.Table.SampleHeldAsync"/>); null when it holds none.</summary>
+    internal Tables.Table? HeldBy { get; set; }
 
     /// <summary>Bytes reserved for <paramref name="column"/>'s buffer (room for the full batch, page-aligned).</summary>
     internal long ColumnCapacity(int column) => _columns[column].Capacity;

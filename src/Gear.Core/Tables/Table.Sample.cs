@@ -22,20 +22,24 @@ public sealed partial class Table
         while (true)
         {
             _limiter.AcquireSample(request.BatchSize, Remaining(timeout, started), cancellationToken);
-            if (TrySampleAcquired(request, random, output))
+            if (TrySampleAcquired(request, random, output, hold: false))
                 return;
         }
     }
 
     /// <summary>The asynchronous form of <see cref="Sample"/>.</summary>
-    public async ValueTask SampleAsync(SampleRequest request, RandomStream random, WindowBatch output, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public ValueTask SampleAsync(SampleRequest request, RandomStream random, WindowBatch output, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        SampleAsync(request, random, output, timeout, hold: false, cancellationToken);
+
+    /// <summary><see cref="SampleAsync(SampleRequest, RandomStream, WindowBatch, TimeSpan, CancellationToken)"/>, or with <paramref name="hold"/> <see cref="SampleHeldAsync"/>.</summary>
+    private async ValueTask SampleAsync(SampleRequest request, RandomStream random, WindowBatch output, TimeSpan timeout, bool hold, CancellationToken cancellationToken)
     {
         ValidateSample(request, random, output);
         var started = Stopwatch.GetTimestamp();
         while (true)
         {
             await _limiter.AcquireSampleAsync(request.BatchSize, Remaining(timeout, started), cancellationToken).ConfigureAwait(false);
-            if (TrySampleAcquired(request, random, output))
+            if (TrySampleAcquired(request, random, output, hold))
                 return;
         }
     }
@@ -44,6 +48,8 @@ public sealed partial class Table
     {
         ArgumentNullException.ThrowIfNull(random);
         ArgumentNullException.ThrowIfNull(output);
+        if (output.HeldBy is not null)
+            throw new InvalidOperationException("the output batch still holds the pages of an earlier sample: release it first");
         request.Validate();
         if (!output.Fits(Spec.Columns))
             throw GearException.InvalidArgument($"the output batch's columns do not match the columns of table '{Name}'");
@@ -66,9 +72,10 @@ public sealed partial class Table
 
     /// <summary>
     /// With the rate limiter's permission in hand: selects under the lock, gathers outside it, drops the
-    /// references. False (permission returned) if the table turned out empty, so the caller waits again.
+    /// references (or, with <paramref name="hold"/>, writes the mask and keeps the references for
+    /// <see cref="ReleaseHeld"/>). False (permission returned) if the table turned out empty, so the caller waits again.
     /// </summary>
-    private bool TrySampleAcquired(in SampleRequest request, RandomStream random, WindowBatch output)
+    private bool TrySampleAcquired(in SampleRequest request, RandomStream random, WindowBatch output, bool hold)
     {
         int filled;
         lock (_sync)
@@ -84,6 +91,12 @@ public sealed partial class Table
             // Emptied between the limiter's check and the lock (deletes race with samples): wait again.
             Thread.Yield();
             return false;
+        }
+        if (hold)
+        {
+            WriteHeldMask(output);
+            output.HeldBy = this;
+            return true;
         }
 
         try

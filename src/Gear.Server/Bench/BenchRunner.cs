@@ -53,7 +53,7 @@ internal static class BenchRunner
                     var planeReference = await raw.MeasureAsync(send: false, warmup, duration, cancellation);
                     var overPlane = await DataPlaneSampleWorkload.RunAsync(run, table, batch, window);
                     throughputs.Add(new($"{name}-dp", $"{table.Layout.Name} data plane (tcp), {batch} windows × {window}, 1 learner, {DataPlaneSampleWorkload.Credits} credits",
-                        overPlane, planeReference, "raw TCP receive", SampleStreamWorkload.Target));
+                        overPlane, planeReference, "raw TCP receive", DataPlaneSampleWorkload.Target(workload)));
                     break;
                 }
                 case BenchWorkload.W2Latency:

@@ -7,14 +7,20 @@ using Gear.Server.Service;
 
 namespace Gear.Server.DataPlane;
 
-/// <summary>What every data-plane session does per batch, whatever carries it: gather, count, and describe a failure for the end frame.</summary>
+/// <summary>What every data-plane session does per batch, whatever carries it: sample, count, and describe a failure for the end frame.</summary>
 internal static class BatchGathering
 {
-    /// <summary>Samples one batch of <paramref name="request"/> into <paramref name="buffer"/> and counts it.</summary>
-    public static async Task GatherAsync(GearMetrics metrics, ServedTable served, SampleRequest request, RandomStream random, GatherBuffer buffer, CancellationToken stop)
+    /// <summary>
+    /// Samples one batch of <paramref name="request"/> into <paramref name="buffer"/> and counts it: gathered, or
+    /// with <paramref name="hold"/> held (metadata and mask only; the columns stay in the table's pages until the
+    /// batch is released).
+    /// </summary>
+    public static async Task SampleAsync(GearMetrics metrics, ServedTable served, SampleRequest request, RandomStream random, GatherBuffer buffer, bool hold, CancellationToken stop)
     {
         var started = Stopwatch.GetTimestamp();
-        var sampling = served.Table.SampleAsync(request, random, buffer.Batch, Timeout.InfiniteTimeSpan, stop);
+        var sampling = hold
+            ? served.Table.SampleHeldAsync(request, random, buffer.Batch, Timeout.InfiniteTimeSpan, stop)
+            : served.Table.SampleAsync(request, random, buffer.Batch, Timeout.InfiniteTimeSpan, stop);
         var waited = !sampling.IsCompleted;
         await sampling.ConfigureAwait(false);
         metrics.Sampled(served.Name, buffer.Batch, Stopwatch.GetElapsedTime(started), waited);

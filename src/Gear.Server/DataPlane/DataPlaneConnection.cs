@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Threading.Channels;
 using Gear.Core.Sampling;
 using Gear.Protocol.DataPlane;
 using Gear.Server.Admin.Metrics;
@@ -9,10 +8,10 @@ using Microsoft.Extensions.Logging;
 namespace Gear.Server.DataPlane;
 
 /// <summary>
-/// One learner's data-plane connection: the hello (session token and credits), then a producer that gathers a
-/// batch only when the learner holds a free credit, a sender that writes each gathered batch as a frame, and a
+/// One learner's data-plane connection: the hello (session token and credits), then a loop that samples a batch
+/// only when the learner holds a free credit and writes it as a frame straight from the table's pages, and a
 /// reader of credit frames. Whatever the learner does (stalls, sends garbage, goes away) ends this connection
-/// only; a stalled learner holds at most its credits' worth of gather buffers.
+/// only; a stalled learner holds one gather buffer, and the table's pages only briefly (see <see cref="BatchFrameWriter"/>).
 /// </summary>
 internal sealed class DataPlaneConnection(
     Socket socket, TableRegistry tables, DataPlaneSessions sessions, GearMetrics metrics, ILogger logger)
@@ -98,42 +97,39 @@ internal sealed class DataPlaneConnection(
             session.Id, peer, served.Name, core.BatchSize, core.WindowLength, credits);
 
         // `connection` ends the session (server stopping, learner gone or misbehaving); `stop` also ends the
-        // gathering when the table is dropped, which the sender then reports in an end frame.
+        // sampling when the table is dropped, which the loop then reports in an end frame.
         using var connection = CancellationTokenSource.CreateLinkedTokenSource(serverStopping);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(connection.Token, served.Dropping);
-        // Credits bound everything the server holds for this learner: a gather starts only on a credit, and a
+        // Credits bound everything the server holds for this learner: a batch is sampled only on a credit, and a
         // credit comes back only after the learner has received a batch.
         using var free = new SemaphoreSlim(credits, ReplayService.MaxBatchesInFlight);
-        var gathered = Channel.CreateBounded<GatherBuffer>(new BoundedChannelOptions(ReplayService.MaxBatchesInFlight) { SingleReader = true, SingleWriter = true });
         var creditReader = ReadCreditsAsync(stream, free, peer, connection);
-        var producer = ProduceAsync(served, core, ReplayService.RandomFor(request.Sample), request.MaxBatches, free, gathered.Writer, stop.Token);
-        var writer = new BatchFrameWriter(stream, session.Id, served.Table.Spec.Columns.Count, core.BatchSize);
+        var stepBytes = served.Table.Spec.Columns.Select(c => c.StepBytes).ToArray();
+        var writer = new BatchFrameWriter(socket, stream, session.Id, stepBytes, core.BatchSize);
+        var buffer = served.Buffers.Rent(core.BatchSize, core.WindowLength);
         ulong sent = 0;
         try
         {
-            await foreach (var buffer in gathered.Reader.ReadAllAsync(connection.Token).ConfigureAwait(false))
+            var random = ReplayService.RandomFor(request.Sample);
+            for (long batch = 0; request.MaxBatches == 0 || batch < request.MaxBatches; batch++)
             {
-                try
+                // Sampling stops at the first failure (a bad request found by Core, a dropped table): that becomes
+                // the end frame's status. A failed send ends the connection instead.
+                if (await SampleAsync(served, core, random, free, buffer, stop.Token).ConfigureAwait(false) is { } failure)
                 {
-                    await writer.WriteBatchAsync(buffer, sent, connection.Token).ConfigureAwait(false);
+                    var (code, message) = BatchGathering.Describe(failure, served);
+                    await writer.WriteEndAsync(sent, code, message, connection.Token).ConfigureAwait(false);
+                    return;
                 }
-                finally
-                {
-                    served.Buffers.Return(buffer);
-                }
+                await writer.WriteHeldBatchAsync(served.Table, buffer, sent, connection.Token).ConfigureAwait(false);
                 sent++;
             }
-            // The producer completes the channel without an error and reports its failure (a bad request found
-            // by Core, a dropped table) as its result: that becomes the end frame's status.
-            var (code, message) = await producer.ConfigureAwait(false) is { } failure ? BatchGathering.Describe(failure, served) : (0, "complete");
-            await writer.WriteEndAsync(sent, code, message, connection.Token).ConfigureAwait(false);
+            await writer.WriteEndAsync(sent, 0, "complete", connection.Token).ConfigureAwait(false);
         }
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
-            await ((Task)producer).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            while (gathered.Reader.TryRead(out var left))
-                served.Buffers.Return(left);
+            served.Buffers.Return(buffer);
             await CloseGracefullyAsync(creditReader, connection, served.Dropping).ConfigureAwait(false);
             logger.LogInformation("data plane: session {Session} from {Peer} on table {Table} ended after {Batches} batches", session.Id, peer, served.Name, sent);
         }
@@ -189,41 +185,22 @@ internal sealed class DataPlaneConnection(
         await stop.CancelAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Gathers on each free credit until max_batches; returns what stopped it early (null: done or cancelled).</summary>
-    private async Task<Exception?> ProduceAsync(
-        ServedTable served, SampleRequest request, RandomStream random, long maxBatches, SemaphoreSlim free,
-        ChannelWriter<GatherBuffer> output, CancellationToken stop)
+    /// <summary>
+    /// Waits for a free credit and samples one batch into <paramref name="buffer"/>, held (sent from the pages,
+    /// then released by the writer); returns null, or what stopped the sampling for the end frame to report.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The session is ending (server stopping, learner gone).</exception>
+    private async Task<Exception?> SampleAsync(ServedTable served, SampleRequest request, RandomStream random, SemaphoreSlim free, GatherBuffer buffer, CancellationToken stop)
     {
         try
         {
-            for (long produced = 0; maxBatches == 0 || produced < maxBatches; produced++)
-            {
-                await free.WaitAsync(stop).ConfigureAwait(false);
-                var buffer = served.Buffers.Rent(request.BatchSize, request.WindowLength);
-                try
-                {
-                    await BatchGathering.GatherAsync(metrics, served, request, random, buffer, stop).ConfigureAwait(false);
-                    await output.WriteAsync(buffer, stop).ConfigureAwait(false);
-                }
-                catch
-                {
-                    served.Buffers.Return(buffer);
-                    throw;
-                }
-            }
+            await free.WaitAsync(stop).ConfigureAwait(false);
+            await BatchGathering.SampleAsync(metrics, served, request, random, buffer, hold: true, stop).ConfigureAwait(false);
             return null;
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested && !served.Dropping.IsCancellationRequested)
-        {
-            return null;
-        }
-        catch (Exception e)
+        catch (Exception e) when (e is not OperationCanceledException || served.Dropping.IsCancellationRequested)
         {
             return e;
-        }
-        finally
-        {
-            output.TryComplete();
         }
     }
 }

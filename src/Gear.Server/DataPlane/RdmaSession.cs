@@ -111,7 +111,7 @@ internal sealed class RdmaSession : IDisposable
             for (long produced = 0; maxBatches == 0 || produced < maxBatches; produced++)
             {
                 await _writer.WaitForCreditAsync(stop).ConfigureAwait(false);
-                await BatchGathering.GatherAsync(metrics, served, core, random, buffer, stop).ConfigureAwait(false);
+                await BatchGathering.SampleAsync(metrics, served, core, random, buffer, hold: false, stop).ConfigureAwait(false);
                 _writer.Write(encoder.WriteBatch(buffer, _writer.Written, _writer.NextSlot));
             }
             return null;

@@ -1,0 +1,86 @@
+using Gear.Core.Errors;
+using Gear.Core.Sampling;
+
+namespace Gear.Core.Tables;
+
+public sealed partial class Table
+{
+    /// <summary>
+    /// Samples as <see cref="SampleAsync(SampleRequest, RandomStream, WindowBatch, TimeSpan, CancellationToken)"/>
+    /// does (same randoms, same windows, same metadata and mask) but does not gather the columns: the sampled
+    /// trajectories' pages stay allocated until <see cref="ReleaseHeld"/>, so a transport can send the windows
+    /// straight from the pages (<see cref="HeldRun"/>) instead of copying them into <paramref name="output"/>
+    /// first. Release soon: a held trajectory that is evicted keeps its pages, and inserts that need them wait.
+    /// </summary>
+    /// <exception cref="GearException">As SampleAsync.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="output"/> still holds an earlier sample.</exception>
+    public ValueTask SampleHeldAsync(SampleRequest request, RandomStream random, WindowBatch output, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        SampleAsync(request, random, output, timeout, hold: true, cancellationToken);
+
+    /// <summary>
+    /// Address of position <paramref name="position"/> of window <paramref name="window"/> of a held batch in
+    /// <paramref name="column"/>'s pages, and in <paramref name="steps"/> how many positions from there, up to
+    /// <paramref name="end"/>, lie one after another in memory. Positions must be valid ones
+    /// (<see cref="WindowBatch.ValidPositions"/>); the address stays valid until the batch is released.
+    /// </summary>
+    public unsafe nint HeldRun(WindowBatch held, int window, int column, int position, int end, out int steps)
+    {
+        CheckHeld(held);
+        var (first, last) = held.ValidPositions(window);
+        if (position < first || end > last || position >= end)
+            throw new ArgumentOutOfRangeException(nameof(position), $"positions [{position}, {end}) are not inside window {window}'s valid positions [{first}, {last})");
+        var pages = held.Sources[window].PageTable;
+        var shift = _storage.PageShift;
+        var pageSteps = 1 << shift;
+        var step = held.Sources[window].Start + position;
+        var page = pages[step >> shift];
+        var offset = step & (pageSteps - 1);
+        steps = Math.Min(end - position, pageSteps - offset);
+        // Pages taken one after another while a trajectory was written are often neighbours in the pool: one
+        // run covers them all, which saves a transport one buffer descriptor per page.
+        for (var next = page + 1; steps < end - position && pages[(step + steps) >> shift] == next; next++)
+            steps = Math.Min(end - position, steps + pageSteps);
+        return (nint)_storage.StepAddress(column, page, offset);
+    }
+
+    /// <summary>Gathers a held batch's columns into it, as SampleAsync would have (for a transport that stops sending from the pages).</summary>
+    public void GatherHeld(WindowBatch held)
+    {
+        CheckHeld(held);
+        _backend.Gather(_storage, held);
+    }
+
+    /// <summary>Drops a held batch's hold on its trajectories' pages; the batch may sample again.</summary>
+    public void ReleaseHeld(WindowBatch held)
+    {
+        CheckHeld(held);
+        lock (_sync)
+        {
+            var sources = held.Sources;
+            for (var w = 0; w < held.Count; w++)
+                DropReference(sources[w].TrajectorySlot);
+        }
+        held.HeldBy = null;
+    }
+
+    private void CheckHeld(WindowBatch held)
+    {
+        ArgumentNullException.ThrowIfNull(held);
+        if (held.HeldBy != this)
+            throw new InvalidOperationException($"the batch holds no sample of table '{Name}'");
+    }
+
+    /// <summary>The mask the gather would write: true at each window's valid positions.</summary>
+    private static unsafe void WriteHeldMask(WindowBatch output)
+    {
+        var windowLength = output.WindowLength;
+        for (var w = 0; w < output.Count; w++)
+        {
+            var (first, end) = output.ValidPositions(w);
+            var row = new Span<bool>(output.MaskPointer + (long)w * windowLength, windowLength);
+            row[..first].Clear();
+            row[first..end].Fill(true);
+            row[end..].Clear();
+        }
+    }
+}

@@ -26,6 +26,26 @@ public static class LengthPrefixedMessage
     public static int Write(IBufferWriter<byte> output, IMessage message, int maxSize, string what)
     {
         int size = message.CalculateSize();
+        WritePrefix(output, size, maxSize, what);
+        if (size > 0) message.WriteTo(output);
+        return size;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="message"/>, which encodes itself, framed into <paramref name="output"/>; the same
+    /// limit as for a protobuf message applies.
+    /// </summary>
+    /// <returns>The message size in bytes, without the prefix.</returns>
+    public static int Write(IBufferWriter<byte> output, IEncodedMessage message, int maxSize, string what)
+    {
+        int size = message.Size;
+        WritePrefix(output, size, maxSize, what);
+        if (size > 0) message.WriteTo(output);
+        return size;
+    }
+
+    private static void WritePrefix(IBufferWriter<byte> output, int size, int maxSize, string what)
+    {
         if (size > maxSize)
         {
             throw new RpcException(new Status(StatusCode.ResourceExhausted,
@@ -34,8 +54,6 @@ public static class LengthPrefixedMessage
         Span<byte> header = output.GetSpan(HeaderSize);
         WriteHeader(header, size);
         output.Advance(HeaderSize);
-        if (size > 0) message.WriteTo(output);
-        return size;
     }
 
     /// <summary>Writes the 5-byte prefix of an uncompressed message of <paramref name="length"/> bytes.</summary>

@@ -80,8 +80,22 @@ public static class LengthPrefixedMessage
 
         Span<byte> header = stackalloc byte[HeaderSize];
         buffer.Slice(0, HeaderSize).CopyTo(header);
+        int length = ReadHeader(header, maxSize, what);
+        if (buffer.Length - HeaderSize < length) return false;
+
+        message = buffer.Slice(HeaderSize, length);
+        buffer = buffer.Slice(message.End);
+        return true;
+    }
+
+    /// <summary>
+    /// The message length a received 5-byte prefix announces. Refuses, from the prefix alone, a compressed flag
+    /// we did not negotiate (INTERNAL) and a message over <paramref name="maxSize"/> (RESOURCE_EXHAUSTED).
+    /// </summary>
+    public static int ReadHeader(ReadOnlySpan<byte> header, int maxSize, string what)
+    {
         byte flag = header[0];
-        uint length = BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
+        uint length = BinaryPrimitives.ReadUInt32BigEndian(header.Slice(1, 4));
         if (flag == 1)
         {
             throw new RpcException(new Status(StatusCode.Internal,
@@ -96,11 +110,7 @@ public static class LengthPrefixedMessage
             throw new RpcException(new Status(StatusCode.ResourceExhausted,
                 $"Received {what} message of {length} bytes exceeds the maximum of {maxSize} bytes."));
         }
-        if (buffer.Length - HeaderSize < length) return false;
-
-        message = buffer.Slice(HeaderSize, length);
-        buffer = buffer.Slice(message.End);
-        return true;
+        return (int)length;
     }
 
     /// <summary>The INTERNAL error for a stream that ends inside a message.</summary>

@@ -15,13 +15,12 @@ internal sealed class ClientCall<TRequest, TResponse>
     where TRequest : class, IMessage<TRequest>
     where TResponse : class
 {
-    private static readonly StreamPipeReaderOptions ResponsePipeOptions = new(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024);
     private static readonly TimeSpan ServerVerdictWait = TimeSpan.FromSeconds(2);
     private static readonly StreamPipeWriterOptions RequestPipeOptions = new(minimumBufferSize: 16 * 1024, leaveOpen: true);
 
     private readonly GrpcChannel _channel;
     private readonly string _path;
-    private readonly MessageDecoder<TResponse> _decode;
+    private readonly OwningMessageDecoder<TResponse> _decode;
     private readonly CallOptions _options;
     private readonly DateTime _deadline;
     private readonly CancellationTokenSource _cts;
@@ -31,7 +30,7 @@ internal sealed class ClientCall<TRequest, TResponse>
     private GrpcRequestContent? _content;
     private Task<HttpResponseMessage?> _responseTask = Task.FromResult<HttpResponseMessage?>(null);
     private HttpResponseMessage? _response;
-    private PipeMessageReader<TResponse>? _responseReader;
+    private StreamMessageReader<TResponse>? _responseReader;
     private PipeWriter? _requestWriter;
     private Status? _status;
     private Metadata _trailers = new();
@@ -39,7 +38,7 @@ internal sealed class ClientCall<TRequest, TResponse>
     private bool _disposed;
     private TResponse? _current;
 
-    public ClientCall(GrpcChannel channel, string path, MessageDecoder<TResponse> decode, CallOptions options)
+    public ClientCall(GrpcChannel channel, string path, OwningMessageDecoder<TResponse> decode, CallOptions options)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(decode);
@@ -137,8 +136,7 @@ internal sealed class ClientCall<TRequest, TResponse>
             if (_responseReader is null)
             {
                 Stream body = await response.Content.ReadAsStreamAsync(_callToken).ConfigureAwait(false);
-                _responseReader = new PipeMessageReader<TResponse>(PipeReader.Create(body, ResponsePipeOptions),
-                    _decode, _channel.Options.MaxReceiveMessageSize, "response");
+                _responseReader = new StreamMessageReader<TResponse>(body, _decode, _channel.Options.MaxReceiveMessageSize, "response");
             }
             TResponse? message = await _responseReader.ReadAsync(_callToken).ConfigureAwait(false);
             if (message is not null)

@@ -44,16 +44,46 @@ public static class LengthPrefixedMessage
         return size;
     }
 
+    /// <summary>
+    /// Writes <paramref name="message"/> framed to <paramref name="output"/> with one write and a flush: serialized into a
+    /// pooled array first, so that a multi-megabyte message reaches an HTTP/2 request stream as one write rather
+    /// than as many small ones (each of which the HTTP/2 client frames and sends by itself).
+    /// </summary>
+    public static async ValueTask WriteAsync(Stream output, IMessage message, int maxSize, string what, CancellationToken cancellationToken)
+    {
+        int size = message.CalculateSize();
+        CheckSize(size, maxSize, what);
+        int frameSize = HeaderSize + size;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(frameSize);
+        try
+        {
+            WriteHeader(buffer, size);
+            message.WriteTo(buffer.AsSpan(HeaderSize, size));
+            await output.WriteAsync(buffer.AsMemory(0, frameSize), cancellationToken).ConfigureAwait(false);
+            // HttpClient's HTTP/2 request stream holds written bytes back until flushed.
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     private static void WritePrefix(IBufferWriter<byte> output, int size, int maxSize, string what)
+    {
+        CheckSize(size, maxSize, what);
+        Span<byte> header = output.GetSpan(HeaderSize);
+        WriteHeader(header, size);
+        output.Advance(HeaderSize);
+    }
+
+    private static void CheckSize(int size, int maxSize, string what)
     {
         if (size > maxSize)
         {
             throw new RpcException(new Status(StatusCode.ResourceExhausted,
                 $"Sending {what} message of {size} bytes exceeds the maximum of {maxSize} bytes."));
         }
-        Span<byte> header = output.GetSpan(HeaderSize);
-        WriteHeader(header, size);
-        output.Advance(HeaderSize);
     }
 
     /// <summary>Writes the 5-byte prefix of an uncompressed message of <paramref name="length"/> bytes.</summary>

@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Net.Http;
 using System.Net.Http.Headers;
 using Google.Protobuf;
@@ -16,7 +15,6 @@ internal sealed class ClientCall<TRequest, TResponse>
     where TResponse : class
 {
     private static readonly TimeSpan ServerVerdictWait = TimeSpan.FromSeconds(2);
-    private static readonly StreamPipeWriterOptions RequestPipeOptions = new(minimumBufferSize: 16 * 1024, leaveOpen: true);
 
     private readonly GrpcChannel _channel;
     private readonly string _path;
@@ -31,7 +29,6 @@ internal sealed class ClientCall<TRequest, TResponse>
     private Task<HttpResponseMessage?> _responseTask = Task.FromResult<HttpResponseMessage?>(null);
     private HttpResponseMessage? _response;
     private StreamMessageReader<TResponse>? _responseReader;
-    private PipeWriter? _requestWriter;
     private Status? _status;
     private Metadata _trailers = new();
     private bool _requestCompleted;
@@ -241,10 +238,7 @@ internal sealed class ClientCall<TRequest, TResponse>
         try
         {
             Stream stream = await content.RequestStream.WaitAsync(_callToken).ConfigureAwait(false);
-            _requestWriter ??= PipeWriter.Create(stream, RequestPipeOptions);
-            LengthPrefixedMessage.Write(_requestWriter, message, _channel.Options.MaxSendMessageSize, "request");
-            FlushResult flushed = await _requestWriter.FlushAsync(_callToken).ConfigureAwait(false);
-            if (flushed.IsCanceled) throw new OperationCanceledException(_callToken);
+            await LengthPrefixedMessage.WriteAsync(stream, message, _channel.Options.MaxSendMessageSize, "request", _callToken).ConfigureAwait(false);
         }
         catch (RpcException exception)
         {
@@ -258,22 +252,13 @@ internal sealed class ClientCall<TRequest, TResponse>
         }
     }
 
-    public async Task CompleteAsync()
+    public Task CompleteAsync()
     {
-        if (_requestCompleted) return;
+        // Every write went to the request stream whole; completing the content sends END_STREAM.
+        if (_requestCompleted) return Task.CompletedTask;
         _requestCompleted = true;
-        if (_status is not null) return;
-        try
-        {
-            if (_requestWriter is not null) await _requestWriter.CompleteAsync().ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is not RpcException)
-        {
-            await AwaitServerVerdictAsync().ConfigureAwait(false);
-            ThrowIfFinishedForWrite();
-            throw Fail(StatusForException(exception), exception);
-        }
-        _content?.Complete();
+        if (_status is null) _content?.Complete();
+        return Task.CompletedTask;
     }
 
     /// <summary>

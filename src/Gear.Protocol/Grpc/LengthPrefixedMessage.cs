@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Google.Protobuf;
 
 namespace Gear.Protocol.Grpc;
@@ -49,6 +50,7 @@ public static class LengthPrefixedMessage
     /// pooled array first, so that a multi-megabyte message reaches an HTTP/2 request stream as one write rather
     /// than as many small ones (each of which the HTTP/2 client frames and sends by itself).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // no state-machine box per message
     public static async ValueTask WriteAsync(Stream output, IMessage message, int maxSize, string what, CancellationToken cancellationToken)
     {
         int size = message.CalculateSize();

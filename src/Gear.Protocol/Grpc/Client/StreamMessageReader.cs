@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace Gear.Protocol.Grpc;
 
@@ -30,6 +31,7 @@ internal sealed class StreamMessageReader<T> where T : class
     /// Reads the next message; null at the clean end of the stream. Throws <see cref="RpcException"/> for
     /// framing errors (INTERNAL, RESOURCE_EXHAUSTED) and for a stream that ends mid-message (INTERNAL).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // no state-machine box per message
     public async ValueTask<T?> ReadAsync(CancellationToken cancellationToken)
     {
         int received = await _body.ReadAtLeastAsync(_header, _header.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);

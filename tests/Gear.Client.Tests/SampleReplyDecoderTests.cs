@@ -33,7 +33,7 @@ public sealed class SampleReplyDecoderTests
         // An unknown field (number 99, varint) as a newer server might send: skipped.
         var withUnknown = bytes.Concat(new byte[] { 0x98, 0x06, 0x2A }).ToArray();
 
-        using var batch = new SampleBatchAssembler(Layout).FromPooledReply(SampleReplyDecoder.Decode(new ReadOnlySequence<byte>(withUnknown)), shard: 3);
+        using var batch = new SampleBatchAssembler(Layout).FromPooledReply(Decode(withUnknown), shard: 3);
 
         AssertMatches(Reply(), batch);
     }
@@ -61,7 +61,7 @@ public sealed class SampleReplyDecoderTests
         }
         output.Flush();
 
-        using var batch = new SampleBatchAssembler(Layout).FromPooledReply(SampleReplyDecoder.Decode(new ReadOnlySequence<byte>(stream.ToArray())), shard: 3);
+        using var batch = new SampleBatchAssembler(Layout).FromPooledReply(Decode(stream.ToArray()), shard: 3);
 
         AssertMatches(reply, batch);
     }
@@ -70,18 +70,26 @@ public sealed class SampleReplyDecoderTests
     public void MalformedRepliesAreInvalidData()
     {
         var bytes = Reply().ToByteArray();
-        Assert.ThrowsException<InvalidDataException>(() => SampleReplyDecoder.Decode(new ReadOnlySequence<byte>(bytes[..^3])));
-        Assert.ThrowsException<InvalidDataException>(() => SampleReplyDecoder.Decode(new ReadOnlySequence<byte>(new byte[] { 0x0B })), "wire type 3 (groups) is never used");
+        Assert.ThrowsException<InvalidDataException>(() => Decode(bytes[..^3]));
+        Assert.ThrowsException<InvalidDataException>(() => Decode(new byte[] { 0x0B }), "wire type 3 (groups) is never used");
 
         var shortKeys = Reply();
         shortKeys.Keys.RemoveAt(1);
         Assert.ThrowsException<InvalidDataException>(() =>
-            new SampleBatchAssembler(Layout).FromPooledReply(SampleReplyDecoder.Decode(new ReadOnlySequence<byte>(shortKeys.ToByteArray())), 0));
+            new SampleBatchAssembler(Layout).FromPooledReply(Decode(shortKeys.ToByteArray()), 0));
         var shortColumn = Reply();
         shortColumn.Columns[1] = ByteString.CopyFrom(1, 0);
         var error = Assert.ThrowsException<InvalidDataException>(() =>
-            new SampleBatchAssembler(Layout).FromPooledReply(SampleReplyDecoder.Decode(new ReadOnlySequence<byte>(shortColumn.ToByteArray())), 0));
+            new SampleBatchAssembler(Layout).FromPooledReply(Decode(shortColumn.ToByteArray()), 0));
         StringAssert.Contains(error.Message, "'done'");
+    }
+
+    /// <summary>Decodes <paramref name="bytes"/> as the transport hands them over: in a pooled array that the reply takes.</summary>
+    private static PooledSampleReply Decode(byte[] bytes)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, bytes.Length));
+        bytes.CopyTo(buffer, 0);
+        return SampleReplyDecoder.Decode(buffer, bytes.Length);
     }
 
     private static void AssertMatches(SampleResponse expected, SampleBatch batch)

@@ -4,9 +4,9 @@ using System.Buffers.Binary;
 namespace Gear.Client;
 
 /// <summary>
-/// Decodes a gear.v1.SampleResponse straight from the received bytes into one pooled buffer, instead of the
-/// protobuf parser's new (zeroed, large-object) array per column per batch: the learner's hot path then
-/// allocates nothing per batch but small bookkeeping, and the buffer goes back to the pool when the batch is
+/// Decodes a gear.v1.SampleResponse where it was received, in the one pooled buffer the transport read it into,
+/// instead of the protobuf parser's new (zeroed, large-object) array per column per batch: the learner's hot path
+/// then allocates nothing per batch but small bookkeeping, and the buffer goes back to the pool when the batch is
 /// disposed. Follows the protobuf wire format (replay.proto's field numbers; packed or unpacked repeated
 /// scalars; unknown fields skipped).
 /// </summary>
@@ -17,24 +17,16 @@ internal static class SampleReplyDecoder
     private const int WireLength = 2;
     private const int WireFixed32 = 5;
 
-    /// <summary>Copies the reply into a pooled buffer and finds its fields.</summary>
-    /// <exception cref="InvalidDataException">The bytes are not a well-formed SampleResponse.</exception>
-    public static PooledSampleReply Decode(in ReadOnlySequence<byte> payload)
+    /// <summary>
+    /// Finds the fields of the reply read into <paramref name="buffer"/> (rented from the shared pool), which
+    /// the reply takes over: the columns stay where the transport read them.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not a well-formed SampleResponse (the buffer stays the caller's).</exception>
+    public static PooledSampleReply Decode(byte[] buffer, int length)
     {
-        var length = checked((int)payload.Length);
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
-        try
-        {
-            payload.CopyTo(buffer);
-            var reply = new PooledSampleReply(buffer);
-            Parse(buffer.AsSpan(0, length), reply);
-            return reply;
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
+        var reply = new PooledSampleReply(buffer);
+        Parse(buffer.AsSpan(0, length), reply);
+        return reply;
     }
 
     private static void Parse(ReadOnlySpan<byte> bytes, PooledSampleReply reply)

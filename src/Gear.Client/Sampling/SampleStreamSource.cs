@@ -45,7 +45,8 @@ internal sealed class SampleStreamSource(ShardConnection shard, SampleOptions op
     private AsyncServerStreamingCall<PooledSampleReply> Open()
     {
         var request = options.ToStreamRequest(_delivered, _opened++);
-        // Replies are decoded into pooled buffers that the batches hand back on dispose (no array per column per batch).
+        // Replies are read into pooled buffers that the batches keep and hand back on dispose (no copy after the read,
+        // no array per column per batch).
         return shard.Channel.ServerStreaming(ReplayMethods.SampleStream, request, SampleReplyDecoder.Decode, shard.Options(deadline: null, _disposing.Token));
     }
 

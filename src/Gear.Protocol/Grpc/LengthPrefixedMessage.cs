@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Google.Protobuf;
 
 namespace Gear.Protocol.Grpc;
@@ -26,16 +27,65 @@ public static class LengthPrefixedMessage
     public static int Write(IBufferWriter<byte> output, IMessage message, int maxSize, string what)
     {
         int size = message.CalculateSize();
+        WritePrefix(output, size, maxSize, what);
+        if (size > 0) message.WriteTo(output);
+        return size;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="message"/>, which encodes itself, framed into <paramref name="output"/>; the same
+    /// limit as for a protobuf message applies.
+    /// </summary>
+    /// <returns>The message size in bytes, without the prefix.</returns>
+    public static int Write(IBufferWriter<byte> output, IEncodedMessage message, int maxSize, string what)
+    {
+        int size = message.Size;
+        WritePrefix(output, size, maxSize, what);
+        if (size > 0) message.WriteTo(output);
+        return size;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="message"/> framed to <paramref name="output"/> with one write and a flush: serialized into a
+    /// pooled array first, so that a multi-megabyte message reaches an HTTP/2 request stream as one write rather
+    /// than as many small ones (each of which the HTTP/2 client frames and sends by itself).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // no state-machine box per message
+    public static async ValueTask WriteAsync(Stream output, IMessage message, int maxSize, string what, CancellationToken cancellationToken)
+    {
+        int size = message.CalculateSize();
+        CheckSize(size, maxSize, what);
+        int frameSize = HeaderSize + size;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(frameSize);
+        try
+        {
+            WriteHeader(buffer, size);
+            message.WriteTo(buffer.AsSpan(HeaderSize, size));
+            await output.WriteAsync(buffer.AsMemory(0, frameSize), cancellationToken).ConfigureAwait(false);
+            // HttpClient's HTTP/2 request stream holds written bytes back until flushed.
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static void WritePrefix(IBufferWriter<byte> output, int size, int maxSize, string what)
+    {
+        CheckSize(size, maxSize, what);
+        Span<byte> header = output.GetSpan(HeaderSize);
+        WriteHeader(header, size);
+        output.Advance(HeaderSize);
+    }
+
+    private static void CheckSize(int size, int maxSize, string what)
+    {
         if (size > maxSize)
         {
             throw new RpcException(new Status(StatusCode.ResourceExhausted,
                 $"Sending {what} message of {size} bytes exceeds the maximum of {maxSize} bytes."));
         }
-        Span<byte> header = output.GetSpan(HeaderSize);
-        WriteHeader(header, size);
-        output.Advance(HeaderSize);
-        if (size > 0) message.WriteTo(output);
-        return size;
     }
 
     /// <summary>Writes the 5-byte prefix of an uncompressed message of <paramref name="length"/> bytes.</summary>
@@ -62,8 +112,22 @@ public static class LengthPrefixedMessage
 
         Span<byte> header = stackalloc byte[HeaderSize];
         buffer.Slice(0, HeaderSize).CopyTo(header);
+        int length = ReadHeader(header, maxSize, what);
+        if (buffer.Length - HeaderSize < length) return false;
+
+        message = buffer.Slice(HeaderSize, length);
+        buffer = buffer.Slice(message.End);
+        return true;
+    }
+
+    /// <summary>
+    /// The message length a received 5-byte prefix announces. Refuses, from the prefix alone, a compressed flag
+    /// we did not negotiate (INTERNAL) and a message over <paramref name="maxSize"/> (RESOURCE_EXHAUSTED).
+    /// </summary>
+    public static int ReadHeader(ReadOnlySpan<byte> header, int maxSize, string what)
+    {
         byte flag = header[0];
-        uint length = BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
+        uint length = BinaryPrimitives.ReadUInt32BigEndian(header.Slice(1, 4));
         if (flag == 1)
         {
             throw new RpcException(new Status(StatusCode.Internal,
@@ -78,11 +142,7 @@ public static class LengthPrefixedMessage
             throw new RpcException(new Status(StatusCode.ResourceExhausted,
                 $"Received {what} message of {length} bytes exceeds the maximum of {maxSize} bytes."));
         }
-        if (buffer.Length - HeaderSize < length) return false;
-
-        message = buffer.Slice(HeaderSize, length);
-        buffer = buffer.Slice(message.End);
-        return true;
+        return (int)length;
     }
 
     /// <summary>The INTERNAL error for a stream that ends inside a message.</summary>

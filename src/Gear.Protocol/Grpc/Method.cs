@@ -29,6 +29,7 @@ public sealed class Method<TRequest, TResponse>
         ResponseParser = responseParser;
         RequestDecoder = MessageDecoders.From(requestParser, "request");
         ResponseDecoder = MessageDecoders.From(responseParser, "response");
+        OwningResponseDecoder = MessageDecoders.Owning(ResponseDecoder);
         FullName = "/" + serviceName + "/" + name;
     }
 
@@ -55,4 +56,7 @@ public sealed class Method<TRequest, TResponse>
 
     /// <summary>Decodes a response with <see cref="ResponseParser"/> (made once, shared by every call).</summary>
     public MessageDecoder<TResponse> ResponseDecoder { get; }
+
+    /// <summary><see cref="ResponseDecoder"/> for responses read into pooled arrays, which it gives back (made once).</summary>
+    public OwningMessageDecoder<TResponse> OwningResponseDecoder { get; }
 }

@@ -6,8 +6,8 @@ using Gear.Protocol.V1;
 namespace Gear.Server.Bench;
 
 /// <summary>
-/// One learner reading a SampleStream of fixed-size batches (W1 transitions, W4 long windows), parsed into
-/// SampleResponse messages as a real learner gets them: the parser copies each column into its own array.
+/// One learner reading a SampleStream of fixed-size batches (W1 transitions, W4 long windows) as Gear.Client's
+/// BatchStream does: each reply is read into a pooled array that the batch keeps (see <see cref="ReceivedBatch"/>).
 /// </summary>
 internal static class SampleStreamWorkload
 {
@@ -34,17 +34,18 @@ internal static class SampleStreamWorkload
         };
         var update = new UpdatePrioritiesRequest { Table = table.Name };
         var batches = 0L;
-        using var call = channel.ServerStreaming(ReplayMethods.SampleStream, request, new CallOptions(CancellationToken: stop));
+        using var replies = new ReceivedBatch();
+        using var call = channel.ServerStreaming(ReplayMethods.SampleStream, request, replies.Take, new CallOptions(CancellationToken: stop));
         try
         {
             for (var asked = Stopwatch.GetTimestamp(); await call.ResponseStream.MoveNext(); asked = Stopwatch.GetTimestamp())
             {
                 batchLatency?.Record(asked);
                 var batch = call.ResponseStream.Current;
-                if (batch.BatchSize != batchSize || batch.WindowLength != windowLength || batch.Columns.Count != table.Layout.Columns.Count)
+                if (batch.BatchSize != batchSize || batch.WindowLength != windowLength || batch.ColumnCount != table.Layout.Columns.Count)
                     throw new InvalidOperationException(
                         $"asked for {batchSize} windows of {windowLength} steps in {table.Layout.Columns.Count} columns, " +
-                        $"got {batch.BatchSize} of {batch.WindowLength} in {batch.Columns.Count}");
+                        $"got {batch.BatchSize} of {batch.WindowLength} in {batch.ColumnCount}");
                 received.Add((long)batchSize * windowLength * table.Layout.StepBytes);
                 if (updatePrioritiesEvery > 0 && ++batches % updatePrioritiesEvery == 0)
                     await UpdatePrioritiesAsync(channel, update, batch, stop);
@@ -57,7 +58,7 @@ internal static class SampleStreamWorkload
     }
 
     // The request is reused: its repeated fields are cleared and refilled, so an update allocates only its reply.
-    private static async Task UpdatePrioritiesAsync(GrpcChannel channel, UpdatePrioritiesRequest update, SampleResponse batch, CancellationToken stop)
+    private static async Task UpdatePrioritiesAsync(GrpcChannel channel, UpdatePrioritiesRequest update, ReceivedBatch batch, CancellationToken stop)
     {
         update.Keys.Clear();
         update.Keys.AddRange(batch.Keys);

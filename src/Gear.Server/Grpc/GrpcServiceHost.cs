@@ -75,7 +75,24 @@ public sealed partial class GrpcServiceHost
     {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(handler);
-        Add(method, MethodType.DuplexStreaming, new DuplexStreamingCallHandler<TRequest, TResponse>(method, handler));
+        Add(method, MethodType.DuplexStreaming, new DuplexStreamingCallHandler<TRequest, TResponse>(method.RequestDecoder, handler));
+    }
+
+    /// <summary>
+    /// Registers a duplex-streaming method whose requests are decoded by <paramref name="decode"/> instead of the
+    /// method's parser: for requests whose bytes the handler wants in its own (pooled) buffers rather than in
+    /// new arrays per message.
+    /// </summary>
+    public void AddDuplexStreaming<TRequest, TResponse, TDecoded>(
+        Method<TRequest, TResponse> method, MessageDecoder<TDecoded> decode, DuplexStreamingServerMethod<TDecoded, TResponse> handler)
+        where TRequest : class, IMessage<TRequest>
+        where TResponse : class, IMessage<TResponse>
+        where TDecoded : class
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(decode);
+        ArgumentNullException.ThrowIfNull(handler);
+        Add(method, MethodType.DuplexStreaming, new DuplexStreamingCallHandler<TDecoded, TResponse>(decode, handler));
     }
 
     /// <summary>

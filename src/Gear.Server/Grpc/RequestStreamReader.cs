@@ -1,10 +1,9 @@
 using Gear.Protocol.Grpc;
-using Google.Protobuf;
 
 namespace Gear.Server.Grpc;
 
 /// <summary>The request stream of a client-streaming or duplex handler, read from Kestrel's request body pipe.</summary>
-internal sealed class RequestStreamReader<T> : IAsyncStreamReader<T> where T : class, IMessage<T>
+internal sealed class RequestStreamReader<T> : IAsyncStreamReader<T> where T : class
 {
     private static readonly Task<bool> True = Task.FromResult(true);
     private static readonly Task<bool> False = Task.FromResult(false);

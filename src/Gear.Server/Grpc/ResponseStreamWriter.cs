@@ -1,3 +1,4 @@
+using Gear.Protocol.Grpc;
 using Google.Protobuf;
 
 namespace Gear.Server.Grpc;
@@ -13,7 +14,15 @@ internal sealed class ResponseStreamWriter<T> : IServerStreamWriter<T> where T :
     {
         ArgumentNullException.ThrowIfNull(message);
         CancellationToken token = cancellationToken.CanBeCanceled ? cancellationToken : _context.CancellationToken;
-        ValueTask writing = _context.WriteMessageAsync(message, flush: true, token);
-        return writing.IsCompletedSuccessfully ? Task.CompletedTask : writing.AsTask();
+        return AsTask(_context.WriteMessageAsync(message, flush: true, token));
     }
+
+    public Task WriteEncodedAsync(IEncodedMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        CancellationToken token = cancellationToken.CanBeCanceled ? cancellationToken : _context.CancellationToken;
+        return AsTask(_context.WriteEncodedMessageAsync(message, token));
+    }
+
+    private static Task AsTask(ValueTask writing) => writing.IsCompletedSuccessfully ? Task.CompletedTask : writing.AsTask();
 }

@@ -93,7 +93,20 @@ public sealed class ServerCallContext
         PipeWriter body = HttpContext.Response.BodyWriter;
         LengthPrefixedMessage.Write(body, message, _options.MaxSendMessageSize, "response");
         _messageWritten = true;
-        if (!flush) return ValueTask.CompletedTask;
+        return flush ? FlushAsync(body, cancellationToken) : ValueTask.CompletedTask;
+    }
+
+    /// <summary>Frames a message that encodes itself into the response body and flushes it to the client.</summary>
+    internal ValueTask WriteEncodedMessageAsync(IEncodedMessage message, CancellationToken cancellationToken)
+    {
+        PipeWriter body = HttpContext.Response.BodyWriter;
+        LengthPrefixedMessage.Write(body, message, _options.MaxSendMessageSize, "response");
+        _messageWritten = true;
+        return FlushAsync(body, cancellationToken);
+    }
+
+    private static ValueTask FlushAsync(PipeWriter body, CancellationToken cancellationToken)
+    {
         cancellationToken.ThrowIfCancellationRequested();
         ValueTask<FlushResult> flushing = body.FlushAsync(CancellationToken.None);
         if (flushing.IsCompletedSuccessfully)

@@ -59,13 +59,14 @@ internal sealed class ServerStreamingCallHandler<TRequest, TResponse>(Method<TRe
     }
 }
 
-internal sealed class DuplexStreamingCallHandler<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse> handler)
+/// <summary>A duplex call whose requests <paramref name="decode"/> turns into <typeparamref name="TDecoded"/> values.</summary>
+internal sealed class DuplexStreamingCallHandler<TDecoded, TResponse>(MessageDecoder<TDecoded> decode, DuplexStreamingServerMethod<TDecoded, TResponse> handler)
     : ServerCallHandler
-    where TRequest : class, IMessage<TRequest>
+    where TDecoded : class
     where TResponse : class, IMessage<TResponse>
 {
     public override MethodType Type => MethodType.DuplexStreaming;
 
     public override Task InvokeAsync(ServerCallContext context) =>
-        handler(new RequestStreamReader<TRequest>(context, method.RequestDecoder), new ResponseStreamWriter<TResponse>(context), context);
+        handler(new RequestStreamReader<TDecoded>(context, decode), new ResponseStreamWriter<TResponse>(context), context);
 }

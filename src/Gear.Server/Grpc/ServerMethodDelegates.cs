@@ -6,6 +6,11 @@ namespace Gear.Server.Grpc;
 /// <typeparam name="T">The response message type.</typeparam>
 public interface IServerStreamWriter<in T> : IAsyncStreamWriter<T>
 {
+    /// <summary>
+    /// Writes one message of type <typeparamref name="T"/> that encodes itself (large replies written straight
+    /// from the handler's buffers). Do not start another write before this one completes.
+    /// </summary>
+    Task WriteEncodedAsync(IEncodedMessage message, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Handles a unary call: one request, one response.</summary>

@@ -21,7 +21,6 @@ internal sealed class InsertStreamSession(
 
     private readonly Dictionary<ulong, OpenTrajectory> _open = [];
     private readonly double[] _singlePriority = new double[1];
-    private ReadOnlyMemory<byte>[] _columns = new ReadOnlyMemory<byte>[8];
 
     /// <summary>Trajectories committed on this stream.</summary>
     public long Committed { get; private set; }
@@ -33,47 +32,38 @@ internal sealed class InsertStreamSession(
     public int OpenCount => _open.Count;
 
     /// <summary>Applies one request of the stream, acknowledging what it commits or abandons.</summary>
-    public Task ApplyAsync(InsertRequest request) => request.CommandCase switch
+    public Task ApplyAsync(InsertCommand command) => command.Other?.CommandCase switch
     {
-        InsertRequest.CommandOneofCase.Append => AppendAsync(request.Append),
-        InsertRequest.CommandOneofCase.End => EndAsync(request.End),
-        InsertRequest.CommandOneofCase.Abandon => AbandonAsync(request.Abandon),
+        null => AppendAsync(command),
+        InsertRequest.CommandOneofCase.End => EndAsync(command.Other.End),
+        InsertRequest.CommandOneofCase.Abandon => AbandonAsync(command.Other.Abandon),
         _ => throw Invalid("an InsertRequest must hold one of append, end or abandon"),
     };
 
-    private Task AppendAsync(AppendSteps append)
+    private Task AppendAsync(InsertCommand append)
     {
         if (append.StepCount == 0 || append.StepCount > int.MaxValue)
             throw Invalid($"append.step_count {append.StepCount} for trajectory {append.Trajectory} must be at least 1");
         var trajectory = OpenOrFind(append);
         using var lease = trajectory.Table.Acquire();
-        var count = append.Columns.Count;
-        if (_columns.Length < count)
-            _columns = new ReadOnlyMemory<byte>[count];
+        var columns = append.Columns;
         long bytes = 0;
-        for (var c = 0; c < count; c++)
-        {
-            _columns[c] = append.Columns[c].Memory;
-            bytes += _columns[c].Length;
-        }
+        foreach (var column in columns)
+            bytes += column.Length;
         try
         {
-            lease.Table.Append(trajectory.Key, (int)append.StepCount, _columns.AsSpan(0, count));
+            lease.Table.Append(trajectory.Key, (int)append.StepCount, columns);
         }
         catch (GearException e)
         {
             throw new GearException(e.Code, $"append to trajectory {append.Trajectory}: {e.Message}");
-        }
-        finally
-        {
-            _columns.AsSpan(0, count).Clear();
         }
         trajectory.Steps += append.StepCount;
         metrics.Appended(trajectory.Table.Name, append.StepCount, bytes);
         return Task.CompletedTask;
     }
 
-    private OpenTrajectory OpenOrFind(AppendSteps append)
+    private OpenTrajectory OpenOrFind(InsertCommand append)
     {
         if (_open.TryGetValue(append.Trajectory, out var trajectory))
         {

@@ -8,7 +8,7 @@ namespace Gear.Server.Service;
 
 public sealed partial class ReplayService
 {
-    private async Task InsertStream(IAsyncStreamReader<InsertRequest> requests, IServerStreamWriter<InsertResponse> responses, ServerCallContext context)
+    private async Task InsertStream(IAsyncStreamReader<InsertCommand> requests, IServerStreamWriter<InsertResponse> responses, ServerCallContext context)
     {
         var metrics = new InsertStreamMetrics(_metrics);
         var session = new InsertStreamSession(_tables, responses, context, metrics);
@@ -18,7 +18,10 @@ public sealed partial class ReplayService
             // One request at a time: while an append copies or an end waits on the rate limiter, the stream is
             // not read, so HTTP/2 flow control pushes back on the actor and a connection's memory stays bounded.
             while (await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
-                await session.ApplyAsync(requests.Current).ConfigureAwait(false);
+            {
+                using var command = requests.Current;
+                await session.ApplyAsync(command).ConfigureAwait(false);
+            }
             _logger.LogInformation("Insert stream from {Peer} closed: {Committed} trajectories committed, {Abandoned} abandoned",
                 context.Peer, session.Committed, session.Abandoned + session.OpenCount);
         }

@@ -29,8 +29,7 @@ public sealed partial class ReplayService
         try
         {
             await SampleIntoAsync(lease.Served, core, RandomFor(request), buffer.Batch, context, _metrics).ConfigureAwait(false);
-            // Copied: the reply is written after this handler returns, when the buffer is back in the pool.
-            return SampleMapping.ToWire(buffer, sequence: 0, wrap: false);
+            return SampleMapping.ToWire(buffer);
         }
         finally
         {
@@ -61,6 +60,7 @@ public sealed partial class ReplayService
         var gathered = Channel.CreateBounded<GatherBuffer>(new BoundedChannelOptions(inFlight) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         var producer = ProduceBatchesAsync(served, core, RandomFor(request.Sample), request.MaxBatches, gathered.Writer, context, _metrics, stop.Token);
+        var reply = new SampleReplyEncoder();
         ulong sent = 0;
         try
         {
@@ -68,8 +68,9 @@ public sealed partial class ReplayService
             {
                 try
                 {
-                    // The reply wraps the gathered bytes; WriteAsync has serialized it when it returns.
-                    await responses.WriteAsync(SampleMapping.ToWire(buffer, sent, wrap: true), context.CancellationToken).ConfigureAwait(false);
+                    // The reply is copied from the gathered bytes into the response pipe before the write returns.
+                    reply.Reset(buffer, sent);
+                    await responses.WriteEncodedAsync(reply, context.CancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {

@@ -51,7 +51,7 @@ public sealed partial class ReplayService
         host.AddUnary(ReplayMethods.DropTable, DropTable);
         host.AddUnary(ReplayMethods.ListTables, ListTables);
         host.AddUnary(ReplayMethods.GetServerInfo, GetServerInfo);
-        host.AddDuplexStreaming(ReplayMethods.InsertStream, InsertStream);
+        host.AddDuplexStreaming(ReplayMethods.InsertStream, InsertRequestDecoder.Decode, InsertStream);
         host.AddUnary(ReplayMethods.Sample, Sample);
         host.AddServerStreaming(ReplayMethods.SampleStream, SampleStream);
         host.AddUnary(ReplayMethods.UpdatePriorities, UpdatePriorities);

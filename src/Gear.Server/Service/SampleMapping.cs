@@ -54,24 +54,23 @@ internal static class SampleMapping
     }
 
     /// <summary>
-    /// The wire reply for the windows gathered into <paramref name="buffer"/>. With <paramref name="wrap"/> the
-    /// reply references the buffer's native memory instead of copying it (multi-megabyte batches): the caller
-    /// must keep the buffer until the reply is written.
+    /// The wire reply of a unary Sample for the windows gathered into <paramref name="buffer"/>, with the bytes
+    /// copied: the reply is written after the handler returns, when the buffer is back in the pool. Streams
+    /// write their replies with <see cref="SampleReplyEncoder"/> instead, straight from the buffer.
     /// </summary>
-    public static Wire.SampleResponse ToWire(GatherBuffer buffer, ulong sequence, bool wrap)
+    public static Wire.SampleResponse ToWire(GatherBuffer buffer)
     {
         var batch = buffer.Batch;
         var reply = new Wire.SampleResponse
         {
             BatchSize = batch.Count,
             WindowLength = batch.WindowLength,
-            Mask = Bytes(buffer.Mask, wrap),
-            Sequence = sequence,
+            Mask = ByteString.CopyFrom(buffer.Mask.Span),
             ItemCount = batch.ItemCount,
             SelectionMass = batch.SelectionMass,
         };
         for (var c = 0; c < batch.Columns.Count; c++)
-            reply.Columns.Add(Bytes(buffer.Column(c), wrap));
+            reply.Columns.Add(ByteString.CopyFrom(buffer.Column(c).Span));
         var count = batch.Count;
         reply.Keys.Capacity = count;
         reply.TrajectoryKeys.Capacity = count;
@@ -88,9 +87,6 @@ internal static class SampleMapping
         }
         return reply;
     }
-
-    private static ByteString Bytes(ReadOnlyMemory<byte> bytes, bool wrap) =>
-        wrap ? UnsafeByteOperations.UnsafeWrap(bytes) : ByteString.CopyFrom(bytes.Span);
 
     private static GearException Invalid(string message) => new(GearErrorCode.InvalidArgument, message);
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Gear.Protocol;
 using Gear.Protocol.Grpc;
@@ -82,6 +83,33 @@ public sealed class ReplayServiceTests
 
         CollectionAssert.AreEqual(Enumerable.Range(0, 7).Select(i => (ulong)i).ToList(), sequences);
         Assert.AreEqual(StatusCode.OK, call.GetStatus().StatusCode);
+    }
+
+    [TestMethod]
+    public async Task SampleStreamRepliesAreTheBytesProtobufWrites()
+    {
+        // Head padding on windows longer than the trajectories: negative start steps (10-byte varints) and a mask with zeros.
+        var name = await _client.CreateTableAsync(KnownSteps.Spec(KnownSteps.NewName(), Selector.Prioritized));
+        await _client.InsertAsync(name, [1, 2, 3], 3);
+        var sample = new SampleRequest
+        {
+            Table = name, BatchSize = 5, WindowLength = 4, Placement = WindowPlacement.End, Padding = PaddingSide.Head, Seed = 9,
+        };
+        var unary = await _client.Unary(ReplayMethods.Sample, sample);
+
+        using var call = _client.Channel.ServerStreaming(ReplayMethods.SampleStream, new SampleStreamRequest { Sample = sample, MaxBatches = 2 },
+            (in ReadOnlySequence<byte> payload) => payload.ToArray(), _client.Options());
+        var replies = new List<byte[]>();
+        while (await call.ResponseStream.MoveNext())
+            replies.Add(call.ResponseStream.Current);
+
+        Assert.AreEqual(2, replies.Count);
+        Assert.IsTrue(unary.StartSteps.Any(s => s < 0) && unary.Mask.Span.Contains((byte)0), "the batch has padding");
+        // The same seed draws the same first batch; its sequence (0) is left out as protobuf leaves out defaults.
+        CollectionAssert.AreEqual(unary.ToByteArray(), replies[0]);
+        var second = SampleResponse.Parser.ParseFrom(replies[1]);
+        Assert.AreEqual(1UL, second.Sequence);
+        CollectionAssert.AreEqual(second.ToByteArray(), replies[1]);
     }
 
     [TestMethod]

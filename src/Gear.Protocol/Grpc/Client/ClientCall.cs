@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Net.Http;
 using System.Net.Http.Headers;
 using Google.Protobuf;
@@ -15,13 +14,11 @@ internal sealed class ClientCall<TRequest, TResponse>
     where TRequest : class, IMessage<TRequest>
     where TResponse : class
 {
-    private static readonly StreamPipeReaderOptions ResponsePipeOptions = new(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024);
     private static readonly TimeSpan ServerVerdictWait = TimeSpan.FromSeconds(2);
-    private static readonly StreamPipeWriterOptions RequestPipeOptions = new(minimumBufferSize: 16 * 1024, leaveOpen: true);
 
     private readonly GrpcChannel _channel;
     private readonly string _path;
-    private readonly MessageDecoder<TResponse> _decode;
+    private readonly OwningMessageDecoder<TResponse> _decode;
     private readonly CallOptions _options;
     private readonly DateTime _deadline;
     private readonly CancellationTokenSource _cts;
@@ -31,15 +28,14 @@ internal sealed class ClientCall<TRequest, TResponse>
     private GrpcRequestContent? _content;
     private Task<HttpResponseMessage?> _responseTask = Task.FromResult<HttpResponseMessage?>(null);
     private HttpResponseMessage? _response;
-    private PipeMessageReader<TResponse>? _responseReader;
-    private PipeWriter? _requestWriter;
+    private StreamMessageReader<TResponse>? _responseReader;
     private Status? _status;
     private Metadata _trailers = new();
     private bool _requestCompleted;
     private bool _disposed;
     private TResponse? _current;
 
-    public ClientCall(GrpcChannel channel, string path, MessageDecoder<TResponse> decode, CallOptions options)
+    public ClientCall(GrpcChannel channel, string path, OwningMessageDecoder<TResponse> decode, CallOptions options)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(decode);
@@ -137,8 +133,7 @@ internal sealed class ClientCall<TRequest, TResponse>
             if (_responseReader is null)
             {
                 Stream body = await response.Content.ReadAsStreamAsync(_callToken).ConfigureAwait(false);
-                _responseReader = new PipeMessageReader<TResponse>(PipeReader.Create(body, ResponsePipeOptions),
-                    _decode, _channel.Options.MaxReceiveMessageSize, "response");
+                _responseReader = new StreamMessageReader<TResponse>(body, _decode, _channel.Options.MaxReceiveMessageSize, "response");
             }
             TResponse? message = await _responseReader.ReadAsync(_callToken).ConfigureAwait(false);
             if (message is not null)
@@ -243,10 +238,7 @@ internal sealed class ClientCall<TRequest, TResponse>
         try
         {
             Stream stream = await content.RequestStream.WaitAsync(_callToken).ConfigureAwait(false);
-            _requestWriter ??= PipeWriter.Create(stream, RequestPipeOptions);
-            LengthPrefixedMessage.Write(_requestWriter, message, _channel.Options.MaxSendMessageSize, "request");
-            FlushResult flushed = await _requestWriter.FlushAsync(_callToken).ConfigureAwait(false);
-            if (flushed.IsCanceled) throw new OperationCanceledException(_callToken);
+            await LengthPrefixedMessage.WriteAsync(stream, message, _channel.Options.MaxSendMessageSize, "request", _callToken).ConfigureAwait(false);
         }
         catch (RpcException exception)
         {
@@ -260,22 +252,13 @@ internal sealed class ClientCall<TRequest, TResponse>
         }
     }
 
-    public async Task CompleteAsync()
+    public Task CompleteAsync()
     {
-        if (_requestCompleted) return;
+        // Every write went to the request stream whole; completing the content sends END_STREAM.
+        if (_requestCompleted) return Task.CompletedTask;
         _requestCompleted = true;
-        if (_status is not null) return;
-        try
-        {
-            if (_requestWriter is not null) await _requestWriter.CompleteAsync().ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is not RpcException)
-        {
-            await AwaitServerVerdictAsync().ConfigureAwait(false);
-            ThrowIfFinishedForWrite();
-            throw Fail(StatusForException(exception), exception);
-        }
-        _content?.Complete();
+        if (_status is null) _content?.Complete();
+        return Task.CompletedTask;
     }
 
     /// <summary>

@@ -69,7 +69,7 @@ public sealed class GrpcChannel : IDisposable
         where TResponse : class, IMessage<TResponse>
     {
         ArgumentNullException.ThrowIfNull(request);
-        using var call = new ClientCall<TRequest, TResponse>(this, method.FullName, method.ResponseDecoder, options);
+        using var call = new ClientCall<TRequest, TResponse>(this, method.FullName, method.OwningResponseDecoder, options);
         call.Start(request);
         return await call.ReadSingleResponseAsync().ConfigureAwait(false);
     }
@@ -80,7 +80,7 @@ public sealed class GrpcChannel : IDisposable
         where TResponse : class, IMessage<TResponse>
     {
         ArgumentNullException.ThrowIfNull(request);
-        var call = new ClientCall<TRequest, TResponse>(this, method.FullName, method.ResponseDecoder, options);
+        var call = new ClientCall<TRequest, TResponse>(this, method.FullName, method.OwningResponseDecoder, options);
         call.Start(request);
         return new AsyncServerStreamingCall<TResponse>(call);
     }
@@ -96,8 +96,24 @@ public sealed class GrpcChannel : IDisposable
         where TResponse : class, IMessage<TResponse>
         where TDecoded : class
     {
+        ArgumentNullException.ThrowIfNull(decode);
+        return ServerStreaming(method, request, MessageDecoders.Owning(decode), options);
+    }
+
+    /// <summary>
+    /// Starts a server-streaming call whose responses are decoded by <paramref name="decode"/>, which takes over
+    /// the pooled array each response was read into: for replies whose bytes the caller keeps (a learner's
+    /// batch) without copying them again.
+    /// </summary>
+    public AsyncServerStreamingCall<TDecoded> ServerStreaming<TRequest, TResponse, TDecoded>(
+        Method<TRequest, TResponse> method, TRequest request, OwningMessageDecoder<TDecoded> decode, CallOptions options = default)
+        where TRequest : class, IMessage<TRequest>
+        where TResponse : class, IMessage<TResponse>
+        where TDecoded : class
+    {
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(decode);
         var call = new ClientCall<TRequest, TDecoded>(this, method.FullName, decode, options);
         call.Start(request);
         return new AsyncServerStreamingCall<TDecoded>(call);
@@ -108,7 +124,7 @@ public sealed class GrpcChannel : IDisposable
         where TRequest : class, IMessage<TRequest>
         where TResponse : class, IMessage<TResponse>
     {
-        var call = new ClientCall<TRequest, TResponse>(this, method.FullName, method.ResponseDecoder, options);
+        var call = new ClientCall<TRequest, TResponse>(this, method.FullName, method.OwningResponseDecoder, options);
         call.Start(null);
         return new AsyncClientStreamingCall<TRequest, TResponse>(call);
     }
@@ -118,7 +134,7 @@ public sealed class GrpcChannel : IDisposable
         where TRequest : class, IMessage<TRequest>
         where TResponse : class, IMessage<TResponse>
     {
-        var call = new ClientCall<TRequest, TResponse>(this, method.FullName, method.ResponseDecoder, options);
+        var call = new ClientCall<TRequest, TResponse>(this, method.FullName, method.OwningResponseDecoder, options);
         call.Start(null);
         return new AsyncDuplexStreamingCall<TRequest, TResponse>(call);
     }

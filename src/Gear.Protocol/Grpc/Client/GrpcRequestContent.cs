@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using Google.Protobuf;
@@ -42,7 +41,8 @@ internal sealed class GrpcRequestContent : HttpContent
     {
         if (_singleMessage is not null)
         {
-            await WriteSingleMessageAsync(stream, _singleMessage, cancellationToken).ConfigureAwait(false);
+            // The size limit was checked before the call started.
+            await LengthPrefixedMessage.WriteAsync(stream, _singleMessage, int.MaxValue, "request", cancellationToken).ConfigureAwait(false);
             return;
         }
         _stream.TrySetResult(stream);
@@ -57,23 +57,5 @@ internal sealed class GrpcRequestContent : HttpContent
         // No content-length: gRPC bodies are streams, and HTTP/2 ends them with END_STREAM.
         length = -1;
         return false;
-    }
-
-    private static async Task WriteSingleMessageAsync(Stream stream, IMessage message, CancellationToken cancellationToken)
-    {
-        // The size limit was checked before the call started.
-        int size = message.CalculateSize();
-        int frameSize = LengthPrefixedMessage.HeaderSize + size;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(frameSize);
-        try
-        {
-            LengthPrefixedMessage.WriteHeader(buffer, size);
-            message.WriteTo(buffer.AsSpan(LengthPrefixedMessage.HeaderSize, size));
-            await stream.WriteAsync(buffer.AsMemory(0, frameSize), cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 }

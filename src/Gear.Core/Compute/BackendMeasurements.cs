@@ -16,8 +16,10 @@ namespace Gear.Core.Compute;
 /// <param name="WindowLength">Steps per window (L).</param>
 /// <param name="AnchoredAtEnd">Windows end at their trajectory's end; otherwise uniform over valid starts.</param>
 /// <param name="InDeviceTier">The whole arena is in the device tier (a device backend reads device pages, not pinned host pages).</param>
+/// <param name="IntoDeviceMemory">A device backend gathers into a <see cref="DeviceBatch"/> (device memory) rather than
+/// into pinned host memory; the CPU backend always gathers into host memory.</param>
 public sealed record GatherWorkload(string Name, IReadOnlyList<ColumnSpec> Columns, int ArenaSteps, int TrajectorySteps,
-    int BatchSize, int WindowLength, bool AnchoredAtEnd, bool InDeviceTier = false);
+    int BatchSize, int WindowLength, bool AnchoredAtEnd, bool InDeviceTier = false, bool IntoDeviceMemory = false);
 
 /// <summary>Microseconds per batch of each selection step (see <see cref="BackendMeasurements.SelectionMicroseconds"/>).</summary>
 /// <param name="Weights">Importance weights of the batch's probabilities.</param>
@@ -47,7 +49,11 @@ public static class BackendMeasurements
         var pageTables = Enumerable.Range(0, trajectories)
             .Select(t => Enumerable.Range(t * pagesPerTrajectory, pagesPerTrajectory).ToArray()).ToArray();
 
-        using var batch = new WindowBatch(workload.Columns, workload.BatchSize, workload.WindowLength);
+        using var deviceBatch = workload.IntoDeviceMemory && backend is DeviceBackend
+            ? DeviceBatch.Create(backend, workload.Columns, workload.BatchSize, workload.WindowLength)
+            : null;
+        using var hostBatch = deviceBatch is null ? new WindowBatch(workload.Columns, workload.BatchSize, workload.WindowLength) : null;
+        var batch = deviceBatch?.Windows ?? hostBatch!;
         var random = new Random(seed);
         var batchBytes = 0L;
         for (var c = 0; c < workload.Columns.Count; c++)

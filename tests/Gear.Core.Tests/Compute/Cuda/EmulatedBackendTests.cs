@@ -80,18 +80,7 @@ public sealed class EmulatedBackendTests
         using var actual = new WindowBatch(columns, 32, 12);
         for (var round = 0; round < 4; round++)
         {
-            for (var t = 0; t < 6; t++)
-            {
-                var length = random.Next(1, 40);
-                var data = columns.Select(c => (ReadOnlyMemory<byte>)RandomBytes(random, length * c.StepBytes)).ToArray();
-                var priority = random.NextDouble() * 10 + 0.1;
-                foreach (var table in new[] { onCpu, onDevice })
-                {
-                    var key = table.OpenTrajectory();
-                    table.Append(key, length, data);
-                    table.Close(key, priority);
-                }
-            }
+            TwinInserts.Insert(random, columns, trajectories: 6, maxLength: 40, maxPriority: 10, onCpu, onDevice);
             var request = new SampleRequest(32, 12, WindowPlacement.Uniform);
             onCpu.Sample(request, new RandomStream((ulong)round), expected, TimeSpan.FromSeconds(10));
             onDevice.Sample(request, new RandomStream((ulong)round), actual, TimeSpan.FromSeconds(10));
@@ -180,13 +169,6 @@ public sealed class EmulatedBackendTests
         Assert.ThrowsException<Gear.Core.Errors.GearException>(() => tree.SetBatch([3, 4], [1.0, double.NaN]));
         Assert.AreEqual(3.0, tree.Total);
         Assert.AreEqual(0.0, tree.Get(3));
-    }
-
-    private static byte[] RandomBytes(Random random, int count)
-    {
-        var bytes = new byte[count];
-        random.NextBytes(bytes);
-        return bytes;
     }
 
     /// <summary>Wraps a backend and inverts the last byte of the first column after each gather.</summary>

@@ -46,18 +46,7 @@ public sealed class EmulatedDeviceBatchTests
         using var actual = DeviceBatch.Create(deviceBackend, Columns, 16, 10);
         for (var round = 0; round < 6; round++)
         {
-            for (var t = 0; t < 5; t++)
-            {
-                var length = random.Next(1, 30);
-                var data = Columns.Select(c => (ReadOnlyMemory<byte>)RandomBytes(random, length * c.StepBytes)).ToArray();
-                var priority = random.NextDouble() * 5 + 0.1;
-                foreach (var table in new[] { onCpu, onDevice })
-                {
-                    var key = table.OpenTrajectory();
-                    table.Append(key, length, data);
-                    table.Close(key, priority);
-                }
-            }
+            TwinInserts.Insert(random, Columns, trajectories: 5, maxLength: 30, maxPriority: 5, onCpu, onDevice);
             var request = new SampleRequest(16, 10, WindowPlacement.Uniform, ImportanceExponent: 0.5);
             actual.Poison(0xCD);
             onCpu.Sample(request, new RandomStream((ulong)round), expected, TimeSpan.FromSeconds(10));
@@ -128,11 +117,4 @@ public sealed class EmulatedDeviceBatchTests
         PriorityExponent = 0.6,
         RateLimiter = RateLimiterSpec.MinSize(1),
     };
-
-    private static byte[] RandomBytes(Random random, int count)
-    {
-        var bytes = new byte[count];
-        random.NextBytes(bytes);
-        return bytes;
-    }
 }

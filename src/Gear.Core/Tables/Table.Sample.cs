@@ -105,14 +105,20 @@ public sealed partial class Table
         }
         finally
         {
-            lock (_sync)
-            {
-                var sources = output.Sources;
-                for (var w = 0; w < filled; w++)
-                    DropReference(sources[w].TrajectorySlot);
-            }
+            DropWindowReferences(output);
         }
         return true;
+    }
+
+    /// <summary>Drops the references a sample took on the trajectories of <paramref name="batch"/>'s windows.</summary>
+    private void DropWindowReferences(WindowBatch batch)
+    {
+        lock (_sync)
+        {
+            var sources = batch.Sources;
+            for (var w = 0; w < batch.Count; w++)
+                DropReference(sources[w].TrajectorySlot);
+        }
     }
 
     /// <summary>

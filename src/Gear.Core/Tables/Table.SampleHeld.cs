@@ -54,12 +54,7 @@ public sealed partial class Table
     public void ReleaseHeld(WindowBatch held)
     {
         CheckHeld(held);
-        lock (_sync)
-        {
-            var sources = held.Sources;
-            for (var w = 0; w < held.Count; w++)
-                DropReference(sources[w].TrajectorySlot);
-        }
+        DropWindowReferences(held);
         held.HeldBy = null;
     }
 

@@ -71,8 +71,9 @@ public sealed partial class GearClient
     /// <exception cref="InvalidOperationException">Shards hold tables of that name with different columns.</exception>
     public async Task<TableLayout> GetLayoutAsync(string table, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        var (layout, _) = await GetLayoutAndInfosAsync(table, timeout, cancellationToken).ConfigureAwait(false);
-        return layout;
+        ArgumentException.ThrowIfNullOrEmpty(table);
+        var infos = await OnEveryShardAsync(shard => FindTableAsync(shard, table, timeout, cancellationToken)).ConfigureAwait(false);
+        return SameLayoutOnEveryShard(table, infos);
     }
 
     /// <summary>The server's version, backend and limits, one per endpoint.</summary>
@@ -80,15 +81,8 @@ public sealed partial class GearClient
         await OnEveryShardAsync(shard => shard.UnaryAsync(
             ReplayMethods.GetServerInfo, new GetServerInfoRequest(), retryable: true, timeout, cancellationToken)).ConfigureAwait(false);
 
-    private async Task<(TableLayout Layout, TableInfo[] Infos)> GetLayoutAndInfosAsync(string table, TimeSpan? timeout, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(table);
-        var infos = await OnEveryShardAsync(shard => FindTableAsync(shard, table, timeout, cancellationToken)).ConfigureAwait(false);
-        return (SameLayoutOnEveryShard(table, infos), infos);
-    }
-
     /// <summary>
-    /// As <see cref="GetLayoutAndInfosAsync"/> for sampling over several shards: a shard that cannot be reached
+    /// As <see cref="GetLayoutAsync"/>, with the tables' infos, for sampling and writing over several shards: a shard that cannot be reached
     /// (UNAVAILABLE after its retries) gets a null entry and is left out, as long as one shard answers.
     /// </summary>
     private async Task<(TableLayout Layout, TableInfo?[] Infos)> GetLayoutAndReachableInfosAsync(string table, TimeSpan? timeout, CancellationToken cancellationToken)

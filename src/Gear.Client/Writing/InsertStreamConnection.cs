@@ -122,7 +122,8 @@ internal sealed class InsertStreamConnection
         }
     }
 
-    private static void Return(byte[][]? buffers)
+    /// <summary>Returns a message's column buffers (null: none) to the shared pool.</summary>
+    internal static void Return(byte[][]? buffers)
     {
         if (buffers is null)
             return;

@@ -1,6 +1,3 @@
-using System.Buffers;
-using Gear.Protocol.V1;
-
 namespace Gear.Client;
 
 /// <summary>
@@ -11,24 +8,15 @@ namespace Gear.Client;
 /// </summary>
 internal sealed class ResendLog
 {
-    private readonly List<InsertRequest> _requests = [];
-    private readonly List<byte[][]> _buffers = [];
+    private readonly List<KeptMessage> _messages = [];
 
     /// <summary>Every message sent for the trajectory is kept.</summary>
     public bool IsComplete { get; private set; } = true;
 
-    /// <summary>Step bytes kept.</summary>
-    public long Bytes { get; private set; }
-
     /// <summary>The kept messages, in the order they were sent.</summary>
-    public IReadOnlyList<InsertRequest> Requests => _requests;
+    public IReadOnlyList<KeptMessage> Messages => _messages;
 
-    public void Keep(InsertRequest request, byte[][] buffers, long bytes)
-    {
-        _requests.Add(request);
-        _buffers.Add(buffers);
-        Bytes += bytes;
-    }
+    public void Keep(Gear.Protocol.V1.InsertRequest request, byte[][] buffers, long bytes) => _messages.Add(new(request, buffers, bytes));
 
     /// <summary>A message was sent without being kept: the trajectory can no longer be resent.</summary>
     public void MarkIncomplete() => IsComplete = false;
@@ -39,18 +27,17 @@ internal sealed class ResendLog
     /// </summary>
     public long Drop(bool returnBuffers)
     {
-        if (returnBuffers)
+        long bytes = 0;
+        foreach (var message in _messages)
         {
-            foreach (var buffers in _buffers)
-            {
-                foreach (var buffer in buffers)
-                    ArrayPool<byte>.Shared.Return(buffer);
-            }
+            if (returnBuffers)
+                InsertStreamConnection.Return(message.Buffers);
+            bytes += message.Bytes;
         }
-        var bytes = Bytes;
-        _requests.Clear();
-        _buffers.Clear();
-        Bytes = 0;
+        _messages.Clear();
         return bytes;
     }
+
+    /// <summary>One kept message: the request, the pooled buffers its columns wrap, and its step bytes.</summary>
+    public readonly record struct KeptMessage(Gear.Protocol.V1.InsertRequest Request, byte[][] Buffers, long Bytes);
 }

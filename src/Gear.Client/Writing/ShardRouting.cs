@@ -24,7 +24,7 @@ internal sealed class ShardRouting
     /// <summary>Shards the writer can send to.</summary>
     public int ShardCount => _downUntil.Length;
 
-    /// <summary>The shard for trajectory <paramref name="id"/>, or -1 when every shard is down.</summary>
+    /// <summary>The shard for trajectory <paramref name="id"/>, or -1 when every shard is down (whatever the id).</summary>
     public int Route(ulong id)
     {
         var owner = _ring?.ShardOf(_salt ^ id) ?? 0;
@@ -36,21 +36,6 @@ internal sealed class ShardRouting
                 return shard;
         }
         return -1;
-    }
-
-    /// <summary>Whether some shard is not being routed around.</summary>
-    public bool AnyUp
-    {
-        get
-        {
-            var now = Environment.TickCount64;
-            foreach (var downUntil in _downUntil)
-            {
-                if (downUntil <= now)
-                    return true;
-            }
-            return false;
-        }
     }
 
     /// <summary>Routes around <paramref name="shard"/> for the retry delay from now.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Security.Cryptography;
 using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;
@@ -216,7 +215,7 @@ public sealed class TrajectoryWriter : IAsyncDisposable
             {
                 // It failed with its shard while this message was being cut: nothing goes anywhere.
                 Interlocked.Add(ref _bufferedBytes, -bytes);
-                ReturnToPool(buffers);
+                InsertStreamConnection.Return(buffers);
                 return;
             }
             if (!trajectory.Opened)
@@ -410,8 +409,8 @@ public sealed class TrajectoryWriter : IAsyncDisposable
             return null;
         _routing.MarkDown(shard);
         _streams[shard] = null;
-        if (!_routing.AnyUp)
-            return null;
+        if (_routing.Route(0) < 0)
+            return null; // every shard is down
         var failed = new List<Trajectory>();
         var abandoned = new List<Trajectory>();
         var openFailed = 0;
@@ -450,23 +449,14 @@ public sealed class TrajectoryWriter : IAsyncDisposable
     {
         trajectory.Shard = shard;
         var stream = StreamFor(shard);
-        foreach (var request in trajectory.Resend!.Requests)
+        foreach (var message in trajectory.Resend!.Messages)
         {
-            long bytes = 0;
-            foreach (var column in request.Append.Columns)
-                bytes += column.Length;
-            Interlocked.Add(ref _queuedBytes, bytes);
-            Interlocked.Add(ref _bufferedBytes, bytes);
-            stream.Enqueue(request, null, bytes);
+            Interlocked.Add(ref _queuedBytes, message.Bytes);
+            Interlocked.Add(ref _bufferedBytes, message.Bytes);
+            stream.Enqueue(message.Request, null, message.Bytes);
         }
         if (trajectory.Ending is { } ending)
             stream.Enqueue(ending, null, 0);
-    }
-
-    private static void ReturnToPool(byte[][] buffers)
-    {
-        foreach (var buffer in buffers)
-            ArrayPool<byte>.Shared.Return(buffer);
     }
 
     private static long UnsentBytes(Trajectory trajectory)

@@ -30,8 +30,17 @@ public sealed class TableSpec
     /// <summary>The columns, in wire order.</summary>
     public required IReadOnlyList<ColumnSpec> Columns { get; init; }
 
-    /// <summary>Bytes of one step over every column (of a valid spec).</summary>
-    public long StepBytes => Columns.Sum(column => (long)column.StepBytes);
+    /// <summary>Bytes of one step over every column (of a valid spec). Summed by index: the commit path reads it.</summary>
+    public long StepBytes
+    {
+        get
+        {
+            long bytes = 0;
+            for (var c = 0; c < Columns.Count; c++)
+                bytes += Columns[c].StepBytes;
+            return bytes;
+        }
+    }
 
     /// <summary>Bytes of host memory for page pools (all columns together), allocated once at creation.</summary>
     public required long HostCapacityBytes { get; init; }

@@ -35,7 +35,7 @@ internal sealed class BatchFrameWriter
         _columnCount = stepBytes.Length;
         _encoder = new BatchFrameEncoder(session, _columnCount);
         // Pinned: the vectored send hands its address to the kernel.
-        _scratch = GC.AllocateUninitializedArray<byte>(_encoder.FixedBytes(0) + Math.Max(maxWindows * BatchFrameHeader.MetadataBytesPerWindow, 1024), pinned: true);
+        _scratch = GC.AllocateUninitializedArray<byte>(Math.Max(_encoder.FixedBytes(maxWindows), _encoder.FixedBytes(0) + 1024), pinned: true);
         _vectors = new HeldFrameVectors(stepBytes);
     }
 

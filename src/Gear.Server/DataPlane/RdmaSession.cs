@@ -1,5 +1,4 @@
 using Gear.Core.Sampling;
-using Gear.Protocol.Grpc;
 using Gear.Protocol.Rdma;
 using Gear.Server.Admin.Metrics;
 using Gear.Server.Service;
@@ -100,7 +99,7 @@ internal sealed class RdmaSession : IDisposable
         }
     }
 
-    /// <summary>Gathers and writes batches until max_batches; returns what stopped it early (null: done or cancelled by the server).</summary>
+    /// <summary>Gathers and writes batches until max_batches; returns what stopped it early (null: done), which <see cref="BatchGathering.Describe"/> turns into the end frame's status.</summary>
     private async Task<Exception?> StreamAsync(ServedTable served, SampleRequest core, RandomStream random, BatchFrameEncoder encoder, GearMetrics metrics, CancellationToken stop)
     {
         var maxBatches = Request.MaxBatches;
@@ -119,10 +118,6 @@ internal sealed class RdmaSession : IDisposable
         catch (RdmaCompletionException)
         {
             throw;
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested && !served.Dropping.IsCancellationRequested)
-        {
-            return new RpcException(new Status(StatusCode.Unavailable, "the server is shutting down"));
         }
         catch (Exception e)
         {

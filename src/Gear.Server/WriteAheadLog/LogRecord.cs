@@ -20,7 +20,8 @@ public sealed class LogRecord
     /// <summary>Bytes of the payload before a kind's body: kind and sequence.</summary>
     public const int PayloadHeaderBytes = 9;
 
-    private const int CommitFixedBytes = 16; // original key, step count, priority count
+    /// <summary>Bytes of a commit payload's fixed part after its header: original key, step count, priority count.</summary>
+    internal const int CommitFixedBytes = 16;
 
     private readonly TaskCompletionSource _durable = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private byte[]? _buffer;

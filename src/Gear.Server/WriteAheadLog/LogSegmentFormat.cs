@@ -82,7 +82,7 @@ public static class LogSegmentFormat
         var key = BinaryPrimitives.ReadUInt64LittleEndian(span);
         var steps = BinaryPrimitives.ReadInt32LittleEndian(span[8..]);
         var priorityCount = BinaryPrimitives.ReadInt32LittleEndian(span[12..]);
-        var prioritiesAt = LogRecord.PayloadHeaderBytes + 16;
+        var prioritiesAt = LogRecord.PayloadHeaderBytes + LogRecord.CommitFixedBytes;
         var stepsAt = prioritiesAt + (long)priorityCount * sizeof(double);
         if (steps < 1 || priorityCount < 1 || stepsAt + spec.StepBytes * steps != payload.Length)
             throw new InvalidDataException($"a commit record of {payload.Length} bytes cannot hold {steps} steps and {priorityCount} priorities of table '{spec.Name}'");

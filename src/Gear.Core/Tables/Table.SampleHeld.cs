@@ -31,7 +31,7 @@ public sealed partial class Table
             throw new ArgumentOutOfRangeException(nameof(position), $"positions [{position}, {end}) are not inside window {window}'s valid positions [{first}, {last})");
         var pages = held.Sources[window].PageTable;
         var shift = _storage.PageShift;
-        var pageSteps = 1 << shift;
+        var pageSteps = _storage.PageSteps;
         var step = held.Sources[window].Start + position;
         var page = pages[step >> shift];
         var offset = step & (pageSteps - 1);
@@ -72,10 +72,7 @@ public sealed partial class Table
         for (var w = 0; w < output.Count; w++)
         {
             var (first, end) = output.ValidPositions(w);
-            var row = new Span<bool>(output.MaskPointer + (long)w * windowLength, windowLength);
-            row[..first].Clear();
-            row[first..end].Fill(true);
-            row[end..].Clear();
+            WindowBatch.FillMaskRow(new Span<bool>(output.MaskPointer + (long)w * windowLength, windowLength), first, end);
         }
     }
 }

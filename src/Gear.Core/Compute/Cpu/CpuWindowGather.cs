@@ -59,8 +59,7 @@ internal static unsafe class CpuWindowGather
         for (var w = from; w < to; w++)
         {
             ref readonly var source = ref sources[w];
-            var first = Math.Max(0, -source.Start);
-            var end = (int)Math.Clamp((long)source.TrajectoryLength - source.Start, first, windowLength);
+            var (first, end) = source.ValidPositions(windowLength);
             if (first == end)
             {
                 runs[w] = new WindowRun(first, end, 0, 0, 0, false);
@@ -134,15 +133,7 @@ internal static unsafe class CpuWindowGather
         for (var w = from; w < to; w++, row += windowLength)
         {
             ref readonly var run = ref runs[w];
-            var span = new Span<bool>(row, windowLength);
-            if (run.First == 0 && run.End == windowLength)
-            {
-                span.Fill(true);
-                continue;
-            }
-            span[..run.First].Clear();
-            span[run.First..run.End].Fill(true);
-            span[run.End..].Clear();
+            WindowBatch.FillMaskRow(new Span<bool>(row, windowLength), run.First, run.End);
         }
     }
 

@@ -71,7 +71,7 @@ internal sealed unsafe class DeviceGather : IDisposable
 
     /// <summary>
     /// Fills the host window plan and page list; returns the number of page ids listed. The valid positions are
-    /// the CPU gather's: [max(0, −start), clamp(length − start, first, L)).
+    /// the CPU gather's (<see cref="WindowSource.ValidPositions"/>).
     /// </summary>
     private int Plan(WindowSource[] sources, int count, int windowLength, int shift, int pageSteps)
     {
@@ -86,8 +86,7 @@ internal sealed unsafe class DeviceGather : IDisposable
         for (var w = 0; w < count; w++)
         {
             ref readonly var source = ref sources[w];
-            var first = Math.Max(0, -source.Start);
-            var end = (int)Math.Clamp((long)source.TrajectoryLength - source.Start, first, windowLength);
+            var (first, end) = source.ValidPositions(windowLength);
             _hostWindows[w] = new DeviceWindow(source.Start, first, end, listed);
             if (first == end)
                 continue;

@@ -2,6 +2,7 @@ using Gear.Core.Errors;
 using Gear.Core.Sampling;
 using Gear.Core.Schema;
 using Google.Protobuf;
+using Google.Protobuf.Collections;
 using Wire = Gear.Protocol.V1;
 
 namespace Gear.Server.Service;
@@ -71,21 +72,32 @@ internal static class SampleMapping
         };
         for (var c = 0; c < batch.Columns.Count; c++)
             reply.Columns.Add(ByteString.CopyFrom(buffer.Column(c).Span));
-        var count = batch.Count;
-        reply.Keys.Capacity = count;
-        reply.TrajectoryKeys.Capacity = count;
-        reply.StartSteps.Capacity = count;
-        reply.Probabilities.Capacity = count;
-        reply.ImportanceWeights.Capacity = count;
-        for (var i = 0; i < count; i++)
-        {
-            reply.Keys.Add(batch.Keys[i]);
-            reply.TrajectoryKeys.Add(batch.TrajectoryKeys[i]);
-            reply.StartSteps.Add(batch.StartSteps[i]);
-            reply.Probabilities.Add(batch.Probabilities[i]);
-            reply.ImportanceWeights.Add(batch.ImportanceWeights[i]);
-        }
+        SetWindowMetadata(reply, batch);
         return reply;
+    }
+
+    /// <summary>
+    /// Sets <paramref name="reply"/>'s per-window fields (keys, trajectory keys, start steps, probabilities,
+    /// importance weights) to <paramref name="batch"/>'s. A reply reused per batch keeps its arrays once they are
+    /// large enough.
+    /// </summary>
+    public static void SetWindowMetadata(Wire.SampleResponse reply, WindowBatch batch)
+    {
+        var count = batch.Count;
+        Refill(reply.Keys, batch.Keys, count);
+        Refill(reply.TrajectoryKeys, batch.TrajectoryKeys, count);
+        Refill(reply.StartSteps, batch.StartSteps, count);
+        Refill(reply.Probabilities, batch.Probabilities, count);
+        Refill(reply.ImportanceWeights, batch.ImportanceWeights, count);
+    }
+
+    private static void Refill<T>(RepeatedField<T> field, ReadOnlySpan<T> values, int count)
+    {
+        field.Clear();
+        if (field.Capacity < count)
+            field.Capacity = count;
+        for (var i = 0; i < count; i++)
+            field.Add(values[i]);
     }
 
     private static GearException Invalid(string message) => new(GearErrorCode.InvalidArgument, message);

@@ -38,24 +38,7 @@ internal sealed class SampleReplyEncoder : IEncodedMessage
         _tail.Sequence = sequence;
         _tail.ItemCount = batch.ItemCount;
         _tail.SelectionMass = batch.SelectionMass;
-        _tail.Keys.Clear();
-        _tail.TrajectoryKeys.Clear();
-        _tail.StartSteps.Clear();
-        _tail.Probabilities.Clear();
-        _tail.ImportanceWeights.Clear();
-        var keys = batch.Keys;
-        var trajectories = batch.TrajectoryKeys;
-        var starts = batch.StartSteps;
-        var probabilities = batch.Probabilities;
-        var weights = batch.ImportanceWeights;
-        for (var i = 0; i < batch.Count; i++)
-        {
-            _tail.Keys.Add(keys[i]);
-            _tail.TrajectoryKeys.Add(trajectories[i]);
-            _tail.StartSteps.Add(starts[i]);
-            _tail.Probabilities.Add(probabilities[i]);
-            _tail.ImportanceWeights.Add(weights[i]);
-        }
+        SampleMapping.SetWindowMetadata(_tail, batch);
         long size = _head.CalculateSize() + _tail.CalculateSize();
         for (var c = 0; c < batch.Columns.Count; c++)
             size += FieldSize(buffer.Column(c).Length);

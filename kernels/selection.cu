@@ -35,19 +35,20 @@ extern "C" __global__ void gear_weights(const double* probabilities, int n, cons
         weights[i] = pow(smallest[0] / probabilities[i], beta);
 }
 
-// ---- Uniform picks, SlotSet.Pick's arithmetic: the candidate floor(u × capacity) (at most capacity - 1) if it is
-// held, else the held slot of rank floor(r × count), r the remainder of u × capacity, clamped to [0, count).
+// ---- Uniform picks, SlotSet.Pick's arithmetic: the candidate floor(u × range) (at most range - 1) if it is held,
+// else the held slot of rank floor(r × count), r the remainder of u × range, clamped to [0, count); range is the
+// SlotSet's PickRange, one past its highest held slot.
 // words[] is the SlotSet's bitmap (bit s of word s / 64) and tree[] its Fenwick tree over the words' populations
 // (1-based, padded to 2 × topStep entries with INT_MAX), both device copies kept in step by gear_scatter; the rank
 // is found by SlotSet.SlotOfRank's descent, then the rank-th set bit of the word.
 extern "C" __global__ void gear_uniform_pick(const double* uniforms, int n, const unsigned long long* words,
-    const int* tree, int topStep, int capacity, int count, int* slots)
+    const int* tree, int topStep, int range, int count, int* slots)
 {
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
     {
-        double scaled = uniforms[i] * capacity;
+        double scaled = uniforms[i] * range;
         int candidate = (int)scaled;
-        candidate = candidate < capacity - 1 ? candidate : capacity - 1;
+        candidate = candidate < range - 1 ? candidate : range - 1;
         if ((words[candidate >> 6] >> (candidate & 63)) & 1ULL)
         {
             slots[i] = candidate;

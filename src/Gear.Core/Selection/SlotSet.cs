@@ -36,6 +36,13 @@ internal sealed class SlotSet
 
     public int Count { get; private set; }
 
+    /// <summary>
+    /// One past the highest held slot (0 when none is held): the range a pick's candidate is drawn from. Tables
+    /// of trajectory items hold far fewer items than slots, but their slots are reused lowest first, so the
+    /// held ones sit at the bottom of the range and nearly every candidate drawn from this range is held.
+    /// </summary>
+    public int PickRange { get; private set; }
+
     // The structures as they are, for a device copy of them (Compute/Cuda/DeviceUniformSelector), which the device's
     // uniform picks read with this class's arithmetic.
 
@@ -76,6 +83,7 @@ internal sealed class SlotSet
         _words[slot >> 6] |= 1UL << slot;
         AddToWord(slot >> 6, 1);
         Count++;
+        PickRange = Math.Max(PickRange, slot + 1);
     }
 
     /// <summary>Removes a held slot.</summary>
@@ -85,6 +93,8 @@ internal sealed class SlotSet
         _words[slot >> 6] &= ~(1UL << slot);
         AddToWord(slot >> 6, -1);
         Count--;
+        if (slot + 1 == PickRange)
+            LowerPickRange();
     }
 
     /// <summary>Adds the slots [first, first + count), none held yet; all or nothing.</summary>
@@ -98,19 +108,20 @@ internal sealed class SlotSet
         Array.Clear(_words);
         _tree.AsSpan(0, _wordCount + 1).Clear();
         Count = 0;
+        PickRange = 0;
     }
 
     /// <summary>
     /// A uniform pick among the held slots for a uniform <paramref name="fraction"/>, exactly: the candidate
-    /// slot floor(fraction × Capacity) if it is held (one bitmap word, the common case in a full table);
-    /// otherwise the held slot of rank floor(r × Count), where r, the remainder of fraction × Capacity, is
-    /// uniform and independent of the rejected candidate. Then P(s) = 1/Capacity + (1 − Count/Capacity)/Count
-    /// = 1/Count for every held s.
+    /// slot floor(fraction × R), R = <see cref="PickRange"/>, if it is held (one bitmap word, the common case);
+    /// otherwise the held slot of rank floor(r × Count), where r, the remainder of fraction × R, is uniform and
+    /// independent of the rejected candidate. Then P(s) = 1/R + (1 − Count/R)/Count = 1/Count for every held s.
     /// </summary>
     public int Pick(double fraction)
     {
-        var scaled = fraction * Capacity;
-        var candidate = Math.Min((int)scaled, Capacity - 1);
+        var range = PickRange;
+        var scaled = fraction * range;
+        var candidate = Math.Min((int)scaled, range - 1);
         if ((_words[candidate >> 6] & (1UL << candidate)) != 0)
             return candidate;
         return SlotOfRank(Scale(scaled - candidate, Count));
@@ -182,7 +193,14 @@ internal sealed class SlotSet
         }
 
         Count += adding ? count : -count;
+        if (adding)
+            PickRange = Math.Max(PickRange, first + count);
+        else if (first + count == PickRange)
+            LowerPickRange();
     }
+
+    /// <summary>After the highest held slot went: one past the new highest, found by rank in O(log).</summary>
+    private void LowerPickRange() => PickRange = Count == 0 ? 0 : SlotOfRank(Count - 1) + 1;
 
     private void AddToWord(int word, int delta)
     {

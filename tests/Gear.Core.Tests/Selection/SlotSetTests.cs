@@ -79,6 +79,7 @@ public sealed class SlotSetTests
     [TestMethod]
     [DataRow(100, 37)]  // sparse: most candidates are rejected, the rank fallback decides
     [DataRow(100, 93)]  // dense: most candidates are accepted at once
+    [DataRow(4096, 40)] // held slots spread up to near the top of a large capacity
     public void PicksAreExactlyUniformOverAFineGrid(int capacity, int held)
     {
         var set = new SlotSet(capacity);
@@ -101,5 +102,50 @@ public sealed class SlotSetTests
         var expected = (double)grid / held;
         foreach (var (slot, count) in counts)
             Assert.AreEqual(expected, count, expected * 0.002, $"slot {slot}");
+    }
+
+    [TestMethod]
+    public void PicksFromTheLowSlotsOfALargeCapacityAreExactlyUniform()
+    {
+        // A table of trajectory items: 1,000 held among 4,096 slots, low slots first, with a gap.
+        var set = new SlotSet(4096);
+        set.AddRun(0, 1000);
+        set.Remove(500);
+        const int grid = 1_000_000;
+        var counts = new int[4096];
+        for (var i = 0; i < grid; i++)
+            counts[set.Pick((i + 0.5) / grid)]++;
+
+        Assert.AreEqual(0, counts[500], "a slot not held is never picked");
+        Assert.AreEqual(0, counts.Skip(1000).Sum(), "nothing above the held slots is picked");
+        var expected = (double)grid / 999;
+        for (var slot = 0; slot < 1000; slot++)
+            if (slot != 500)
+                Assert.AreEqual(expected, counts[slot], expected * 0.002, $"slot {slot}");
+    }
+
+    [TestMethod]
+    public void PickRangeIsOnePastTheHighestHeldSlot()
+    {
+        var set = new SlotSet(1000);
+        Assert.AreEqual(0, set.PickRange);
+        set.Add(10);
+        set.AddRun(100, 50);
+        Assert.AreEqual(150, set.PickRange);
+        set.Remove(149);
+        Assert.AreEqual(149, set.PickRange, "removing the highest lowers the range to the next held slot");
+        set.Remove(120);
+        Assert.AreEqual(149, set.PickRange, "removing a lower slot leaves it");
+        set.RemoveRun(100, 20);
+        set.RemoveRun(121, 28);
+        Assert.AreEqual(11, set.PickRange);
+        set.Add(999);
+        Assert.AreEqual(1000, set.PickRange);
+        set.Remove(999);
+        set.Remove(10);
+        Assert.AreEqual(0, set.PickRange, "empty");
+        set.Add(3);
+        set.Clear();
+        Assert.AreEqual(0, set.PickRange);
     }
 }

@@ -68,10 +68,10 @@ internal sealed unsafe class DeviceSelection(IDeviceRuntime runtime, Lock gate) 
     /// <summary>
     /// One slot per uniform, picked as <c>SlotSet.Pick</c> picks it, from a device copy of a slot set: its bitmap
     /// <paramref name="words"/> and its Fenwick tree <paramref name="tree"/> (descended from <paramref name="topStep"/>),
-    /// with <paramref name="count"/> slots held of <paramref name="capacity"/> (at least one). Call under the gate,
-    /// after flushing the copies.
+    /// with <paramref name="count"/> slots held (at least one), all below <paramref name="range"/> (<c>SlotSet.PickRange</c>).
+    /// Call under the gate, after flushing the copies.
     /// </summary>
-    public void UniformPicks(ReadOnlySpan<double> uniforms, ulong words, ulong tree, int topStep, int capacity, int count, Span<int> slots)
+    public void UniformPicks(ReadOnlySpan<double> uniforms, ulong words, ulong tree, int topStep, int range, int count, Span<int> slots)
     {
         var n = uniforms.Length;
         var deviceUniforms = _first.Ensure((long)n * sizeof(double));
@@ -82,7 +82,7 @@ internal sealed unsafe class DeviceSelection(IDeviceRuntime runtime, Lock gate) 
             runtime.CopyToDevice(deviceUniforms, u, (long)n * sizeof(double));
             void** args = stackalloc void*[8];
             args[0] = &deviceUniforms; args[1] = &n; args[2] = &words; args[3] = &tree;
-            args[4] = &topStep; args[5] = &capacity; args[6] = &count; args[7] = &output;
+            args[4] = &topStep; args[5] = &range; args[6] = &count; args[7] = &output;
             runtime.Launch(Kernel.UniformPick, LaunchShape.Blocks(n), 1, LaunchShape.BlockThreads, args);
             runtime.CopyToHost(s, output, (long)n * sizeof(int));
             runtime.Synchronize();

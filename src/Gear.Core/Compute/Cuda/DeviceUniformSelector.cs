@@ -89,7 +89,7 @@ internal sealed class DeviceUniformSelector : IItemSelector, IDisposable
         {
             _words.Flush(_slots.Words);
             _tree.Flush(_slots.Tree);
-            _device.UniformPicks(uniforms, _words.Address, _tree.Address, _slots.TopStep, _slots.Capacity, count, slots[..uniforms.Length]);
+            _device.UniformPicks(uniforms, _words.Address, _tree.Address, _slots.TopStep, _slots.PickRange, count, slots[..uniforms.Length]);
         }
         probabilities[..uniforms.Length].Fill(1.0 / count);
     }

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Gear.Core.Errors;
 
 namespace Gear.Core.Selection;
@@ -24,13 +25,8 @@ public static class ImportanceWeights
     /// <exception cref="GearException">An argument is out of range.</exception>
     public static void Compute(ReadOnlySpan<double> probabilities, int itemCount, double beta, Span<double> weights)
     {
-        Check(probabilities, itemCount, beta, weights.Length);
-        double smallest = double.PositiveInfinity;
-        foreach (double p in probabilities)
-        {
-            smallest = Math.Min(smallest, p);
-        }
-
+        CheckScalars(probabilities.Length, itemCount, beta, weights.Length);
+        double smallest = CheckedSmallest(probabilities);
         weights = weights[..probabilities.Length];
         if (beta == 0)
         {
@@ -53,6 +49,12 @@ public static class ImportanceWeights
     /// <exception cref="GearException">An argument is out of range.</exception>
     internal static void Check(ReadOnlySpan<double> probabilities, int itemCount, double beta, int weightsLength)
     {
+        CheckScalars(probabilities.Length, itemCount, beta, weightsLength);
+        CheckedSmallest(probabilities);
+    }
+
+    private static void CheckScalars(int probabilityCount, int itemCount, double beta, int weightsLength)
+    {
         if (itemCount < 1)
         {
             throw new GearException(GearErrorCode.InvalidArgument, $"Item count must be at least 1; got {itemCount}.");
@@ -64,12 +66,55 @@ public static class ImportanceWeights
                 $"Importance-weight exponent beta must be finite and non-negative; got {beta}.");
         }
 
-        if (weightsLength < probabilities.Length)
+        if (weightsLength < probabilityCount)
         {
             throw new GearException(GearErrorCode.InvalidArgument,
-                $"Need room for {probabilities.Length} weights; got {weightsLength}.");
+                $"Need room for {probabilityCount} weights; got {weightsLength}.");
+        }
+    }
+
+    /// <summary>
+    /// The smallest probability, after checking that each lies in (0, 1]. One vectorized pass does both: this
+    /// runs on every sample, under the table's lock, and β = 0 (uniform tables) needs nothing else.
+    /// </summary>
+    private static double CheckedSmallest(ReadOnlySpan<double> probabilities)
+    {
+        var smallest = Vector256.Create(double.PositiveInfinity);
+        var outside = Vector256<double>.Zero;
+        var one = Vector256<double>.One;
+        int i = 0;
+        for (; i + Vector256<double>.Count <= probabilities.Length; i += Vector256<double>.Count)
+        {
+            var p = Vector256.Create(probabilities.Slice(i, Vector256<double>.Count));
+            // NaN fails both comparisons, so it counts as outside.
+            outside |= ~(Vector256.GreaterThan(p, Vector256<double>.Zero) & Vector256.LessThanOrEqual(p, one));
+            smallest = Vector256.Min(smallest, p);
         }
 
+        double least = double.PositiveInfinity;
+        for (int k = 0; k < Vector256<double>.Count; k++)
+        {
+            least = Math.Min(least, smallest[k]);
+        }
+
+        bool allInside = outside == Vector256<double>.Zero;
+        for (; i < probabilities.Length; i++)
+        {
+            double p = probabilities[i];
+            allInside &= p > 0 && p <= 1;
+            least = Math.Min(least, p);
+        }
+
+        if (!allInside)
+        {
+            ThrowFirstOutside(probabilities);
+        }
+
+        return least;
+    }
+
+    private static void ThrowFirstOutside(ReadOnlySpan<double> probabilities)
+    {
         for (int i = 0; i < probabilities.Length; i++)
         {
             double p = probabilities[i];

@@ -53,4 +53,31 @@ public sealed class ImportanceWeightsTests
         Assert.ThrowsException<GearException>(() => ImportanceWeights.Compute([0.5], 2, -1, weights));
         Assert.ThrowsException<GearException>(() => ImportanceWeights.Compute([0.5, 0.5, 0.5], 2, 0.4, weights));
     }
+
+    [TestMethod]
+    public void ABadProbabilityAnywhereInALongBatchIsNamedAndTheSmallestAnywhereIsTheNormaliser()
+    {
+        const int length = 23; // whole vectors and a tail
+        foreach (var bad in new[] { double.NaN, 0.0, -0.25, 1.0000001, double.PositiveInfinity })
+        {
+            for (int at = 0; at < length; at++)
+            {
+                var probabilities = Enumerable.Repeat(0.5, length).ToArray();
+                probabilities[at] = bad;
+                var error = Assert.ThrowsException<GearException>(
+                    () => ImportanceWeights.Compute(probabilities, 100, 0.0, new double[length]), $"{bad} at {at}");
+                StringAssert.Contains(error.Message, $"Selection probability {at} ", $"{bad} at {at}");
+            }
+        }
+
+        for (int at = 0; at < length; at++)
+        {
+            var probabilities = Enumerable.Repeat(0.5, length).ToArray();
+            probabilities[at] = 0.125;
+            var weights = new double[length];
+            ImportanceWeights.Compute(probabilities, 100, 1.0, weights);
+            Assert.AreEqual(1.0, weights[at], $"smallest at {at} gets weight 1");
+            Assert.AreEqual(0.25, weights[(at + 1) % length], 1e-15, $"smallest at {at} normalises the others");
+        }
+    }
 }

@@ -8,9 +8,10 @@ namespace Gear.Core.Compute.Cpu;
 
 /// <summary>
 /// The CPU reference gather. It first plans each window once (its valid positions, and whether they are one
-/// contiguous run inside one page), then copies column by column: a planned run is one block copy, sized for
-/// the column so that small steps take a few unaligned vector moves instead of a call; windows that cross
-/// pages or need padding take the general path, run by page run. Windows are independent, so any range of
+/// contiguous run inside one page) and requests the first column's lines of every window, then copies column
+/// by column, requesting each window's lines of the next column as it copies the window in this one. A planned
+/// run is one block copy, sized for the column so that small steps take a few unaligned vector moves instead
+/// of a call; windows that cross pages or need padding take the general path, run by page run. Windows are independent, so any range of
 /// them can be gathered on any thread.
 /// </summary>
 internal static unsafe class CpuWindowGather
@@ -26,6 +27,14 @@ internal static unsafe class CpuWindowGather
         var windowLength = output.WindowLength;
         Plan(sources, runs, from, to, windowLength, storage.PageShift, storage.PageSteps - 1);
 
+        var shift = storage.PageShift;
+        var prefetch = Sse.IsSupported;
+        if (prefetch)
+        {
+            for (var w = from; w < to; w++)
+                PrefetchWindow(in sources[w], in runs[w], shift, storage.PoolBase(0), storage.PageBytes(0), storage.StepBytes(0));
+        }
+
         for (var column = 0; column < storage.ColumnCount; column++)
         {
             var stepBytes = storage.StepBytes(column);
@@ -33,17 +42,22 @@ internal static unsafe class CpuWindowGather
             var poolBase = storage.PoolBase(column);
             var windowBytes = (long)stepBytes * windowLength;
             var destination = output.ColumnPointer(column) + from * windowBytes;
-
-            if (Sse.IsSupported)
-                Prefetch(sources, runs, from, to, storage.PageShift, poolBase, pageBytes, stepBytes);
+            // While this column copies, the next one's lines are requested window by window, so its misses
+            // overlap this column's copies instead of waiting for them to finish.
+            var prefetchNext = prefetch && column + 1 < storage.ColumnCount;
+            var nextPoolBase = prefetchNext ? storage.PoolBase(column + 1) : null;
+            var nextPageBytes = prefetchNext ? storage.PageBytes(column + 1) : 0;
+            var nextStepBytes = prefetchNext ? storage.StepBytes(column + 1) : 0;
 
             for (var w = from; w < to; w++, destination += windowBytes)
             {
                 ref readonly var run = ref runs[w];
+                if (prefetchNext)
+                    PrefetchWindow(in sources[w], in run, shift, nextPoolBase, nextPageBytes, nextStepBytes);
                 if (run.Whole)
                     Copy(poolBase + run.Page * pageBytes + (long)run.InPage * stepBytes, destination, (nuint)windowBytes);
                 else
-                    GatherGeneral(in sources[w], in run, destination, stepBytes, windowLength, storage.PageShift, pageBytes, poolBase);
+                    GatherGeneral(in sources[w], in run, destination, stepBytes, windowLength, shift, pageBytes, poolBase);
             }
         }
 
@@ -74,26 +88,22 @@ internal static unsafe class CpuWindowGather
     }
 
     /// <summary>
-    /// Requests the source lines of each window (up to <see cref="PrefetchBytesPerRun"/> per page run, first
-    /// two runs) before copying any: runs at random places in a large arena are latency-bound, and the hardware
-    /// prefetcher only catches up after the first lines of each. Overlapping those misses is worth more than
-    /// the copy itself.
+    /// Requests a window's source lines in one column (up to <see cref="PrefetchBytesPerRun"/> per page run,
+    /// first two runs) ahead of its copy: runs at random places in a large arena are latency-bound, and the
+    /// hardware prefetcher only catches up after the first lines of each. Overlapping those misses is worth more
+    /// than the copy itself.
     /// </summary>
-    private static void Prefetch(WindowSource[] sources, WindowRun[] runs, int from, int to, int shift, byte* poolBase, long pageBytes, int stepBytes)
+    private static void PrefetchWindow(in WindowSource source, in WindowRun run, int shift, byte* poolBase, long pageBytes, int stepBytes)
     {
-        for (var w = from; w < to; w++)
+        if (run.RunLength == 0)
+            return;
+        PrefetchRun(poolBase + run.Page * pageBytes + (long)run.InPage * stepBytes, (long)run.RunLength * stepBytes);
+        var rest = run.End - run.First - run.RunLength;
+        if (rest > 0)
         {
-            ref readonly var run = ref runs[w];
-            if (run.RunLength == 0)
-                continue;
-            PrefetchRun(poolBase + run.Page * pageBytes + (long)run.InPage * stepBytes, (long)run.RunLength * stepBytes);
-            var rest = run.End - run.First - run.RunLength;
-            if (rest > 0)
-            {
-                // The window crosses into the next page: that run starts at the page's first step.
-                var nextStep = sources[w].Start + run.First + run.RunLength;
-                PrefetchRun(poolBase + sources[w].PageTable[nextStep >> shift] * pageBytes, (long)rest * stepBytes);
-            }
+            // The window crosses into the next page: that run starts at the page's first step.
+            var nextStep = source.Start + run.First + run.RunLength;
+            PrefetchRun(poolBase + source.PageTable[nextStep >> shift] * pageBytes, (long)rest * stepBytes);
         }
     }
 

@@ -57,16 +57,37 @@ __device__ __forceinline__ const unsigned char* gear_source_byte(
     return (const unsigned char*)pages[page] + inPage * stepBytes + inStep;
 }
 
-// Grid: x covers the 16-byte chunks of one column's output, y is the column.
+// The mask: one byte per (window, position), 1 where the position holds a real step, 0 for padding; written by
+// the gather launch's last grid row, so that a gather is one launch.
+__device__ __forceinline__ void gear_gather_mask(const GearWindow* windows, int count, int windowLength, unsigned char* mask)
+{
+    const long long total = (long long)count * windowLength;
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride)
+    {
+        const GearWindow window = windows[i / windowLength];
+        const long long position = i % windowLength;
+        mask[i] = position >= window.first && position < window.end ? 1 : 0;
+    }
+}
+
+// Grid: x covers the 16-byte chunks of one column's output; y is the column, and row y = columnCount the mask.
 //   pageAddresses  [column * pageCount + page]: device-visible address of that page of that column
 //   stepBytes      [column]
 //   outputs        [column]: device-visible address of the column's output (count * windowLength steps)
+//   mask           device-visible address of the mask (count * windowLength bytes)
 //   windows        [count]; pageList: the page ids each window reads, from windows[w].pageOffset on
 extern "C" __global__ void gear_gather(
     const unsigned long long* pageAddresses, int pageCount, const int* stepBytes, const unsigned long long* outputs,
-    const GearWindow* windows, const int* pageList, int count, int windowLength, int pageShift)
+    unsigned char* mask, int columnCount, const GearWindow* windows, const int* pageList, int count, int windowLength,
+    int pageShift)
 {
     const int column = blockIdx.y;
+    if (column == columnCount)
+    {
+        gear_gather_mask(windows, count, windowLength, mask);
+        return;
+    }
     const long long step = stepBytes[column];
     const unsigned long long* pages = pageAddresses + (long long)column * pageCount;
     unsigned char* out = (unsigned char*)outputs[column];
@@ -113,18 +134,5 @@ extern "C" __global__ void gear_gather(
                 pages, pageList, pageShift, step);
             out[b] = source ? *source : 0;
         }
-    }
-}
-
-// The mask: one byte per (window, position), 1 where the position holds a real step, 0 for padding.
-extern "C" __global__ void gear_gather_mask(const GearWindow* windows, int count, int windowLength, unsigned char* mask)
-{
-    const long long total = (long long)count * windowLength;
-    const long long stride = (long long)gridDim.x * blockDim.x;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride)
-    {
-        const GearWindow window = windows[i / windowLength];
-        const long long position = i % windowLength;
-        mask[i] = position >= window.first && position < window.end ? 1 : 0;
     }
 }

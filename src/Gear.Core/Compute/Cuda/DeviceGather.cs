@@ -12,6 +12,13 @@ namespace Gear.Core.Compute.Cuda;
 /// </summary>
 internal sealed unsafe class DeviceGather(IDeviceRuntime runtime) : IDisposable
 {
+    /// <summary>
+    /// Bytes of a window's output per block: each of the block's <see cref="LaunchShape.BlockThreads"/> threads moves
+    /// GEAR_VECTORS_IN_FLIGHT (4, in kernels/gather.cu) 16-byte vectors, all loads before the stores, so that a block
+    /// covers its tile in one round trip; a W4 window (512 KB) is 32 blocks, a W1 observation (28 KB) 2.
+    /// </summary>
+    internal const long TileBytes = LaunchShape.BlockThreads * 4 * 16;
+
     private readonly GatherPlan _plan = new(runtime);
 
     /// <summary>
@@ -25,9 +32,9 @@ internal sealed unsafe class DeviceGather(IDeviceRuntime runtime) : IDisposable
             return;
         var windowLength = output.WindowLength;
         var columns = storage.ColumnCount;
-        long largestColumn = 0;
+        long widestWindow = 0;
         for (var c = 0; c < columns; c++)
-            largestColumn = Math.Max(largestColumn, (long)count * output.WindowBytes(c));
+            widestWindow = Math.Max(widestWindow, output.WindowBytes(c));
 
         arena.CopyPendingWrites();
         _plan.Upload(output.Sources, count, windowLength, storage.PageShift, storage.PageSteps);
@@ -40,12 +47,15 @@ internal sealed unsafe class DeviceGather(IDeviceRuntime runtime) : IDisposable
         var deviceWindows = _plan.Windows;
         var devicePages = _plan.Pages;
         var shift = storage.PageShift;
-        void** args = stackalloc void*[11];
+        var tileBytes = TileBytes;
+        var tilesPerWindow = checked((int)Math.Max(1, (widestWindow + TileBytes - 1) / TileBytes));
+        void** args = stackalloc void*[13];
         args[0] = &pageAddresses; args[1] = &storagePages; args[2] = &deviceStepBytes; args[3] = &deviceOutputs;
         args[4] = &deviceMask; args[5] = &columns; args[6] = &deviceWindows; args[7] = &devicePages;
-        args[8] = &count; args[9] = &windowLength; args[10] = &shift;
-        // One grid row per column, sized for the largest, and one more for the mask (grid-stride, so any width serves).
-        runtime.Launch(Kernel.Gather, LaunchShape.Blocks((largestColumn + 15) / 16), (uint)columns + 1, LaunchShape.BlockThreads, args);
+        args[8] = &count; args[9] = &windowLength; args[10] = &shift; args[11] = &tileBytes; args[12] = &tilesPerWindow;
+        // Blocks by (window, tile) of the widest column; one grid row per column and one more for the mask.
+        var blocks = checked((uint)((long)count * tilesPerWindow));
+        runtime.Launch(Kernel.Gather, blocks, (uint)columns + 1, LaunchShape.BlockThreads, args);
         runtime.Synchronize();
     }
 

@@ -1,19 +1,20 @@
 // Window gather: B windows x L steps of every column, from pages anywhere the device can address (pinned host
 // pages mapped for zero-copy, or device pages), into one output buffer per column.
 //
-// Blocks map to work, not bytes: grid y is the column (and one more row for the mask); grid x is (window, tile),
-// a window's output cut into tiles of `tileBytes`. A window's output is a few segments, each contiguous on both
-// sides: head padding, one run of steps per page it reads (consecutive steps of one page are consecutive bytes of
-// that page), tail padding. A block walks those segments once, with shifts and multiplications only, and its
-// threads copy (or zero) each segment's part inside the block's tile together: consecutive threads move
-// consecutive 16 bytes (coalesced loads and stores), each thread issuing up to GEAR_VECTORS_IN_FLIGHT loads before
-// its first store, so that a thread waits for one round trip per group (over the bus, for zero-copy pages), not
-// one per vector. Where source and destination are not 16-byte aligned alike (tiny or odd-sized steps), the
-// segment moves byte by byte, each thread loading all its bytes of the group before storing any.
+// Warps map to work, not bytes: grid y is the column (and one more row for the mask); each warp of grid x takes one
+// (window, tile), a window's output cut into tiles of `tileBytes`, so that many small windows or tiny columns cost
+// a warp each, not a block, and a long window spreads over many warps. A window's output is a few segments, each
+// contiguous on both sides: head padding, one run of steps per page it reads (consecutive steps of one page are
+// consecutive bytes of that page), tail padding. A warp walks those segments once, with shifts and
+// multiplications only, and its lanes copy (or zero) each segment's part inside the warp's tile together:
+// consecutive lanes move consecutive 16 bytes (coalesced loads and stores), each lane issuing up to
+// GEAR_VECTORS_IN_FLIGHT loads before its first store, so that it waits for one round trip per group (over the bus,
+// for zero-copy pages), not one per vector. Where source and destination are not 16-byte aligned alike (tiny or
+// odd-sized steps), the segment moves byte by byte, each lane loading all its bytes of the group before storing any.
 //
-// No shared memory, no __syncthreads, no warp shuffles: the threads of a block share a segment only by dividing
-// its bytes, every byte written by one thread, which is what lets the host-emulation test run this kernel one
-// thread after another (see kernels/README.md).
+// No shared memory, no __syncthreads, no warp shuffles: the lanes of a warp share a segment only by dividing its
+// bytes, every byte written by one lane, which is what lets the host-emulation test run this kernel one thread
+// after another (see kernels/README.md).
 
 // One window, as the host plans it (the C# twin is Gear.Core.Compute.Cuda.DeviceWindow).
 struct GearWindow
@@ -24,6 +25,7 @@ struct GearWindow
     int pageOffset; // Index in the page list of the page holding step start + first.
 };
 
+#define GEAR_WARP 32
 #define GEAR_VECTORS_IN_FLIGHT 4
 #define GEAR_BYTES_IN_FLIGHT 16
 
@@ -58,10 +60,10 @@ __device__ __forceinline__ void gear_store16(unsigned char* destination, GearVec
 #endif
 }
 
-// Copies `bytes` from `source` to `destination` (source null: writes zeros) with the block's threads.
-__device__ __forceinline__ void gear_block_copy(const unsigned char* source, unsigned char* destination, long long bytes)
+// Copies `bytes` from `source` to `destination` (source null: writes zeros) with the warp's lanes.
+__device__ __forceinline__ void gear_warp_copy(const unsigned char* source, unsigned char* destination, long long bytes, int lane)
 {
-    const long long threads = blockDim.x;
+    const long long threads = GEAR_WARP;
     const long long misalignment = (long long)((unsigned long long)destination & 15);
     const bool vectors = source == 0 || (((unsigned long long)source & 15) == (unsigned long long)misalignment);
     // Bytes before the first 16-byte aligned destination byte, the aligned vectors, the bytes after: or all bytes.
@@ -69,7 +71,7 @@ __device__ __forceinline__ void gear_block_copy(const unsigned char* source, uns
     const long long count = vectors ? (bytes - head) >> 4 : 0;
     const long long tail = bytes - head - count * 16;
 
-    for (long long group = threadIdx.x; group < count; group += threads * GEAR_VECTORS_IN_FLIGHT)
+    for (long long group = lane; group < count; group += threads * GEAR_VECTORS_IN_FLIGHT)
     {
         GearVector v[GEAR_VECTORS_IN_FLIGHT];
 #pragma unroll
@@ -90,7 +92,7 @@ __device__ __forceinline__ void gear_block_copy(const unsigned char* source, uns
     // The unaligned bytes (the head, then the tail after the vectors), GEAR_BYTES_IN_FLIGHT loads per thread before
     // its stores; unrolled, so that the bytes stay in registers and the loads are issued back to back.
     const long long single = head + tail;
-    for (long long group = threadIdx.x; group < single; group += threads * GEAR_BYTES_IN_FLIGHT)
+    for (long long group = lane; group < single; group += threads * GEAR_BYTES_IN_FLIGHT)
     {
         unsigned char b[GEAR_BYTES_IN_FLIGHT];
 #pragma unroll
@@ -110,38 +112,41 @@ __device__ __forceinline__ void gear_block_copy(const unsigned char* source, uns
 }
 
 // The part of output range [from, to) of the window (source: where byte `from` comes from, or null for padding)
-// that lies in the tile [tileFrom, tileTo), copied by the block.
+// that lies in the tile [tileFrom, tileTo), copied by the warp.
 __device__ __forceinline__ void gear_tile_segment(const unsigned char* source, unsigned char* window, long long from,
-    long long to, long long tileFrom, long long tileTo)
+    long long to, long long tileFrom, long long tileTo, int lane)
 {
     const long long begin = from > tileFrom ? from : tileFrom;
     const long long end = to < tileTo ? to : tileTo;
     if (begin < end)
-        gear_block_copy(source ? source + (begin - from) : 0, window + begin, end - begin);
+        gear_warp_copy(source ? source + (begin - from) : 0, window + begin, end - begin, lane);
 }
 
 // The mask: one byte per (window, position), 1 where the position holds a real step, 0 for padding; written by
-// the gather launch's last grid row, each window's positions by the block of its first tile.
-__device__ __forceinline__ void gear_gather_mask(const GearWindow& window, int windowLength, unsigned char* mask)
+// the gather launch's last grid row, each window's positions by the warp of its first tile.
+__device__ __forceinline__ void gear_gather_mask(const GearWindow& window, int windowLength, unsigned char* mask, int lane)
 {
-    for (int position = threadIdx.x; position < windowLength; position += blockDim.x)
+    for (int position = lane; position < windowLength; position += GEAR_WARP)
         mask[position] = position >= window.first && position < window.end ? 1 : 0;
 }
 
-// Grid: x is (window, tile) = window * tilesPerWindow + tile; y is the column, and row y = columnCount the mask.
+// Grid: x covers the warps, warp (blockIdx.x * warps per block + warp in block) = window * tilesPerWindow + tile (the
+// rest idle); y is the column, and row y = columnCount the mask. Blocks are a whole number of warps.
 //   pageAddresses  [column * pageCount + page]: device-visible address of that page of that column
 //   stepBytes      [column]
 //   outputs        [column]: device-visible address of the column's output (count * windowLength steps)
 //   mask           device-visible address of the mask (count * windowLength bytes)
 //   windows        [count]; pageList: the page ids each window reads, from windows[w].pageOffset on
-//   tileBytes      bytes of a window's output per block (a multiple of 16); tilesPerWindow: enough for the widest column
+//   tileBytes      bytes of a window's output per warp (a multiple of 16); tilesPerWindow: enough for the widest column
 extern "C" __global__ void gear_gather(
     const unsigned long long* pageAddresses, int pageCount, const int* stepBytes, const unsigned long long* outputs,
     unsigned char* mask, int columnCount, const GearWindow* windows, const int* pageList, int count, int windowLength,
     int pageShift, long long tileBytes, int tilesPerWindow)
 {
-    const int w = blockIdx.x / tilesPerWindow;
-    const int tile = blockIdx.x - w * tilesPerWindow;
+    const int lane = threadIdx.x & (GEAR_WARP - 1);
+    const unsigned int unit = blockIdx.x * (blockDim.x / GEAR_WARP) + threadIdx.x / GEAR_WARP;
+    const int w = (int)(unit / (unsigned int)tilesPerWindow);
+    const int tile = (int)(unit - (unsigned int)w * (unsigned int)tilesPerWindow);
     if (w >= count)
         return;
     const GearWindow window = windows[w];
@@ -149,7 +154,7 @@ extern "C" __global__ void gear_gather(
     if (column == columnCount)
     {
         if (tile == 0)
-            gear_gather_mask(window, windowLength, mask + (long long)w * windowLength);
+            gear_gather_mask(window, windowLength, mask + (long long)w * windowLength, lane);
         return;
     }
 
@@ -162,7 +167,7 @@ extern "C" __global__ void gear_gather(
     unsigned char* out = (unsigned char*)outputs[column] + w * windowBytes;
     const unsigned long long* pages = pageAddresses + (long long)column * pageCount;
 
-    gear_tile_segment(0, out, 0, window.first * step, tileFrom, tileTo);
+    gear_tile_segment(0, out, 0, window.first * step, tileFrom, tileTo, lane);
     // One run per page: positions [position, runEnd) are consecutive steps of page pageList[pageOffset + run].
     const long long pageSteps = 1LL << pageShift;
     int run = 0;
@@ -172,8 +177,8 @@ extern "C" __global__ void gear_gather(
         const long long inPage = trajectoryStep & (pageSteps - 1);
         const long long runEnd = position + (pageSteps - inPage) < window.end ? position + (pageSteps - inPage) : window.end;
         const unsigned char* source = (const unsigned char*)pages[pageList[window.pageOffset + run]] + inPage * step;
-        gear_tile_segment(source, out, position * step, runEnd * step, tileFrom, tileTo);
+        gear_tile_segment(source, out, position * step, runEnd * step, tileFrom, tileTo, lane);
         position = runEnd;
     }
-    gear_tile_segment(0, out, window.end * step, windowBytes, tileFrom, tileTo);
+    gear_tile_segment(0, out, window.end * step, windowBytes, tileFrom, tileTo, lane);
 }

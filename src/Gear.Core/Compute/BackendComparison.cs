@@ -109,8 +109,9 @@ public static class BackendComparison
         return new(name, true, $"6 capacities up to 100,000 leaves: totals and leaves bit-equal, {samples} stratified choices index-equal");
     }
 
-    // Window lengths of the gather comparison: L = 64 makes the widest column's window (320 bytes a step) 20 KB, more
-    // than one block's tile of the device gather (DeviceGather.TileBytes), so tile edges fall inside page runs.
+    // Window lengths of the gather comparison: from L = 16 the widest column's window (320 bytes a step) is more than
+    // one warp's tile of the device gather (DeviceGather.TileBytes, 2 KB); at L = 64 it is ten, so tile edges fall
+    // inside page runs of every page size.
     private static readonly int[] WindowLengths = [1, 5, 16, 33, 64];
 
     /// <summary>

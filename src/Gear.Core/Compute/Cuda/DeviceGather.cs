@@ -13,11 +13,13 @@ namespace Gear.Core.Compute.Cuda;
 internal sealed unsafe class DeviceGather(IDeviceRuntime runtime) : IDisposable
 {
     /// <summary>
-    /// Bytes of a window's output per block: each of the block's <see cref="LaunchShape.BlockThreads"/> threads moves
-    /// GEAR_VECTORS_IN_FLIGHT (4, in kernels/gather.cu) 16-byte vectors, all loads before the stores, so that a block
-    /// covers its tile in one round trip; a W4 window (512 KB) is 32 blocks, a W1 observation (28 KB) 2.
+    /// Bytes of a window's output per warp: each of its 32 lanes moves GEAR_VECTORS_IN_FLIGHT (4, in kernels/gather.cu)
+    /// 16-byte vectors, all loads before the stores, so that a warp covers its tile in one round trip; a W4 window
+    /// (512 KB) is 256 warps, a W1 observation (28 KB) 14, a W2 step's columns one each.
     /// </summary>
-    internal const long TileBytes = LaunchShape.BlockThreads * 4 * 16;
+    internal const long TileBytes = WarpSize * 4 * 16;
+
+    private const int WarpSize = 32;
 
     private readonly GatherPlan _plan = new(runtime);
 
@@ -53,8 +55,10 @@ internal sealed unsafe class DeviceGather(IDeviceRuntime runtime) : IDisposable
         args[0] = &pageAddresses; args[1] = &storagePages; args[2] = &deviceStepBytes; args[3] = &deviceOutputs;
         args[4] = &deviceMask; args[5] = &columns; args[6] = &deviceWindows; args[7] = &devicePages;
         args[8] = &count; args[9] = &windowLength; args[10] = &shift; args[11] = &tileBytes; args[12] = &tilesPerWindow;
-        // Blocks by (window, tile) of the widest column; one grid row per column and one more for the mask.
-        var blocks = checked((uint)((long)count * tilesPerWindow));
+        // A warp per (window, tile) of the widest column; one grid row per column and one more for the mask.
+        var warpsPerBlock = LaunchShape.BlockThreads / WarpSize;
+        var warps = checked((int)((long)count * tilesPerWindow)); // the kernel numbers warps in 32 bits
+        var blocks = (uint)(((long)warps + warpsPerBlock - 1) / warpsPerBlock);
         runtime.Launch(Kernel.Gather, blocks, (uint)columns + 1, LaunchShape.BlockThreads, args);
         runtime.Synchronize();
     }

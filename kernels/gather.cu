@@ -5,8 +5,8 @@
 // (window, tile), a window's output cut into tiles of `tileBytes`, so that many small windows or tiny columns cost
 // a warp each, not a block, and a long window spreads over many warps. A window's output is a few segments, each
 // contiguous on both sides: head padding, one run of steps per page it reads (consecutive steps of one page are
-// consecutive bytes of that page), tail padding. A warp walks those segments once, with shifts and
-// multiplications only, and its lanes copy (or zero) each segment's part inside the warp's tile together:
+// consecutive bytes of that page), tail padding. A warp walks the segments that meet its tile, with one division
+// to find the first and shifts and multiplications after, and its lanes copy (or zero) each segment's part inside the warp's tile together:
 // consecutive lanes move consecutive 16 bytes (coalesced loads and stores), each lane issuing up to
 // GEAR_VECTORS_IN_FLIGHT loads before its first store, so that it waits for one round trip per group (over the bus,
 // for zero-copy pages), not one per vector. Where source and destination are not 16-byte aligned alike (tiny or
@@ -168,16 +168,20 @@ extern "C" __global__ void gear_gather(
     const unsigned long long* pages = pageAddresses + (long long)column * pageCount;
 
     gear_tile_segment(0, out, 0, window.first * step, tileFrom, tileTo, lane);
-    // One run per page: positions [position, runEnd) are consecutive steps of page pageList[pageOffset + run].
+    // One run per page: positions [position, runEnd) are consecutive steps of one page. Only the runs that meet the
+    // tile, from the position holding its first byte (one division per warp), so that a long window of small pages
+    // costs each warp its own runs, not all of them.
     const long long pageSteps = 1LL << pageShift;
-    int run = 0;
-    for (long long position = window.first; position < window.end; run++)
+    const long long firstPage = (window.start + window.first) >> pageShift;
+    const long long tileFirstPosition = tileFrom / step;
+    long long position = tileFirstPosition > window.first ? tileFirstPosition : window.first;
+    while (position < window.end && position * step < tileTo)
     {
         const long long trajectoryStep = window.start + position;
         const long long inPage = trajectoryStep & (pageSteps - 1);
         const long long runEnd = position + (pageSteps - inPage) < window.end ? position + (pageSteps - inPage) : window.end;
-        const unsigned char* source = (const unsigned char*)pages[pageList[window.pageOffset + run]] + inPage * step;
-        gear_tile_segment(source, out, position * step, runEnd * step, tileFrom, tileTo, lane);
+        const int page = pageList[window.pageOffset + (int)((trajectoryStep >> pageShift) - firstPage)];
+        gear_tile_segment((const unsigned char*)pages[page] + inPage * step, out, position * step, runEnd * step, tileFrom, tileTo, lane);
         position = runEnd;
     }
     gear_tile_segment(0, out, window.end * step, windowBytes, tileFrom, tileTo, lane);

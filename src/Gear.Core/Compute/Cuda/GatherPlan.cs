@@ -10,10 +10,12 @@ namespace Gear.Core.Compute.Cuda;
 /// launch. Both sides grow to the largest plan seen and are then reused, so steady-state plans allocate nothing.
 /// </summary>
 /// <remarks>
-/// The kernel does not read the plan from the staging through its mapped address (zero-copy): every 16-byte chunk
-/// of the output reads its window's entry and a page id, so a plan of a few kilobytes would be read over the bus
-/// a million times for a 16 MB batch, one uncached round trip each, competing with the zero-copy page reads for the
-/// same link. One copy of the plan costs one transfer, and the kernel then reads it from device memory and cache.
+/// The kernel does not read the plan from the staging through its mapped address (zero-copy), although that would
+/// save the copy: every warp reads its window's entry and the page ids of its runs first, on its own critical path,
+/// so a W4 batch (8,192 warps per column) would make tens of thousands of uncached reads over the bus, each a round
+/// trip before the warp's first data load, and they would share the link with the zero-copy page reads of the rows
+/// that are bus-bound already. One copy of the plan (under a kilobyte for W4, a few for W1) is one small transfer
+/// ahead of the launch on the same queue, with no host wait, and the warps then read it from device memory and cache.
 /// </remarks>
 internal sealed unsafe class GatherPlan(IDeviceRuntime runtime) : IDisposable
 {

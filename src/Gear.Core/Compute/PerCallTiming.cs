@@ -8,7 +8,7 @@ namespace Gear.Core.Compute;
 /// a given duration of calls has been measured, after one warm-up call. Each call's fixed costs (launch, wait,
 /// the host's side) are therefore in the figure, as a caller that waits for each operation sees them.
 /// </summary>
-public static class PerCallTiming
+internal static class PerCallTiming
 {
     /// <summary>
     /// Runs <paramref name="prepare"/> then <paramref name="call"/> once to warm up, then again and again until

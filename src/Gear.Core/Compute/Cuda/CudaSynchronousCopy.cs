@@ -6,7 +6,7 @@ namespace Gear.Core.Compute.Cuda;
 /// the driver, the copy engine's start, the wait) weigh on a few megabytes as a gather's launch and wait do, which the
 /// device's peak bandwidth (<see cref="CudaCopyBandwidth"/>: 256 MiB copies back to back, timed by events) leaves out.
 /// </summary>
-public static class CudaSynchronousCopy
+internal static class CudaSynchronousCopy
 {
     /// <summary>
     /// Bytes per second of synchronous copies of <paramref name="bytes"/> into device memory on <paramref name="backend"/>'s

@@ -6,10 +6,10 @@
 // a warp each, not a block, and a long window spreads over many warps. A window's output is a few segments, each
 // contiguous on both sides: head padding, one run of steps per page it reads (consecutive steps of one page are
 // consecutive bytes of that page), tail padding. A warp walks the segments that meet its tile, with one division
-// to find the first and shifts and multiplications after, and its lanes copy (or zero) each segment's part inside the warp's tile together:
-// consecutive lanes move consecutive 16 bytes (coalesced loads and stores), each lane issuing up to
-// GEAR_VECTORS_IN_FLIGHT loads before its first store, so that it waits for one round trip per group (over the bus,
-// for zero-copy pages), not one per vector. Where source and destination are not 16-byte aligned alike (tiny or
+// to find the first and shifts and multiplications after, and its lanes copy (or zero) each segment's part inside
+// the tile together: consecutive lanes move consecutive 16 bytes (coalesced loads and stores), each lane issuing
+// up to GEAR_VECTORS_IN_FLIGHT loads before its first store, so that it waits for one round trip per group (over
+// the bus, for zero-copy pages), not one per vector. Where source and destination are not 16-byte aligned alike (tiny or
 // odd-sized steps), the segment moves byte by byte, each lane loading all its bytes of the group before storing any.
 //
 // No shared memory, no __syncthreads, no warp shuffles: the lanes of a warp share a segment only by dividing its

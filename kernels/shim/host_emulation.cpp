@@ -57,7 +57,6 @@ constexpr std::size_t kernel_arity(void (*)(A...)) { return sizeof...(A); }
 
 const Entry kernels[] = {
     GEAR_KERNEL(gear_gather),
-    GEAR_KERNEL(gear_gather_mask),
     GEAR_KERNEL(gear_tree_claim),
     GEAR_KERNEL(gear_tree_write_leaves),
     GEAR_KERNEL(gear_tree_release),

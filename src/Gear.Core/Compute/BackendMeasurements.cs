@@ -55,9 +55,6 @@ public static class BackendMeasurements
         using var hostBatch = deviceBatch is null ? new WindowBatch(workload.Columns, workload.BatchSize, workload.WindowLength) : null;
         var batch = deviceBatch?.Windows ?? hostBatch!;
         var random = new Random(seed);
-        var batchBytes = 0L;
-        for (var c = 0; c < workload.Columns.Count; c++)
-            batchBytes += (long)batch.WindowBytes(c) * workload.BatchSize;
 
         void Draw()
         {
@@ -70,21 +67,21 @@ public static class BackendMeasurements
             batch.Count = workload.BatchSize;
         }
 
-        Draw();
-        backend.Gather(storage, batch); // warm-up: first-touch mappings, compiled kernels
-        var gathers = 0L;
-        var measured = TimeSpan.Zero;
-        var clock = new Stopwatch();
-        while (measured < duration)
-        {
-            Draw();
-            clock.Restart();
-            backend.Gather(storage, batch);
-            measured += clock.Elapsed;
-            gathers++;
-        }
-        return batchBytes * gathers / measured.TotalSeconds;
+        return BatchBytes(workload) / PerCallTiming.SecondsPerCall(Draw, () => backend.Gather(storage, batch), duration);
     }
+
+    /// <summary>The window bytes one gather of <paramref name="workload"/> moves (every column; the mask not counted).</summary>
+    public static long BatchBytes(GatherWorkload workload) =>
+        workload.Columns.Sum(column => (long)column.StepBytes) * workload.WindowLength * workload.BatchSize;
+
+    /// <summary>
+    /// The like-for-like reference for a device gather of <paramref name="workload"/>: a synchronous copy of exactly
+    /// <see cref="BatchBytes"/> into device memory, from device memory when the workload's pages are in the device tier
+    /// and from pinned host memory otherwise (the kinds of the device's peak copy references, <see cref="CudaCopyBandwidth"/>),
+    /// timed per call as <see cref="GatherBytesPerSecond"/> times each gather (<see cref="PerCallTiming"/>); bytes per second.
+    /// </summary>
+    public static double SameBytesCopyBytesPerSecond(IComputeBackend backend, GatherWorkload workload, TimeSpan duration) =>
+        CudaSynchronousCopy.BytesPerSecond(backend, BatchBytes(workload), workload.InDeviceTier, duration);
 
     /// <summary>
     /// Sample <paramref name="batchSize"/> stratified choices from a tree of <paramref name="leaves"/> random
@@ -150,18 +147,8 @@ public static class BackendMeasurements
         }
     }
 
-    private static double MicrosecondsPerCall(Action call, TimeSpan duration)
-    {
-        call(); // warm-up: compiled kernels, grown scratch
-        var calls = 0L;
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < duration)
-        {
-            call();
-            calls++;
-        }
-        return clock.Elapsed.TotalMicroseconds / calls;
-    }
+    private static double MicrosecondsPerCall(Action call, TimeSpan duration) =>
+        PerCallTiming.SecondsPerCall(() => { }, call, duration) * 1e6;
 
     private static unsafe void Fill(PagedStorage storage, int column)
     {

@@ -40,8 +40,8 @@ public static class BenchCommand
 
         var backends = new Command("backends",
             "Compare the CPU and CUDA backends in process: W1–W4 gathers and prioritized selection, with the device's copy bandwidths as references.")
-        { DurationOption };
-        backends.SetAction(parse =>
+        { DurationOption, JsonOption };
+        backends.SetAction(async (parse, cancellation) =>
         {
             var duration = parse.GetValue(DurationOption);
             if (!(duration > 0 && duration <= 3600))
@@ -49,7 +49,10 @@ public static class BenchCommand
                 Console.Error.WriteLine($"gear bench: --duration {duration} must be more than 0 and at most 3600 seconds");
                 return ExitCodes.InvalidConfiguration;
             }
-            Console.Out.Write(BackendBench.Run(TimeSpan.FromSeconds(duration), Console.Error));
+            var report = BackendBench.Run(TimeSpan.FromSeconds(duration), Console.Error);
+            Console.Out.Write(BackendBenchWriter.Table(report));
+            if (parse.GetValue(JsonOption) is { } json)
+                await File.WriteAllTextAsync(json, BackendBenchWriter.Json(report), cancellation);
             return ExitCodes.Ok;
         });
 

@@ -63,9 +63,19 @@ public sealed class BenchSmokeTests
             if (cuda is not null)
                 Assert.Inconclusive($"a GPU is usable here ({description}); this checks the report without one");
         }
-        var (exitCode, stdout, stderr) = await RunGearAsync("bench", "backends", "--duration", "0.1");
+        using var directory = new TempDirectory();
+        var json = Path.Combine(directory.Path, "backends.json");
+        var (exitCode, stdout, stderr) = await RunGearAsync("bench", "backends", "--duration", "0.1", "--json", json);
         Assert.AreEqual(0, exitCode, $"gear bench backends failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
         StringAssert.Contains(stdout, "CUDA rows not run: ");
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        Assert.IsFalse(report.RootElement.GetProperty("CudaRan").GetBoolean());
+        foreach (var gather in report.RootElement.GetProperty("Gathers").EnumerateArray())
+        {
+            Assert.IsTrue(gather.GetProperty("CpuBytesPerSecond").GetDouble() > 0, gather.ToString());
+            foreach (var absent in new[] { "CudaBytesPerSecond", "RatioToPeakCopy", "RatioToSameBytesCopy", "Met" })
+                Assert.AreEqual(JsonValueKind.Null, gather.GetProperty(absent).ValueKind, $"{absent} without a GPU: {gather}");
+        }
         foreach (var workload in BackendBench.Workloads)
         {
             var row = stdout.Split('\n').SingleOrDefault(line => line.StartsWith(workload.Name + " ", StringComparison.Ordinal));

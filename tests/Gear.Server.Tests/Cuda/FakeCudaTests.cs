@@ -1,4 +1,5 @@
 using Gear.Core.Tests.Compute.Cuda;
+using Gear.Server.Tests.Configuration;
 using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Cuda;
@@ -70,6 +71,42 @@ public sealed class FakeCudaTests
         // Shutting down releases the device through the bindings; a failed release would be an error exit.
         gear.Terminate();
         Assert.AreEqual(0, await gear.WaitForExitAsync(TimeSpan.FromSeconds(30)), $"stdout:\n{gear.Stdout}\nstderr:\n{gear.Stderr}");
+    }
+
+    /// <summary>
+    /// gear bench backends with a device runs every CUDA row through the bindings: each gather gets both references
+    /// (the peak copy, which the fake times at 1 ms per event pair, and the same-bytes copy, timed per call), both
+    /// ratios, and the rows into device memory a target judged on the peak ratio, in the table and in the JSON.
+    /// The figures are the emulation's, so only their presence and arithmetic are checked.
+    /// </summary>
+    [TestMethod]
+    [Timeout(170_000)]
+    public async Task BenchBackendsOnTheFakeDeviceReportsBothReferencesForEveryGather()
+    {
+        Clang.Require();
+        using var directory = new TempDirectory();
+        var json = Path.Combine(directory.Path, "backends.json");
+        using var gear = GearProcess.Start(["bench", "backends", "--duration", "0.02", "--json", json], Environment());
+        var exitCode = await gear.WaitForExitAsync(TimeSpan.FromSeconds(160));
+
+        Assert.AreEqual(0, exitCode, $"stdout:\n{gear.Stdout}\nstderr:\n{gear.Stderr}");
+        StringAssert.Contains(gear.Stdout, "÷peak: cuda ÷ peak reference (the targets are judged on this)");
+        using var report = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        Assert.IsTrue(report.RootElement.GetProperty("CudaRan").GetBoolean());
+        foreach (var gather in report.RootElement.GetProperty("Gathers").EnumerateArray())
+        {
+            var name = gather.GetProperty("Workload").GetString()!;
+            var cuda = gather.GetProperty("CudaBytesPerSecond").GetDouble();
+            var peak = gather.GetProperty("PeakCopyBytesPerSecond").GetDouble();
+            var sameBytes = gather.GetProperty("SameBytesCopyBytesPerSecond").GetDouble();
+            Assert.IsTrue(cuda > 0 && peak > 0 && sameBytes > 0, $"{name}: {gather}");
+            Assert.AreEqual(cuda / peak, gather.GetProperty("RatioToPeakCopy").GetDouble(), 1e-12, name);
+            Assert.AreEqual(cuda / sameBytes, gather.GetProperty("RatioToSameBytesCopy").GetDouble(), 1e-12, name);
+            var intoDevice = name.EndsWith("-to-dev", StringComparison.Ordinal) || name == "w4-dev-dev";
+            Assert.AreEqual(intoDevice ? "RatioToPeakCopy" : null, gather.GetProperty("TargetJudgedOn").GetString(), name);
+            var row = gear.Stdout.Split('\n').Single(line => line.StartsWith(name + " ", StringComparison.Ordinal));
+            StringAssert.Contains(row, gather.GetProperty("RatioToSameBytesCopy").GetDouble().ToString("F2", System.Globalization.CultureInfo.InvariantCulture), row);
+        }
     }
 
     [ClassCleanup]

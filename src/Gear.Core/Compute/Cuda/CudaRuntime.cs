@@ -98,6 +98,23 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     }
 
     /// <inheritdoc/>
+    public void* AllocateHost(long bytes)
+    {
+        Enter();
+        return _driver.AllocateHost(Math.Max(bytes, 16)); // page-aligned
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>After <see cref="Dispose"/> a no-op, as for <see cref="Free"/>.</remarks>
+    public void FreeHost(void* host)
+    {
+        if (_disposed)
+            return;
+        Enter();
+        _driver.FreeHost(host);
+    }
+
+    /// <inheritdoc/>
     public void CopyToDevice(ulong destination, void* source, long bytes)
     {
         Enter();

@@ -4,28 +4,24 @@ using Gear.Core.Storage;
 namespace Gear.Core.Compute.Cuda;
 
 /// <summary>
-/// The device gather: plans the windows on the host (valid positions as the CPU gather computes them, and the
-/// pages each window reads), sends the plan, and runs gear_gather over every column in one launch and
-/// gear_gather_mask, which write straight into the caller's batch through its mapping (<see cref="BatchMapping"/>),
-/// or into its device outputs (<see cref="DeviceColumns"/>).
-/// Scratch on both sides grows to the largest batch seen and is then reused: steady-state gathers allocate
-/// nothing. Not thread-safe: the backend calls it under its gate.
+/// The device gather: plans the windows on the host (<see cref="GatherPlan"/>), queues the plan's one copy, and runs
+/// gear_gather over every column and the mask in one launch, which writes straight into the caller's batch through
+/// its mapping (<see cref="BatchMapping"/>), or into its device outputs (<see cref="DeviceColumns"/>); then waits once.
+/// Fixed cost per call: the tier's pending copies (if any), one asynchronous copy from pinned staging, one launch,
+/// one synchronize. Steady-state gathers allocate nothing. Not thread-safe: the backend calls it under its gate.
 /// </summary>
-internal sealed unsafe class DeviceGather : IDisposable
+internal sealed unsafe class DeviceGather(IDeviceRuntime runtime) : IDisposable
 {
-    private readonly IDeviceRuntime _runtime;
-    private readonly DeviceBuffer _windows;
-    private readonly DeviceBuffer _pages;
-    private DeviceWindow[] _hostWindows = [];
-    private int[] _hostPages = [];
+    /// <summary>
+    /// Bytes of a window's output per warp: each of its 32 lanes moves GEAR_VECTORS_IN_FLIGHT (4, in kernels/gather.cu)
+    /// 16-byte vectors, all loads before the stores, so that a warp covers its tile in one round trip; a W4 window
+    /// (512 KB) is 256 warps, a W1 observation (28 KB) 14, a W2 step's columns one each.
+    /// </summary>
+    internal const long TileBytes = WarpSize * 4 * 16;
 
-    /// <summary>Creates a gather on <paramref name="runtime"/>.</summary>
-    public DeviceGather(IDeviceRuntime runtime)
-    {
-        _runtime = runtime;
-        _windows = new DeviceBuffer(runtime);
-        _pages = new DeviceBuffer(runtime);
-    }
+    private const int WarpSize = 32;
+
+    private readonly GatherPlan _plan = new(runtime);
 
     /// <summary>
     /// Gathers <paramref name="output"/>'s windows from pages addressed by <paramref name="arena"/> into
@@ -37,71 +33,36 @@ internal sealed unsafe class DeviceGather : IDisposable
         if (count == 0)
             return;
         var windowLength = output.WindowLength;
-        var pageCount = Plan(output.Sources, count, windowLength, storage.PageShift, storage.PageSteps);
         var columns = storage.ColumnCount;
-        long largestColumn = 0;
+        long widestWindow = 0;
         for (var c = 0; c < columns; c++)
-            largestColumn = Math.Max(largestColumn, (long)count * output.WindowBytes(c));
+            widestWindow = Math.Max(widestWindow, output.WindowBytes(c));
 
-        var deviceWindows = _windows.Ensure((long)count * sizeof(DeviceWindow));
-        var devicePages = _pages.Ensure(Math.Max(1, pageCount) * sizeof(int));
+        arena.CopyPendingWrites();
+        _plan.Upload(output.Sources, count, windowLength, storage.PageShift, storage.PageSteps);
+
+        var pageAddresses = arena.PageAddresses;
+        var storagePages = storage.PageCount;
+        var deviceStepBytes = target.ColumnStepBytes;
+        var deviceOutputs = target.ColumnOutputs;
         var deviceMask = target.Mask;
-        fixed (DeviceWindow* windows = _hostWindows)
-        fixed (int* pages = _hostPages)
-        {
-            arena.CopyPendingWrites();
-            _runtime.CopyToDevice(deviceWindows, windows, (long)count * sizeof(DeviceWindow));
-            if (pageCount > 0)
-                _runtime.CopyToDevice(devicePages, pages, (long)pageCount * sizeof(int));
-
-            var pageAddresses = arena.PageAddresses;
-            var storagePages = storage.PageCount;
-            var deviceOutputs = target.ColumnOutputs;
-            var deviceStepBytes = target.ColumnStepBytes;
-            var shift = storage.PageShift;
-            void** args = stackalloc void*[9];
-            args[0] = &pageAddresses; args[1] = &storagePages; args[2] = &deviceStepBytes; args[3] = &deviceOutputs;
-            args[4] = &deviceWindows; args[5] = &devicePages; args[6] = &count; args[7] = &windowLength; args[8] = &shift;
-            _runtime.Launch(Kernel.Gather, LaunchShape.Blocks((largestColumn + 15) / 16), (uint)columns, LaunchShape.BlockThreads, args);
-            args[0] = &deviceWindows; args[1] = &count; args[2] = &windowLength; args[3] = &deviceMask;
-            _runtime.Launch(Kernel.GatherMask, LaunchShape.Blocks((long)count * windowLength), 1, LaunchShape.BlockThreads, args);
-            _runtime.Synchronize();
-        }
-    }
-
-    /// <summary>
-    /// Fills the host window plan and page list; returns the number of page ids listed. The valid positions are
-    /// the CPU gather's (<see cref="WindowSource.ValidPositions"/>).
-    /// </summary>
-    private int Plan(WindowSource[] sources, int count, int windowLength, int shift, int pageSteps)
-    {
-        if (_hostWindows.Length < count)
-            _hostWindows = new DeviceWindow[sources.Length];
-        // A window of L steps touches at most ceil(L / P) + 1 pages.
-        var maxPages = (long)count * ((windowLength + pageSteps - 1) / pageSteps + 1);
-        if (_hostPages.Length < maxPages)
-            _hostPages = new int[checked((int)maxPages)];
-
-        var listed = 0;
-        for (var w = 0; w < count; w++)
-        {
-            ref readonly var source = ref sources[w];
-            var (first, end) = source.ValidPositions(windowLength);
-            _hostWindows[w] = new DeviceWindow(source.Start, first, end, listed);
-            if (first == end)
-                continue;
-            var firstPage = (source.Start + first) >> shift;
-            var lastPage = (source.Start + end - 1) >> shift;
-            for (var page = firstPage; page <= lastPage; page++)
-                _hostPages[listed++] = source.PageTable[page];
-        }
-        return listed;
+        var deviceWindows = _plan.Windows;
+        var devicePages = _plan.Pages;
+        var shift = storage.PageShift;
+        var tileBytes = TileBytes;
+        var tilesPerWindow = checked((int)Math.Max(1, (widestWindow + TileBytes - 1) / TileBytes));
+        void** args = stackalloc void*[13];
+        args[0] = &pageAddresses; args[1] = &storagePages; args[2] = &deviceStepBytes; args[3] = &deviceOutputs;
+        args[4] = &deviceMask; args[5] = &columns; args[6] = &deviceWindows; args[7] = &devicePages;
+        args[8] = &count; args[9] = &windowLength; args[10] = &shift; args[11] = &tileBytes; args[12] = &tilesPerWindow;
+        // A warp per (window, tile) of the widest column; one grid row per column and one more for the mask.
+        var warpsPerBlock = LaunchShape.BlockThreads / WarpSize;
+        var warps = checked((int)((long)count * tilesPerWindow)); // the kernel numbers warps in 32 bits
+        var blocks = (uint)(((long)warps + warpsPerBlock - 1) / warpsPerBlock);
+        runtime.Launch(Kernel.Gather, blocks, (uint)columns + 1, LaunchShape.BlockThreads, args);
+        runtime.Synchronize();
     }
 
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        _windows.Dispose();
-        _pages.Dispose();
-    }
+    public void Dispose() => _plan.Dispose();
 }

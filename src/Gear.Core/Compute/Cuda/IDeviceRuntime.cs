@@ -17,6 +17,16 @@ internal unsafe interface IDeviceRuntime : IDisposable
     /// <summary>Frees memory from <see cref="Allocate"/>.</summary>
     void Free(ulong address);
 
+    /// <summary>
+    /// Allocates <paramref name="bytes"/> of page-locked host memory (aligned for 16-byte access), from which
+    /// <see cref="CopyToDevice"/> is a true asynchronous copy: from pageable memory the driver first stages the bytes
+    /// itself and the copy returns only after that.
+    /// </summary>
+    void* AllocateHost(long bytes);
+
+    /// <summary>Frees memory from <see cref="AllocateHost"/>.</summary>
+    void FreeHost(void* host);
+
     /// <summary>Queues a copy from host memory to the device; <paramref name="source"/> must stay valid until <see cref="Synchronize"/>.</summary>
     void CopyToDevice(ulong destination, void* source, long bytes);
 

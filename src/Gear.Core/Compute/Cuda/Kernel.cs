@@ -3,11 +3,8 @@ namespace Gear.Core.Compute.Cuda;
 /// <summary>The device kernels the backend launches (each an <c>extern "C" __global__</c> function in kernels/*.cu).</summary>
 internal enum Kernel
 {
-    /// <summary>gather.cu: gear_gather.</summary>
+    /// <summary>gather.cu: gear_gather (every column and the mask).</summary>
     Gather,
-
-    /// <summary>gather.cu: gear_gather_mask.</summary>
-    GatherMask,
 
     /// <summary>sumtree.cu: gear_tree_claim.</summary>
     TreeClaim,

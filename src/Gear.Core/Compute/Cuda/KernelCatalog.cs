@@ -11,7 +11,6 @@ internal static class KernelCatalog
     private static readonly (string File, string Symbol)[] Entries =
     [
         ("gather.cu", "gear_gather"),
-        ("gather.cu", "gear_gather_mask"),
         ("sumtree.cu", "gear_tree_claim"),
         ("sumtree.cu", "gear_tree_write_leaves"),
         ("sumtree.cu", "gear_tree_release"),

@@ -88,6 +88,34 @@ public sealed class EmulatedDeviceBatchTests
         Assert.AreEqual(0, GC.GetAllocatedBytesForCurrentThread() - before, "bytes allocated by 20 warm gathers");
     }
 
+    /// <summary>
+    /// The fixed cost of a warm gather, into device memory and into mapped host memory: the plan's one copy, from
+    /// pinned staging (so the driver neither stages it nor waits), one launch for every column and the mask, one wait.
+    /// </summary>
+    [TestMethod]
+    [DataRow(true)]
+    [DataRow(false)]
+    public void AWarmGatherIsOneCopyFromPinnedMemoryOneLaunchAndOneWait(bool intoDeviceMemory)
+    {
+        var runtime = new EmulatedRuntime();
+        using var backend = new DeviceBackend(runtime);
+        using var storage = new PagedStorage(Columns, pageSteps: 4, pageCount: 16, deviceTierBytes: 0);
+        using var deviceBatch = intoDeviceMemory ? DeviceBatch.Create(backend, Columns, 8, 6) : null;
+        using var hostBatch = intoDeviceMemory ? null : new WindowBatch(Columns, 8, 6);
+        var batch = deviceBatch?.Windows ?? hostBatch!;
+        var pageTable = new[] { 3, 9, 1 };
+        for (var w = 0; w < 8; w++)
+            batch.Sources[w] = new WindowSource(pageTable, 0, w - 2, 12);
+        batch.Count = 8;
+        backend.Gather(storage, batch); // warm: mappings, column tables, scratch
+        var (copies, pageable, launches, waits) = (runtime.CopiesToDevice, runtime.PageableCopiesToDevice, runtime.Launches, runtime.Synchronizations);
+        backend.Gather(storage, batch);
+        Assert.AreEqual(1, runtime.CopiesToDevice - copies, "copies to the device");
+        Assert.AreEqual(0, runtime.PageableCopiesToDevice - pageable, "copies from pageable memory");
+        Assert.AreEqual(1, runtime.Launches - launches, "launches");
+        Assert.AreEqual(1, runtime.Synchronizations - waits, "waits");
+    }
+
     [TestMethod]
     public void ADeviceBatchNeedsItsOwnDeviceBackend()
     {

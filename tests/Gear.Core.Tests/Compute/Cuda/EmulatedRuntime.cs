@@ -24,8 +24,21 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
             .Select(k => System.Text.Encoding.ASCII.GetBytes(KernelCatalog.Symbol((Kernel)k) + "\0")).ToArray();
     }
 
+    // Page-locked host ranges: from AllocateHost and MapHost. A copy from anywhere else is one the real driver
+    // stages through its own buffer and waits for.
+    private readonly List<(nint Start, long Bytes)> _pinned = [];
+
     /// <summary>Launches so far (tests check that work really went through the kernels).</summary>
     public int Launches { get; private set; }
+
+    /// <summary>Host-to-device copies so far.</summary>
+    public int CopiesToDevice { get; private set; }
+
+    /// <summary>Host-to-device copies so far whose source was pageable memory (neither allocated pinned nor mapped).</summary>
+    public int PageableCopiesToDevice { get; private set; }
+
+    /// <summary>Waits so far.</summary>
+    public int Synchronizations { get; private set; }
 
     public string Name => "emulated";
 
@@ -33,17 +46,38 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
 
     public void Free(ulong address) => NativeMemory.AlignedFree((void*)address);
 
-    public void CopyToDevice(ulong destination, void* source, long bytes) => Buffer.MemoryCopy(source, (void*)destination, bytes, bytes);
+    public void* AllocateHost(long bytes)
+    {
+        var host = NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 16), 4096);
+        _pinned.Add(((nint)host, bytes));
+        return host;
+    }
+
+    public void FreeHost(void* host)
+    {
+        Unpin(host);
+        NativeMemory.AlignedFree(host);
+    }
+
+    public void CopyToDevice(ulong destination, void* source, long bytes)
+    {
+        CopiesToDevice++;
+        if (!IsPinned(source, bytes))
+            PageableCopiesToDevice++;
+        Buffer.MemoryCopy(source, (void*)destination, bytes, bytes);
+    }
 
     public void CopyToHost(void* destination, ulong source, long bytes) => Buffer.MemoryCopy((void*)source, destination, bytes, bytes);
 
     public void Fill32(ulong destination, uint value, long count) => new Span<uint>((void*)destination, checked((int)count)).Fill(value);
 
-    public ulong MapHost(void* host, long bytes) => (ulong)host;
-
-    public void UnmapHost(void* host)
+    public ulong MapHost(void* host, long bytes)
     {
+        _pinned.Add(((nint)host, bytes));
+        return (ulong)host;
     }
+
+    public void UnmapHost(void* host) => Unpin(host);
 
     public void Launch(Kernel kernel, uint gridX, uint gridY, uint blockX, void** args)
     {
@@ -55,13 +89,23 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
         Launches++;
     }
 
-    public void Synchronize()
-    {
-    }
+    public void Synchronize() => Synchronizations++;
 
     public void Dispose()
     {
     }
+
+    private bool IsPinned(void* source, long bytes)
+    {
+        foreach (var (start, length) in _pinned)
+        {
+            if ((nint)source >= start && (nint)source + (nint)bytes <= start + (nint)length)
+                return true;
+        }
+        return false;
+    }
+
+    private void Unpin(void* host) => _pinned.RemoveAt(_pinned.FindIndex(range => range.Start == (nint)host));
 
     private static nint Build()
     {

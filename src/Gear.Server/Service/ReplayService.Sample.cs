@@ -40,9 +40,10 @@ public sealed partial class ReplayService
     /// <summary>
     /// Streams batches sampled held: each reply is encoded from the table's pages straight into the response
     /// pipe (the server's only copy of the bytes), the hold is released, and only then does the stream wait
-    /// for the flush, so a learner that reads slowly or not at all holds no pages. Sampling the next batch
-    /// while the learner still receives this one comes from Kestrel's response buffer, which drains while
-    /// the loop goes on. batches_in_flight is checked but keeps nothing: no batch waits gathered ahead here.
+    /// for the flush, so a learner that reads slowly or not at all holds no pages. With no gather left to
+    /// run ahead, one loop does it all: the flush returns once the batch is in the socket, and the learner
+    /// reads it out of its stream window while the loop samples and encodes the next. batches_in_flight is
+    /// checked but keeps nothing: no batch waits gathered ahead here.
     /// </summary>
     private async Task SampleStream(SampleStreamRequest request, IServerStreamWriter<SampleResponse> responses, ServerCallContext context)
     {

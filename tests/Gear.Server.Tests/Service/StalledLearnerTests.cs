@@ -21,7 +21,7 @@ public sealed class StalledLearnerTests
         var table = await client.CreateTableAsync(KnownSteps.Spec(KnownSteps.NewName()));
         await client.InsertAsync(table, Enumerable.Range(1, 32).Select(i => (ulong)i), 8);
 
-        // 64 windows of 8 steps: 8 KiB a batch, so the 8 MiB stream window holds ~1,000 batches before it fills.
+        // 64 windows of 8 steps: 8 KiB a batch, so the 16 MiB stream window holds ~2,000 batches before it fills.
         using var call = client.Channel.ServerStreaming(ReplayMethods.SampleStream, new SampleStreamRequest
         {
             Sample = new SampleRequest { Table = table, BatchSize = 64, WindowLength = 8 },

@@ -5,7 +5,7 @@ using Gear.Protocol.V1;
 namespace Gear.Client;
 
 /// <summary>
-/// Batches from one server's SampleStream, which gathers up to batches_in_flight ahead. After UNAVAILABLE the
+/// Batches from one server's SampleStream (batches_in_flight: at most that many gathered ahead). After UNAVAILABLE the
 /// stream is opened again with backoff (sampling is safe to repeat); the batch count carries over. A stream
 /// that takes over from another (a data plane falling back) starts at that one's <paramref name="delivered"/>
 /// batches and <paramref name="opened"/> openings, so that sequence numbers and seeds go on rather than repeat.

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Gear.Core.Sampling;
 using Gear.Core.Tables;
+using Gear.Server.Service;
 
 namespace Gear.Server.DataPlane;
 
@@ -27,11 +28,8 @@ internal sealed unsafe class HeldFrameVectors
     private int _prefixBytes;
     private int _count;
     private Stage _stage;
-    private bool _windowStarted;
     private int _column;
-    private int _window;
-    private int _position;
-    private int _end;
+    private HeldColumnWalk _walk;
     private long _zerosLeft;
 
     /// <param name="stepBytes">Bytes of one step of each column of the table, in table order.</param>
@@ -112,29 +110,21 @@ internal sealed unsafe class HeldFrameVectors
             switch (_stage)
             {
                 case Stage.Prefix:
-                    (_stage, _column, _window, _windowStarted) = (Stage.Columns, 0, 0, false);
+                    (_stage, _column) = (Stage.Columns, 0);
+                    _walk = new HeldColumnWalk(_table!, batch, 0, _stepBytes[0]);
                     (address, bytes) = (_prefix, _prefixBytes);
                     return true;
-                case Stage.Columns when _column == _stepBytes.Length:
-                    _stage = Stage.Mask;
+                case Stage.Columns when _walk.Next(out address, out bytes):
+                    if (address != 0)
+                        return true;
+                    _zerosLeft = bytes; // padding
                     continue;
-                case Stage.Columns when _window == batch.Count:
-                    (_column, _window) = (_column + 1, 0);
+                case Stage.Columns when _column + 1 < _stepBytes.Length:
+                    _column++;
+                    _walk = new HeldColumnWalk(_table!, batch, _column, _stepBytes[_column]);
                     continue;
-                case Stage.Columns when !_windowStarted:
-                    // A window's head padding, then its page runs, then its tail padding.
-                    (_position, _end) = batch.ValidPositions(_window);
-                    _zerosLeft = (long)_position * _stepBytes[_column];
-                    _windowStarted = true;
-                    continue;
-                case Stage.Columns when _position < _end:
-                    address = _table!.HeldRun(batch, _window, _column, _position, _end, out var steps);
-                    _position += steps;
-                    bytes = (long)steps * _stepBytes[_column];
-                    return true;
                 case Stage.Columns:
-                    _zerosLeft = (long)(batch.WindowLength - _end) * _stepBytes[_column];
-                    (_window, _windowStarted) = (_window + 1, false);
+                    _stage = Stage.Mask;
                     continue;
                 case Stage.Mask:
                     _stage = Stage.Done;

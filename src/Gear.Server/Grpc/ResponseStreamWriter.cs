@@ -17,11 +17,11 @@ internal sealed class ResponseStreamWriter<T> : IServerStreamWriter<T> where T :
         return AsTask(_context.WriteMessageAsync(message, flush: true, token));
     }
 
-    public Task WriteEncodedAsync(IEncodedMessage message, CancellationToken cancellationToken = default)
+    public ValueTask WriteEncodedAsync(IEncodedMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
         CancellationToken token = cancellationToken.CanBeCanceled ? cancellationToken : _context.CancellationToken;
-        return AsTask(_context.WriteEncodedMessageAsync(message, token));
+        return _context.WriteEncodedMessageAsync(message, token);
     }
 
     private static Task AsTask(ValueTask writing) => writing.IsCompletedSuccessfully ? Task.CompletedTask : writing.AsTask();

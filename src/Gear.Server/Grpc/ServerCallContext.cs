@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net;
+using System.Runtime.CompilerServices;
 using Gear.Protocol.Grpc;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
@@ -96,7 +97,10 @@ public sealed class ServerCallContext
         return flush ? FlushAsync(body, cancellationToken) : ValueTask.CompletedTask;
     }
 
-    /// <summary>Frames a message that encodes itself into the response body and flushes it to the client.</summary>
+    /// <summary>
+    /// Frames a message that encodes itself into the response body, synchronously, and flushes it to the client
+    /// (the returned task).
+    /// </summary>
     internal ValueTask WriteEncodedMessageAsync(IEncodedMessage message, CancellationToken cancellationToken)
     {
         PipeWriter body = HttpContext.Response.BodyWriter;
@@ -123,6 +127,7 @@ public sealed class ServerCallContext
     /// stream did (found by fuzzing); <see cref="PipeWriter.CancelPendingFlush"/> ends the wait and keeps the
     /// stream, so the status still reaches the client in the trailers.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // a stream of large replies waits here on every message
     private static async ValueTask AwaitFlushAsync(PipeWriter body, ValueTask<FlushResult> flushing, CancellationToken cancellationToken)
     {
         await using CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(

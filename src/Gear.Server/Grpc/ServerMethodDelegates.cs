@@ -8,9 +8,11 @@ public interface IServerStreamWriter<in T> : IAsyncStreamWriter<T>
 {
     /// <summary>
     /// Writes one message of type <typeparamref name="T"/> that encodes itself (large replies written straight
-    /// from the handler's buffers). Do not start another write before this one completes.
+    /// from the handler's buffers) into the response before it returns; what it returns is the flush to the
+    /// client, so the handler may let go of what the message was encoded from before waiting on the learner.
+    /// Do not start another write before this one completes.
     /// </summary>
-    Task WriteEncodedAsync(IEncodedMessage message, CancellationToken cancellationToken = default);
+    ValueTask WriteEncodedAsync(IEncodedMessage message, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Handles a unary call: one request, one response.</summary>

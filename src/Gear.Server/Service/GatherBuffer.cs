@@ -5,8 +5,8 @@ namespace Gear.Server.Service;
 
 /// <summary>
 /// A window batch plus views of its native column and mask buffers as <see cref="Memory{T}"/>, made once, so a
-/// streamed reply can wrap the gathered bytes without copying them (the caller returns the buffer to its pool
-/// only after the reply is written).
+/// writer can hand the gathered bytes on without copying them (the data plane's fallback after a stall, the
+/// unary reply's copy, a held batch's mask); the caller returns the buffer to its pool only after they are written.
 /// </summary>
 internal sealed unsafe class GatherBuffer : IDisposable
 {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using System.Threading.Channels;
 using Gear.Core.Errors;
 using Gear.Core.Sampling;
 using Gear.Protocol.V1;
@@ -14,10 +13,10 @@ namespace Gear.Server.Service;
 
 public sealed partial class ReplayService
 {
-    /// <summary>Batches a SampleStream gathers ahead of the learner when it does not say.</summary>
+    /// <summary>What batches_in_flight 0 (SampleStream, data plane) stands for.</summary>
     public const int DefaultBatchesInFlight = 2;
 
-    /// <summary>Most batches a SampleStream may gather ahead (each holds a whole batch of memory).</summary>
+    /// <summary>The largest batches_in_flight a stream may ask for.</summary>
     public const int MaxBatchesInFlight = 64;
 
     private async Task<SampleResponse> Sample(WireSampleRequest request, ServerCallContext context)
@@ -28,7 +27,8 @@ public sealed partial class ReplayService
         var buffer = lease.Served.Buffers.Rent(core.BatchSize, core.WindowLength);
         try
         {
-            await SampleIntoAsync(lease.Served, core, RandomFor(request), buffer.Batch, context, _metrics).ConfigureAwait(false);
+            using var wait = CallWaits.Link(context, lease.Served);
+            await SampleIntoAsync(lease.Served, core, RandomFor(request), buffer.Batch, hold: false, context, wait.Token, _metrics).ConfigureAwait(false);
             return SampleMapping.ToWire(buffer);
         }
         finally
@@ -37,6 +37,14 @@ public sealed partial class ReplayService
         }
     }
 
+    /// <summary>
+    /// Streams batches sampled held: each reply is encoded from the table's pages straight into the response
+    /// pipe (the server's only copy of the bytes), the hold is released, and only then does the stream wait
+    /// for the flush, so a learner that reads slowly or not at all holds no pages. With no gather left to
+    /// run ahead, one loop does it all: the flush returns once the batch is in the socket, and the learner
+    /// reads it out of its stream window while the loop samples and encodes the next. batches_in_flight is
+    /// checked but keeps nothing: no batch waits gathered ahead here.
+    /// </summary>
     private async Task SampleStream(SampleStreamRequest request, IServerStreamWriter<SampleResponse> responses, ServerCallContext context)
     {
         if (request.Sample is null)
@@ -52,90 +60,56 @@ public sealed partial class ReplayService
         SampleMapping.CheckReplySize(served.Table.Spec.Columns, core, _identity.MaxSendMessageBytes);
         using var learner = _metrics.SampleStreamOpened(served.Name);
 
-        _logger.LogInformation("Sample stream from {Peer} on table {Table}: {BatchSize} windows of {WindowLength} steps, {InFlight} in flight",
-            context.Peer, served.Name, core.BatchSize, core.WindowLength, inFlight);
-        // The producer gathers up to `inFlight` batches ahead while the writer sends; the bounded channel is the
-        // flow control: when the learner stops reading, HTTP/2 stops the writer, the channel fills, and the
-        // producer waits instead of gathering.
-        var gathered = Channel.CreateBounded<GatherBuffer>(new BoundedChannelOptions(inFlight) { SingleReader = true, SingleWriter = true });
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-        var producer = ProduceBatchesAsync(served, core, RandomFor(request.Sample), request.MaxBatches, gathered.Writer, context, _metrics, stop.Token);
+        _logger.LogInformation("Sample stream from {Peer} on table {Table}: {BatchSize} windows of {WindowLength} steps",
+            context.Peer, served.Name, core.BatchSize, core.WindowLength);
+        // Made once per stream: a batch allocates nothing here once the stream runs.
+        var random = RandomFor(request.Sample);
+        var held = served.Buffers.Rent(core.BatchSize, core.WindowLength);
         var reply = new SampleReplyEncoder();
+        using var wait = CallWaits.Link(context, served);
         ulong sent = 0;
         try
         {
-            await foreach (var buffer in gathered.Reader.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+            for (; request.MaxBatches == 0 || sent < (ulong)request.MaxBatches; sent++)
             {
+                await SampleIntoAsync(served, core, random, held.Batch, hold: true, context, wait.Token, _metrics).ConfigureAwait(false);
+                ValueTask flushing;
                 try
                 {
-                    // The reply is copied from the gathered bytes into the response pipe before the write returns.
-                    reply.Reset(buffer, sent);
-                    await responses.WriteEncodedAsync(reply, context.CancellationToken).ConfigureAwait(false);
+                    reply.Reset(served.Table, held, sent);
+                    flushing = responses.WriteEncodedAsync(reply, context.CancellationToken);
                 }
                 finally
                 {
-                    served.Buffers.Return(buffer);
+                    served.Table.ReleaseHeld(held.Batch);
                 }
-                sent++;
+                await flushing.ConfigureAwait(false);
             }
-        }
-        catch (ChannelClosedException)
-        {
-            // The producer failed; its own exception is rethrown below.
         }
         finally
         {
-            stop.Cancel();
-            await producer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            while (gathered.Reader.TryRead(out var left))
-                served.Buffers.Return(left);
+            served.Buffers.Return(held);
             _logger.LogInformation("Sample stream from {Peer} on table {Table} ended after {Batches} batches", context.Peer, served.Name, sent);
         }
-        // The producer's failure (a bad request found by Core, a dropped table, a deadline) is the stream's status.
-        await producer.ConfigureAwait(false);
     }
 
-    private static async Task ProduceBatchesAsync(
-        ServedTable served, CoreSampleRequest request, RandomStream random, long maxBatches,
-        ChannelWriter<GatherBuffer> output, ServerCallContext context, GearMetrics metrics, CancellationToken stop)
-    {
-        try
-        {
-            for (long produced = 0; maxBatches == 0 || produced < maxBatches; produced++)
-            {
-                var buffer = served.Buffers.Rent(request.BatchSize, request.WindowLength);
-                try
-                {
-                    await SampleIntoAsync(served, request, random, buffer.Batch, context, metrics, stop).ConfigureAwait(false);
-                    await output.WriteAsync(buffer, stop).ConfigureAwait(false);
-                }
-                catch
-                {
-                    served.Buffers.Return(buffer);
-                    throw;
-                }
-            }
-            output.TryComplete();
-        }
-        catch (Exception e)
-        {
-            output.TryComplete(e);
-            throw;
-        }
-    }
-
-    /// <summary>Samples into <paramref name="batch"/>, waiting on the rate limiter up to the call's deadline.</summary>
+    /// <summary>
+    /// Samples into <paramref name="batch"/> (gathered, or with <paramref name="hold"/> held: metadata and mask
+    /// only, the columns left in the table's pages until released), waiting on the rate limiter up to the
+    /// call's deadline or until <paramref name="wait"/> (<see cref="CallWaits.Link"/>) fires.
+    /// </summary>
     private static async Task SampleIntoAsync(
-        ServedTable served, CoreSampleRequest request, RandomStream random, WindowBatch batch, ServerCallContext context,
-        GearMetrics metrics, CancellationToken stop = default)
+        ServedTable served, CoreSampleRequest request, RandomStream random, WindowBatch batch, bool hold, ServerCallContext context,
+        CancellationToken wait, GearMetrics metrics)
     {
-        using var wait = CallWaits.Link(context, served);
-        using var stopping = stop.Register(static state => ((CancellationTokenSource)state!).Cancel(), wait);
         try
         {
             var started = Stopwatch.GetTimestamp();
-            var sampling = served.Table.SampleAsync(request, random, batch, CallWaits.Remaining(context), wait.Token);
-            var waited = !sampling.IsCompleted; // the rate limiter is the only thing SampleAsync waits for
+            var timeout = CallWaits.Remaining(context);
+            var sampling = hold
+                ? served.Table.SampleHeldAsync(request, random, batch, timeout, wait)
+                : served.Table.SampleAsync(request, random, batch, timeout, wait);
+            var waited = !sampling.IsCompleted; // the rate limiter is the only thing sampling waits for
             await sampling.ConfigureAwait(false);
             metrics.Sampled(served.Name, batch, Stopwatch.GetElapsedTime(started), waited);
         }
@@ -145,7 +119,6 @@ public sealed partial class ReplayService
         }
     }
 
-    /// <summary>The selection randoms of one call: the caller's seed, or a fresh one.</summary>
     /// <summary>The selection randoms of a request: its seed, or a fresh random one when it gives none.</summary>
     internal static RandomStream RandomFor(WireSampleRequest request) =>
         new(request.Seed != 0 ? request.Seed : BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong))));

@@ -57,7 +57,7 @@ internal static class SampleMapping
     /// <summary>
     /// The wire reply of a unary Sample for the windows gathered into <paramref name="buffer"/>, with the bytes
     /// copied: the reply is written after the handler returns, when the buffer is back in the pool. Streams
-    /// write their replies with <see cref="SampleReplyEncoder"/> instead, straight from the buffer.
+    /// write their replies with <see cref="SampleReplyEncoder"/> instead, straight from the table's pages.
     /// </summary>
     public static Wire.SampleResponse ToWire(GatherBuffer buffer)
     {

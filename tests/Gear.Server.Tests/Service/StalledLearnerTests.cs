@@ -5,9 +5,9 @@ using Gear.Protocol.V1;
 namespace Gear.Server.Tests.Service;
 
 /// <summary>
-/// A learner that stops reading its SampleStream: HTTP/2 flow control and the stream's batches in flight stop
-/// the server's gathers for it, so the server does no work and holds nothing more for a learner that reads
-/// nothing; when it reads again, the stream goes on.
+/// A learner that stops reading its SampleStream: HTTP/2 flow control stops the server's sampling for it, so
+/// the server does no work and holds none of the table's pages for a learner that reads nothing; when it
+/// reads again, the stream goes on.
 /// </summary>
 [TestClass]
 public sealed class StalledLearnerTests
@@ -21,7 +21,7 @@ public sealed class StalledLearnerTests
         var table = await client.CreateTableAsync(KnownSteps.Spec(KnownSteps.NewName()));
         await client.InsertAsync(table, Enumerable.Range(1, 32).Select(i => (ulong)i), 8);
 
-        // 64 windows of 8 steps: 8 KiB a batch, so the 8 MiB stream window holds ~1,000 batches before it fills.
+        // 64 windows of 8 steps: 8 KiB a batch, so the 16 MiB stream window holds ~2,000 batches before it fills.
         using var call = client.Channel.ServerStreaming(ReplayMethods.SampleStream, new SampleStreamRequest
         {
             Sample = new SampleRequest { Table = table, BatchSize = 64, WindowLength = 8 },
@@ -39,6 +39,32 @@ public sealed class StalledLearnerTests
         for (var i = 0; i < 100; i++)
             Assert.IsTrue(await call.ResponseStream.MoveNext());
         Assert.AreEqual(64, call.ResponseStream.Current.BatchSize);
+    }
+
+    [TestMethod]
+    [Timeout(60_000)]
+    public async Task AStalledSampleStreamHoldsNoPages()
+    {
+        await using var harness = await ServiceHarness.StartAsync();
+        var client = harness.Client();
+        var table = await client.CreateTableAsync(KnownSteps.Spec(KnownSteps.NewName()));
+        var keys = await client.InsertAsync(table, Enumerable.Range(1, 32).Select(i => (ulong)i), 8);
+
+        using var call = client.Channel.ServerStreaming(ReplayMethods.SampleStream, new SampleStreamRequest
+        {
+            Sample = new SampleRequest { Table = table, BatchSize = 64, WindowLength = 8 },
+        }, client.Options());
+        Assert.IsTrue(await call.ResponseStream.MoveNext());
+        await SettledWindowsAsync(client, table);
+
+        // The server now waits on a flush with a batch in its response buffer. Every item deleted: pages the
+        // stream still held would stay allocated.
+        var delete = new DeleteRequest { Table = table };
+        delete.Keys.Add(keys.Keys);
+        await client.Unary(ReplayMethods.Delete, delete);
+        var info = await client.InfoAsync(table);
+        Assert.AreEqual(0, info.ItemCount, "every item deleted");
+        Assert.AreEqual(info.PagesTotal, info.PagesFree, "the stalled stream holds none of the deleted trajectories' pages");
     }
 
     /// <summary>Waits until the table's sampled-window count stops moving for half a second; returns it.</summary>

@@ -117,7 +117,7 @@ internal sealed class DataPlaneConnection(
                 // the end frame's status. A failed send ends the connection instead.
                 if (await SampleAsync(served, core, random, free, buffer, stop.Token).ConfigureAwait(false) is { } failure)
                 {
-                    var (code, message) = BatchGathering.Describe(failure, served);
+                    var (code, message) = SessionEndStatus.Describe(failure, served);
                     await writer.WriteEndAsync(sent, code, message, connection.Token).ConfigureAwait(false);
                     return;
                 }
@@ -195,7 +195,7 @@ internal sealed class DataPlaneConnection(
         try
         {
             await free.WaitAsync(stop).ConfigureAwait(false);
-            await BatchGathering.SampleAsync(metrics, served, request, random, buffer, hold: true, stop).ConfigureAwait(false);
+            await served.SampleAsync(metrics, request, random, buffer.Batch, hold: true, Timeout.InfiniteTimeSpan, stop).ConfigureAwait(false);
             return null;
         }
         catch (Exception e) when (e is not OperationCanceledException || served.Dropping.IsCancellationRequested)

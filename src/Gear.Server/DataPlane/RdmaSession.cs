@@ -73,7 +73,7 @@ internal sealed class RdmaSession : IDisposable
             var encoder = new BatchFrameEncoder(Id, served.Table.Spec.Columns.Count);
             var failure = await StreamAsync(served, core, ReplayService.RandomFor(Request.Sample), encoder, metrics, stop.Token).ConfigureAwait(false);
             sent = _writer.Written;
-            var (code, message) = failure is null ? (0, "complete") : BatchGathering.Describe(failure, served);
+            var (code, message) = failure is null ? (0, "complete") : SessionEndStatus.Describe(failure, served);
             // The end frame needs a slot like any frame: wait for one, but not for ever (the learner may be gone).
             using var grace = new CancellationTokenSource(serverStopping.IsCancellationRequested ? ShutdownEndGrace : EndGrace);
             await _writer.WaitForCreditAsync(grace.Token).ConfigureAwait(false);
@@ -99,7 +99,7 @@ internal sealed class RdmaSession : IDisposable
         }
     }
 
-    /// <summary>Gathers and writes batches until max_batches; returns what stopped it early (null: done), which <see cref="BatchGathering.Describe"/> turns into the end frame's status.</summary>
+    /// <summary>Gathers and writes batches until max_batches; returns what stopped it early (null: done), which <see cref="SessionEndStatus.Describe"/> turns into the end frame's status.</summary>
     private async Task<Exception?> StreamAsync(ServedTable served, SampleRequest core, RandomStream random, BatchFrameEncoder encoder, GearMetrics metrics, CancellationToken stop)
     {
         var maxBatches = Request.MaxBatches;
@@ -110,7 +110,7 @@ internal sealed class RdmaSession : IDisposable
             for (long produced = 0; maxBatches == 0 || produced < maxBatches; produced++)
             {
                 await _writer.WaitForCreditAsync(stop).ConfigureAwait(false);
-                await BatchGathering.SampleAsync(metrics, served, core, random, buffer, hold: false, stop).ConfigureAwait(false);
+                await served.SampleAsync(metrics, core, random, buffer.Batch, hold: false, Timeout.InfiniteTimeSpan, stop).ConfigureAwait(false);
                 _writer.Write(encoder.WriteBatch(buffer, _writer.Written, _writer.NextSlot));
             }
             return null;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using Gear.Core.Errors;
 using Gear.Core.Sampling;
@@ -104,14 +103,7 @@ public sealed partial class ReplayService
     {
         try
         {
-            var started = Stopwatch.GetTimestamp();
-            var timeout = CallWaits.Remaining(context);
-            var sampling = hold
-                ? served.Table.SampleHeldAsync(request, random, batch, timeout, wait)
-                : served.Table.SampleAsync(request, random, batch, timeout, wait);
-            var waited = !sampling.IsCompleted; // the rate limiter is the only thing sampling waits for
-            await sampling.ConfigureAwait(false);
-            metrics.Sampled(served.Name, batch, Stopwatch.GetElapsedTime(started), waited);
+            await served.SampleAsync(metrics, request, random, batch, hold, CallWaits.Remaining(context), wait).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (served.Dropping.IsCancellationRequested)
         {

@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using Gear.Core.Errors;
+using Gear.Core.Sampling;
 using Gear.Core.Tables;
+using Gear.Server.Admin.Metrics;
 using Gear.Server.WriteAheadLog;
 
 namespace Gear.Server.Service;
@@ -41,6 +44,25 @@ internal sealed class ServedTable
         if (Log is not null)
             throw new InvalidOperationException($"table '{Name}' already has a write-ahead log");
         Log = log;
+    }
+
+    /// <summary>
+    /// Samples <paramref name="request"/> into <paramref name="batch"/> and counts it in <paramref name="metrics"/>:
+    /// gathered, or with <paramref name="hold"/> held (metadata and mask only; the columns stay in the table's pages
+    /// until the batch is released). Waits on the rate limiter up to <paramref name="timeout"/> or until
+    /// <paramref name="cancellationToken"/> fires. Every sampling path of the service (Sample, SampleStream, both
+    /// data planes) goes through here.
+    /// </summary>
+    public async Task SampleAsync(GearMetrics metrics, SampleRequest request, RandomStream random, WindowBatch batch, bool hold,
+        TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var sampling = hold
+            ? Table.SampleHeldAsync(request, random, batch, timeout, cancellationToken)
+            : Table.SampleAsync(request, random, batch, timeout, cancellationToken);
+        var waited = !sampling.IsCompleted; // the rate limiter is the only thing sampling waits for
+        await sampling.ConfigureAwait(false);
+        metrics.Sampled(Name, batch, Stopwatch.GetElapsedTime(started), waited);
     }
 
     /// <summary>

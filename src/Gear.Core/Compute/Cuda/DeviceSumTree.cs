@@ -6,9 +6,16 @@ namespace Gear.Core.Compute.Cuda;
 /// A sum tree in device memory with the layout and arithmetic of <see cref="Cpu.CpuSumTree"/> (see
 /// <see cref="SumTreeLayout"/> and kernels/sumtree.cu), so that the same uniforms choose the same leaves. Every
 /// call checks its arguments on the host as the CPU tree does, queues copies and kernels on the backend's
-/// device, and waits for them before it returns. The total is read back after every change and kept here, so
-/// that <see cref="Total"/> costs no device round trip.
+/// device, and waits for them once before it returns. The total is read back after every change and kept here,
+/// so that <see cref="Total"/> costs no device round trip.
 /// </summary>
+/// <remarks>
+/// A batch's inputs and results pass through one pinned staging buffer (<see cref="PinnedStaging"/>), laid out
+/// as the device scratch is, so that each direction is one asynchronous copy. From pageable memory the driver
+/// stages every copy itself and returns only when it is done, and a copy back waits for the kernels before it:
+/// each of those is a round trip of its own, on a path (a prioritized sample and its update) that is mostly
+/// fixed costs for a batch of a few hundred.
+/// </remarks>
 internal sealed unsafe class DeviceSumTree : IPrioritySumTree
 {
     private readonly IDeviceRuntime _runtime;
@@ -17,9 +24,9 @@ internal sealed unsafe class DeviceSumTree : IPrioritySumTree
     private readonly ulong _tree;
     private readonly ulong _owner;
     private readonly ulong _levelOffsets;
-    private readonly DeviceBuffer _slots;
-    private readonly DeviceBuffer _values;
-    private readonly double[] _total = GC.AllocateArray<double>(1, pinned: true);
+    private readonly DeviceBuffer _scratch;
+    private readonly PinnedStaging _staging;
+    private double _total;
     private bool _disposed;
 
     /// <summary>Allocates a tree of <paramref name="capacity"/> zero leaves; <paramref name="gate"/> serialises device use.</summary>
@@ -28,8 +35,8 @@ internal sealed unsafe class DeviceSumTree : IPrioritySumTree
         _layout = new SumTreeLayout(capacity);
         _runtime = runtime;
         _gate = gate;
-        _slots = new DeviceBuffer(runtime);
-        _values = new DeviceBuffer(runtime);
+        _scratch = new DeviceBuffer(runtime);
+        _staging = new PinnedStaging(runtime);
         lock (_gate)
         {
             _tree = runtime.Allocate(_layout.Doubles * sizeof(double));
@@ -53,7 +60,7 @@ internal sealed unsafe class DeviceSumTree : IPrioritySumTree
         get
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _total[0];
+            return _total;
         }
     }
 
@@ -91,35 +98,38 @@ internal sealed unsafe class DeviceSumTree : IPrioritySumTree
             return;
         lock (_gate)
         {
-            var deviceSlots = _slots.Ensure((long)n * sizeof(int));
-            var deviceValues = _values.Ensure((long)n * sizeof(double));
-            fixed (int* s = slots)
-            fixed (double* v = values)
-            fixed (double* total = _total)
+            // Staging and scratch alike: the slots, the values (8-byte aligned), then (staging only) the total read back.
+            var valuesAt = AlignTo8((long)n * sizeof(int));
+            var inputBytes = valuesAt + (long)n * sizeof(double);
+            var host = _staging.Ensure(inputBytes + sizeof(double));
+            slots.CopyTo(new Span<int>(host, n));
+            values.CopyTo(new Span<double>(host + valuesAt, n));
+            var deviceSlots = _scratch.Ensure(inputBytes);
+            var deviceValues = deviceSlots + (ulong)valuesAt;
+            _runtime.CopyToDevice(deviceSlots, host, inputBytes);
+
+            var blocks = LaunchShape.Blocks(n);
+            var owner = _owner;
+            var leaves = _tree;
+            void** args = stackalloc void*[5];
+            args[0] = &deviceSlots; args[1] = &n; args[2] = &owner;
+            _runtime.Launch(Kernel.TreeClaim, blocks, 1, LaunchShape.BlockThreads, args);
+            args[0] = &deviceSlots; args[1] = &deviceValues; args[2] = &n; args[3] = &owner; args[4] = &leaves;
+            _runtime.Launch(Kernel.TreeWriteLeaves, blocks, 1, LaunchShape.BlockThreads, args);
+            args[0] = &deviceSlots; args[1] = &n; args[2] = &owner;
+            _runtime.Launch(Kernel.TreeRelease, blocks, 1, LaunchShape.BlockThreads, args);
+            for (var k = 1; k <= _layout.Top; k++)
             {
-                _runtime.CopyToDevice(deviceSlots, s, (long)n * sizeof(int));
-                _runtime.CopyToDevice(deviceValues, v, (long)n * sizeof(double));
-                var blocks = LaunchShape.Blocks(n);
-                var owner = _owner;
-                var leaves = _tree;
-                void** args = stackalloc void*[5];
-                args[0] = &deviceSlots; args[1] = &n; args[2] = &owner;
-                _runtime.Launch(Kernel.TreeClaim, blocks, 1, LaunchShape.BlockThreads, args);
-                args[0] = &deviceSlots; args[1] = &deviceValues; args[2] = &n; args[3] = &owner; args[4] = &leaves;
-                _runtime.Launch(Kernel.TreeWriteLeaves, blocks, 1, LaunchShape.BlockThreads, args);
-                args[0] = &deviceSlots; args[1] = &n; args[2] = &owner;
-                _runtime.Launch(Kernel.TreeRelease, blocks, 1, LaunchShape.BlockThreads, args);
-                for (var k = 1; k <= _layout.Top; k++)
-                {
-                    var shift = 3 * k;
-                    var below = _tree + (ulong)_layout.LevelOffsets[k - 1] * sizeof(double);
-                    var level = _tree + (ulong)_layout.LevelOffsets[k] * sizeof(double);
-                    args[0] = &deviceSlots; args[1] = &n; args[2] = &shift; args[3] = &below; args[4] = &level;
-                    _runtime.Launch(Kernel.TreeUpdateLevel, blocks, 1, LaunchShape.BlockThreads, args);
-                }
-                _runtime.CopyToHost(total, RootAddress, sizeof(double));
-                _runtime.Synchronize();
+                var shift = 3 * k;
+                var below = _tree + (ulong)_layout.LevelOffsets[k - 1] * sizeof(double);
+                var level = _tree + (ulong)_layout.LevelOffsets[k] * sizeof(double);
+                args[0] = &deviceSlots; args[1] = &n; args[2] = &shift; args[3] = &below; args[4] = &level;
+                _runtime.Launch(Kernel.TreeUpdateLevel, blocks, 1, LaunchShape.BlockThreads, args);
             }
+            var total = (double*)(host + inputBytes);
+            _runtime.CopyToHost(total, RootAddress, sizeof(double));
+            _runtime.Synchronize();
+            _total = *total;
         }
     }
 
@@ -127,32 +137,33 @@ internal sealed unsafe class DeviceSumTree : IPrioritySumTree
     public void SampleStratified(ReadOnlySpan<double> uniforms, Span<int> slots, Span<double> values)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        SumTreeLayout.CheckSample(uniforms, slots.Length, values.Length, _total[0]);
+        SumTreeLayout.CheckSample(uniforms, slots.Length, values.Length, _total);
         var n = uniforms.Length;
         if (n == 0)
             return;
         lock (_gate)
         {
-            // The uniforms in, then the chosen slots and values out, share the two scratch buffers.
-            var deviceSlots = _slots.Ensure((long)n * sizeof(int));
-            var deviceValues = _values.Ensure((long)n * sizeof(double) * 2);
-            var deviceUniforms = deviceValues + (ulong)n * sizeof(double);
-            fixed (double* u = uniforms)
-            fixed (int* s = slots)
-            fixed (double* v = values)
-            {
-                _runtime.CopyToDevice(deviceUniforms, u, (long)n * sizeof(double));
-                var tree = _tree;
-                var offsets = _levelOffsets;
-                var top = _layout.Top;
-                void** args = stackalloc void*[7];
-                args[0] = &tree; args[1] = &offsets; args[2] = &top; args[3] = &deviceUniforms; args[4] = &n;
-                args[5] = &deviceSlots; args[6] = &deviceValues;
-                _runtime.Launch(Kernel.TreeSample, LaunchShape.Blocks(n), 1, LaunchShape.BlockThreads, args);
-                _runtime.CopyToHost(s, deviceSlots, (long)n * sizeof(int));
-                _runtime.CopyToHost(v, deviceValues, (long)n * sizeof(double));
-                _runtime.Synchronize();
-            }
+            // Staging and scratch alike: the uniforms in, then the chosen values and slots out, which come back in one copy.
+            var valuesAt = (long)n * sizeof(double);
+            var slotsAt = valuesAt + (long)n * sizeof(double);
+            var bytes = slotsAt + (long)n * sizeof(int);
+            var host = _staging.Ensure(bytes);
+            uniforms.CopyTo(new Span<double>(host, n));
+            var deviceUniforms = _scratch.Ensure(bytes);
+            var deviceValues = deviceUniforms + (ulong)valuesAt;
+            var deviceSlots = deviceUniforms + (ulong)slotsAt;
+            _runtime.CopyToDevice(deviceUniforms, host, valuesAt);
+            var tree = _tree;
+            var offsets = _levelOffsets;
+            var top = _layout.Top;
+            void** args = stackalloc void*[7];
+            args[0] = &tree; args[1] = &offsets; args[2] = &top; args[3] = &deviceUniforms; args[4] = &n;
+            args[5] = &deviceSlots; args[6] = &deviceValues;
+            _runtime.Launch(Kernel.TreeSample, LaunchShape.Blocks(n), 1, LaunchShape.BlockThreads, args);
+            _runtime.CopyToHost(host + valuesAt, deviceValues, bytes - valuesAt);
+            _runtime.Synchronize();
+            new ReadOnlySpan<double>(host + valuesAt, n).CopyTo(values);
+            new ReadOnlySpan<int>(host + slotsAt, n).CopyTo(slots);
         }
     }
 
@@ -167,6 +178,8 @@ internal sealed unsafe class DeviceSumTree : IPrioritySumTree
         }
     }
 
+    private static long AlignTo8(long bytes) => (bytes + 7) & ~7L;
+
     private ulong RootAddress => _tree + (ulong)_layout.LevelOffsets[_layout.Top] * sizeof(double);
 
     // Zero doubles are zero bits, and -1 (no claim) is all ones.
@@ -174,7 +187,7 @@ internal sealed unsafe class DeviceSumTree : IPrioritySumTree
     {
         _runtime.Fill32(_tree, 0, _layout.Doubles * 2);
         _runtime.Fill32(_owner, uint.MaxValue, Capacity);
-        _total[0] = 0;
+        _total = 0;
     }
 
     /// <inheritdoc/>
@@ -185,8 +198,8 @@ internal sealed unsafe class DeviceSumTree : IPrioritySumTree
         _disposed = true;
         lock (_gate)
         {
-            _slots.Dispose();
-            _values.Dispose();
+            _scratch.Dispose();
+            _staging.Dispose();
             _runtime.Free(_tree);
             _runtime.Free(_owner);
             _runtime.Free(_levelOffsets);

@@ -31,6 +31,54 @@ public sealed class EmulatedBackendTests
     }
 
     /// <summary>
+    /// A warm prioritized round trip, as a learner's batch makes it: the stratified sample and the update of what
+    /// was sampled each send their inputs in one copy from pinned memory and take their results back in one copy
+    /// into pinned memory, then wait once. The same as the CPU tree's results, too.
+    /// </summary>
+    [TestMethod]
+    public void ASampleAndAnUpdateOfTheDeviceTreeEachCopyOnceEachWayAndWaitOnce()
+    {
+        var runtime = new EmulatedRuntime();
+        using var backend = new DeviceBackend(runtime);
+        using var cpu = new CpuBackend();
+        using var tree = backend.CreateSumTree(1000);
+        using var expected = cpu.CreateSumTree(1000);
+        var random = new Random(7);
+        var all = Enumerable.Range(0, 1000).ToArray();
+        var priorities = all.Select(_ => random.NextDouble() + 1e-3).ToArray();
+        tree.SetBatch(all, priorities);
+        expected.SetBatch(all, priorities);
+        var uniforms = Enumerable.Range(0, 64).Select(_ => random.NextDouble()).ToArray();
+        var (slots, values) = (new int[64], new double[64]);
+        var (cpuSlots, cpuValues) = (new int[64], new double[64]);
+        tree.SampleStratified(uniforms, slots, values); // warm: scratch and staging at this size
+
+        foreach (var step in new[] { "sample", "update" })
+        {
+            var before = (runtime.CopiesToDevice, runtime.PageableCopiesToDevice, runtime.CopiesToHost, runtime.PageableCopiesToHost, runtime.Synchronizations);
+            if (step == "sample")
+            {
+                tree.SampleStratified(uniforms, slots, values);
+                expected.SampleStratified(uniforms, cpuSlots, cpuValues);
+                CollectionAssert.AreEqual(cpuSlots, slots, "slots");
+                CollectionAssert.AreEqual(cpuValues, values, "values");
+            }
+            else
+            {
+                var updated = values.Select(v => v * 0.5 + 0.25).ToArray();
+                tree.SetBatch(slots, updated);
+                expected.SetBatch(slots, updated);
+                Assert.AreEqual(expected.Total, tree.Total, "total");
+            }
+            Assert.AreEqual(1, runtime.CopiesToDevice - before.CopiesToDevice, $"{step}: copies to the device");
+            Assert.AreEqual(0, runtime.PageableCopiesToDevice - before.PageableCopiesToDevice, $"{step}: copies from pageable memory");
+            Assert.AreEqual(1, runtime.CopiesToHost - before.CopiesToHost, $"{step}: copies to the host");
+            Assert.AreEqual(0, runtime.PageableCopiesToHost - before.PageableCopiesToHost, $"{step}: copies into pageable memory");
+            Assert.AreEqual(1, runtime.Synchronizations - before.Synchronizations, $"{step}: waits");
+        }
+    }
+
+    /// <summary>
     /// Tables that select on the device (uniform and top-k samplers from device copies of their state, prioritized
     /// from the device sum tree, weights by kernel) through many inserts, evictions, deletes, priority updates,
     /// retirements and samples: every batch index-equal to the same table's on the CPU, weights within tolerance.

@@ -37,6 +37,12 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
     /// <summary>Host-to-device copies so far whose source was pageable memory (neither allocated pinned nor mapped).</summary>
     public int PageableCopiesToDevice { get; private set; }
 
+    /// <summary>Device-to-host copies so far.</summary>
+    public int CopiesToHost { get; private set; }
+
+    /// <summary>Device-to-host copies so far whose destination was pageable memory.</summary>
+    public int PageableCopiesToHost { get; private set; }
+
     /// <summary>Waits so far.</summary>
     public int Synchronizations { get; private set; }
 
@@ -67,7 +73,13 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
         Buffer.MemoryCopy(source, (void*)destination, bytes, bytes);
     }
 
-    public void CopyToHost(void* destination, ulong source, long bytes) => Buffer.MemoryCopy((void*)source, destination, bytes, bytes);
+    public void CopyToHost(void* destination, ulong source, long bytes)
+    {
+        CopiesToHost++;
+        if (!IsPinned(destination, bytes))
+            PageableCopiesToHost++;
+        Buffer.MemoryCopy((void*)source, destination, bytes, bytes);
+    }
 
     public void Fill32(ulong destination, uint value, long count) => new Span<uint>((void*)destination, checked((int)count)).Fill(value);
 

@@ -104,12 +104,6 @@ internal sealed class DataPlaneSource(ShardConnection shard, SampleOptions optio
             }
             if (grant.Transport != "tcp")
                 return FallBack();
-            if (rdma is not null)
-            {
-                // The server has no usable device of its own: it will choose tcp again, so later sessions of
-                // this stream do not prepare (register, create a queue pair for) a ring it would not take.
-                _rdmaUnavailable = $"the server at {shard.Endpoint} chose tcp";
-            }
             try
             {
                 return await DataPlaneConnection.ConnectAsync(grant, shard.Endpoint, assembler.Layout.Columns.Count, options.BatchesInFlight, cancellationToken).ConfigureAwait(false);

@@ -11,8 +11,8 @@ namespace Gear.Server.Service;
 /// </summary>
 internal sealed class InsertCommand : IDisposable
 {
+    // Every non-empty column is a prefix of an array rented here, so the columns alone say what to give back.
     private readonly List<ReadOnlyMemory<byte>> _columns = [];
-    private readonly List<byte[]> _rented = [];
 
     private InsertCommand(InsertRequest? other) => Other = other;
 
@@ -46,16 +46,17 @@ internal sealed class InsertCommand : IDisposable
             return [];
         }
         var array = ArrayPool<byte>.Shared.Rent(length);
-        _rented.Add(array);
         _columns.Add(array.AsMemory(0, length));
         return array.AsSpan(0, length);
     }
 
     public void Dispose()
     {
-        foreach (var array in _rented)
-            ArrayPool<byte>.Shared.Return(array);
-        _rented.Clear();
+        foreach (var column in _columns)
+        {
+            if (MemoryMarshal.TryGetArray(column, out var rented) && rented.Array!.Length > 0)
+                ArrayPool<byte>.Shared.Return(rented.Array);
+        }
         _columns.Clear();
     }
 }

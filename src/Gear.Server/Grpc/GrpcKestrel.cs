@@ -19,6 +19,15 @@ public static class GrpcKestrel
     /// </summary>
     public const int ConnectionWindowSize = 64 * 1024 * 1024;
 
+    /// <summary>
+    /// The largest frame payload the server accepts, and (capped by what the client advertises) the largest it
+    /// sends: 1 MiB. Kestrel sends DATA in frames of at most the smaller of the two, so with the default 16 KiB a
+    /// 7 MB SampleStream reply is 440 frames, each parsed and copied on its own by the client; with 1 MiB a client
+    /// that accepts large frames (Gear's learner stream) receives each reply in a few large reads. It also
+    /// bounds what Kestrel buffers for one incoming frame.
+    /// </summary>
+    public const int MaxFrameSize = 1024 * 1024;
+
     /// <summary>Concurrent calls per connection (256); a client opens another connection beyond that.</summary>
     public const int MaxStreamsPerConnection = 256;
 
@@ -34,6 +43,7 @@ public static class GrpcKestrel
         http2.InitialConnectionWindowSize = ConnectionWindowSize;
         http2.InitialStreamWindowSize = StreamWindowSize;
         http2.MaxStreamsPerConnection = MaxStreamsPerConnection;
+        http2.MaxFrameSize = MaxFrameSize;
         http2.KeepAlivePingDelay = keepAlivePingDelay ?? TimeSpan.FromSeconds(60);
         http2.KeepAlivePingTimeout = keepAlivePingTimeout ?? TimeSpan.FromSeconds(20);
         // Streams are long and bodies unbounded; the per-request limits are lifted in GrpcServiceHost,

@@ -51,6 +51,38 @@ public sealed class GrpcTlsTests
     }
 
     [TestMethod]
+    public async Task ServerStreamingCallsNegotiateHttp2OverTlsOnTheirOwnConnection()
+    {
+        var checkedCertificates = 0;
+        using var channel = GrpcChannel.ForAddress(_server.Address, new GrpcChannelOptions
+        {
+            ServerCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                Interlocked.Increment(ref checkedCertificates);
+                return certificate?.GetCertHashString() == _certificate.GetCertHashString();
+            },
+        });
+
+        using var call = channel.ServerStreaming(EchoService.ServerStream, new EchoRequest { Text = "s", Repeat = 3 });
+        var texts = new List<string>();
+        while (await call.ResponseStream.MoveNext()) texts.Add(call.ResponseStream.Current.Text);
+
+        CollectionAssert.AreEqual(new[] { "s", "s", "s" }, texts);
+        Assert.AreEqual(1, checkedCertificates, "the stream's own connection checked the certificate");
+    }
+
+    [TestMethod]
+    public async Task AnUntrustedCertificateFailsAServerStreamUnavailable()
+    {
+        using var channel = GrpcChannel.ForAddress(_server.Address);
+        using var call = channel.ServerStreaming(EchoService.ServerStream, new EchoRequest { Repeat = 1 });
+
+        var error = await Assert.ThrowsExceptionAsync<RpcException>(() => call.ResponseStream.MoveNext());
+
+        Assert.AreEqual(StatusCode.Unavailable, error.StatusCode, error.Status.Detail);
+    }
+
+    [TestMethod]
     public async Task UntrustedCertificateFailsUnavailable()
     {
         using var channel = GrpcChannel.ForAddress(_server.Address);

@@ -73,7 +73,7 @@ internal sealed class ClientCall<TRequest, TResponse>
             TimeSpan remaining = _deadline - DateTime.UtcNow;
             if (remaining <= TimeSpan.Zero)
             {
-                FailBeforeStart(DeadlineExceeded());
+                FailBeforeStart(CallStatus.DeadlineExceeded);
                 return;
             }
             // CancelAfter takes at most ~49 days; a deadline beyond that is as good as none locally.
@@ -133,7 +133,8 @@ internal sealed class ClientCall<TRequest, TResponse>
             if (_responseReader is null)
             {
                 Stream body = await response.Content.ReadAsStreamAsync(_callToken).ConfigureAwait(false);
-                _responseReader = new StreamMessageReader<TResponse>(body, _decode, _channel.Options.MaxReceiveMessageSize, "response");
+                _responseReader = new StreamMessageReader<TResponse>(
+                    (destination, minimum, token) => body.ReadAtLeastAsync(destination, minimum, throwOnEndOfStream: false, token), _decode, _channel.Options.MaxReceiveMessageSize, "response");
             }
             TResponse? message = await _responseReader.ReadAsync(_callToken).ConfigureAwait(false);
             if (message is not null)
@@ -301,18 +302,10 @@ internal sealed class ClientCall<TRequest, TResponse>
         _cts.Dispose();
     }
 
-    private void CancelByCaller() => Finish(new Status(StatusCode.Cancelled, "The call was cancelled by the client."), new Metadata());
+    private void CancelByCaller() => Finish(CallStatus.CancelledByClient, new Metadata());
 
-    private void OnCallTokenCancelled()
-    {
-        // The linked caller token, or our own deadline timer, fired.
-        Status reason = _options.CancellationToken.IsCancellationRequested
-            ? new Status(StatusCode.Cancelled, "The call was cancelled by the client.")
-            : DeadlineExceeded();
-        Finish(reason, new Metadata());
-    }
-
-    private static Status DeadlineExceeded() => new(StatusCode.DeadlineExceeded, "Deadline exceeded.");
+    // The linked caller token, or our own deadline timer, fired.
+    private void OnCallTokenCancelled() => Finish(CallStatus.ForCallToken(_options), new Metadata());
 
     private void FailBeforeStart(Status status)
     {
@@ -366,62 +359,21 @@ internal sealed class ClientCall<TRequest, TResponse>
     private Status StatusForException(Exception exception)
     {
         if (_status is { } already) return already;
-        if (_callToken.IsCancellationRequested)
-        {
-            return _options.CancellationToken.IsCancellationRequested
-                ? new Status(StatusCode.Cancelled, "The call was cancelled by the client.")
-                : DeadlineExceeded();
-        }
-        for (Exception? inner = exception; inner is not null; inner = inner.InnerException)
-        {
-            if (inner is HttpProtocolException protocol)
-            {
-                return new Status(HttpStatusMapping.FromHttp2ErrorCode(protocol.ErrorCode),
-                    $"The HTTP/2 stream was reset (error code {protocol.ErrorCode}): {protocol.Message}");
-            }
-        }
-        return exception switch
-        {
-            HttpRequestException or IOException => new Status(StatusCode.Unavailable,
-                $"Error talking to {_channel.Address}: {exception.Message}"),
-            OperationCanceledException => new Status(StatusCode.Cancelled, "The call was cancelled."),
-            _ => new Status(StatusCode.Internal, $"Unexpected client error: {exception.GetType().Name}: {exception.Message}"),
-        };
+        return _callToken.IsCancellationRequested ? CallStatus.ForCallToken(_options) : CallStatus.ForException(exception, _channel.Address);
     }
 
     // ---- headers ----
 
-    private static Status? ReadStatus(HttpHeaders headers)
-    {
-        if (!headers.NonValidated.TryGetValues(GrpcProtocol.StatusHeader, out HeaderStringValues statusValues)) return null;
-        string text = statusValues.ToString();
-        StatusCode code = int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value)
-            ? (StatusCode)value
-            : StatusCode.Unknown;
-        if (code < StatusCode.OK || code > StatusCode.Unauthenticated) code = StatusCode.Unknown;
-        string detail = headers.NonValidated.TryGetValues(GrpcProtocol.MessageHeader, out HeaderStringValues messageValues)
-            ? StatusMessageEncoding.Decode(messageValues.ToString())
-            : string.Empty;
-        return new Status(code, detail);
-    }
+    private static Status? ReadStatus(HttpHeaders headers) => CallStatus.FromHeaders(
+        headers.NonValidated.TryGetValues(GrpcProtocol.StatusHeader, out HeaderStringValues status) ? status.ToString() : null,
+        headers.NonValidated.TryGetValues(GrpcProtocol.MessageHeader, out HeaderStringValues message) ? message.ToString() : null);
 
     private static Metadata ReadMetadata(HttpHeaders headers)
     {
         var metadata = new Metadata();
         foreach (KeyValuePair<string, HeaderStringValues> header in headers.NonValidated)
         {
-            if (GrpcProtocol.IsReservedHeader(header.Key)) continue;
-            foreach (string value in header.Value)
-            {
-                try
-                {
-                    metadata.AddFromWire(header.Key, value);
-                }
-                catch (FormatException)
-                {
-                    // A -bin value that is not base64: drop that entry rather than fail a call that worked.
-                }
-            }
+            foreach (string value in header.Value) CallStatus.AddMetadata(metadata, header.Key, value);
         }
         return metadata;
     }

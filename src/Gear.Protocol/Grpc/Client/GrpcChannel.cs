@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http;
+using System.Net.Security;
 using Google.Protobuf;
 
 namespace Gear.Protocol.Grpc;
@@ -31,10 +32,10 @@ public sealed class GrpcChannel : IDisposable
             UseProxy = false,
         };
         if (options.SslOptions is not null) handler.SslOptions = options.SslOptions;
-        var validation = options.ServerCertificateValidationCallback
+        CertificateValidation = options.ServerCertificateValidationCallback
             ?? (options.TrustedRootCertificate is { } root ? TrustedRootValidation.For(root) : null);
-        if (validation is not null)
-            handler.SslOptions.RemoteCertificateValidationCallback = validation;
+        if (CertificateValidation is not null)
+            handler.SslOptions.RemoteCertificateValidationCallback = CertificateValidation;
         _httpClient = new HttpClient(handler, disposeHandler: true)
         {
             // Deadlines are per call (CallOptions.Deadline); HttpClient's 100 s default would cut long streams.
@@ -49,6 +50,9 @@ public sealed class GrpcChannel : IDisposable
     public GrpcChannelOptions Options { get; }
 
     internal HttpClient HttpClient => _httpClient;
+
+    /// <summary>How the server's TLS certificate is checked; null for the system's validation.</summary>
+    internal RemoteCertificateValidationCallback? CertificateValidation { get; }
 
     /// <summary>Creates a channel to <paramref name="address"/> ("http://host:port" or "https://host:port").</summary>
     public static GrpcChannel ForAddress(Uri address, GrpcChannelOptions? options = null)
@@ -74,15 +78,17 @@ public sealed class GrpcChannel : IDisposable
         return await call.ReadSingleResponseAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Starts a server-streaming call: one request, then read <c>ResponseStream</c>.</summary>
+    /// <summary>
+    /// Starts a server-streaming call: one request, then read <c>ResponseStream</c>. Each server-streaming call
+    /// has an HTTP/2 connection of its own, whose replies are received straight into the buffers they are
+    /// decoded from (see <see cref="Http2.SingleCallConnection"/>).
+    /// </summary>
     public AsyncServerStreamingCall<TResponse> ServerStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, TRequest request, CallOptions options = default)
         where TRequest : class, IMessage<TRequest>
         where TResponse : class, IMessage<TResponse>
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var call = new ClientCall<TRequest, TResponse>(this, method.FullName, method.OwningResponseDecoder, options);
-        call.Start(request);
-        return new AsyncServerStreamingCall<TResponse>(call);
+        ArgumentNullException.ThrowIfNull(method);
+        return ServerStreaming(method, request, method.OwningResponseDecoder, options);
     }
 
     /// <summary>
@@ -114,7 +120,7 @@ public sealed class GrpcChannel : IDisposable
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(decode);
-        var call = new ClientCall<TRequest, TDecoded>(this, method.FullName, decode, options);
+        var call = new DedicatedStreamingCall<TDecoded>(this, method.FullName, decode, options);
         call.Start(request);
         return new AsyncServerStreamingCall<TDecoded>(call);
     }

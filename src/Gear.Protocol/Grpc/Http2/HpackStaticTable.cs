@@ -8,6 +8,15 @@ internal static class HpackStaticTable
     /// <summary>The number of entries; dynamic-table indexes start right after it.</summary>
     public const int Count = 61;
 
+    /// <summary>":method: POST", indexed as a whole.</summary>
+    public const int MethodPost = 3;
+
+    /// <summary>":scheme: http", indexed as a whole.</summary>
+    public const int SchemeHttp = 6;
+
+    /// <summary>":scheme: https", indexed as a whole.</summary>
+    public const int SchemeHttps = 7;
+
     // Index 0 is unused so that the array index is the HPACK index.
     private static readonly (string Name, string Value)[] Entries =
     {

@@ -9,7 +9,7 @@ namespace Gear.Server.Tests.Interop;
 internal static class PythonPeer
 {
     /// <summary>The system python, which sees the Debian packages (a pyenv python on PATH does not).</summary>
-    private const string Python = "/usr/bin/python3";
+    internal const string Python = "/usr/bin/python3";
 
     public static string Script => Path.Combine(RepositoryRoot(), "tests", "interop", "gear_interop.py");
 
@@ -47,7 +47,7 @@ internal static class PythonPeer
         return (process.ExitCode, stdout.Result + stderr.Result);
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

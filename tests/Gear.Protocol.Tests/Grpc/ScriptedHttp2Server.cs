@@ -25,14 +25,18 @@ internal sealed class ScriptedHttp2Server : IAsyncDisposable
 
     public Uri Address => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}");
 
-    /// <summary>Accepts the client's connection and reads its preface.</summary>
-    public async Task AcceptAsync()
+    /// <summary>
+    /// Accepts the client's connection, reads its preface and (as a server's preface must) sends an empty
+    /// SETTINGS frame unless <paramref name="sendSettings"/> is false.
+    /// </summary>
+    public async Task AcceptAsync(bool sendSettings = true)
     {
         _socket = await _listener.AcceptSocketAsync().WaitAsync(Patience);
         _stream = new NetworkStream(_socket, ownsSocket: true);
         var preface = new byte[24];
         await _stream.ReadExactlyAsync(preface).AsTask().WaitAsync(Patience);
         CollectionAssert.AreEqual("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray(), preface);
+        if (sendSettings) await SendSettingsAsync();
     }
 
     /// <summary>The next frame from the client; null when it closed the connection.</summary>

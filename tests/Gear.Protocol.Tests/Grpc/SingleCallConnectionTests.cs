@@ -46,7 +46,6 @@ public sealed class SingleCallConnectionTests
         var first = Reply(1, 70_000);
         var second = Reply(2, 10);
         byte[] bytes = [.. ScriptedHttp2Server.Framed(first), .. ScriptedHttp2Server.Framed(second)];
-        await server.SendSettingsAsync();
         await server.SendResponseHeadersAsync();
         // A header split after 3 bytes, a padded frame, a frame that ends one message and starts the next.
         int[] cuts = [3, 40_000, 70_010, bytes.Length];
@@ -242,6 +241,20 @@ public sealed class SingleCallConnectionTests
         StringAssert.Contains(error.Status.Detail, "stream 3");
         ScriptedHttp2Server.Frame goAway = await server.ReadUntilAsync(Http2FrameType.GoAway);
         Assert.AreEqual((uint)Http2ErrorCode.ProtocolError, goAway.ReadUInt32(4));
+    }
+
+    [TestMethod]
+    public async Task AServerThatAnswersInHttp11IsUnavailableWithAMessageThatSaysSo()
+    {
+        await using var server = new ScriptedHttp2Server();
+        using var channel = GrpcChannel.ForAddress(server.Address);
+        using var call = Call(channel);
+        await server.AcceptAsync(sendSettings: false);
+        await server.SendRawAsync("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"u8.ToArray());
+
+        var error = await Assert.ThrowsExceptionAsync<RpcException>(() => call.ResponseStream.MoveNext());
+        Assert.AreEqual(StatusCode.Unavailable, error.StatusCode);
+        StringAssert.Contains(error.Status.Detail, "did not answer with HTTP/2");
     }
 
     [TestMethod]

@@ -72,9 +72,15 @@ internal sealed partial class SingleCallConnection
     {
         try
         {
-            while (true)
+            for (var first = true; ; first = false)
             {
                 Http2FrameHeader frame = await ReadFrameHeaderAsync().ConfigureAwait(false);
+                if (first && (frame.Type != Http2FrameType.Settings || frame.Has(Http2FrameFlags.Ack)))
+                {
+                    // A server's preface is a SETTINGS frame; anything else is not HTTP/2 (an HTTP/1.1 port, say).
+                    throw new IOException($"The server did not answer with HTTP/2: its first bytes are not a SETTINGS frame " +
+                        $"(is {_authority} an HTTP/1.1 or non-gRPC port?).");
+                }
                 Volatile.Write(ref _lastReceivedMs, Environment.TickCount64);
                 Volatile.Write(ref _pingSentMs, 0); // any frame shows the server is alive
                 switch (frame.Type)

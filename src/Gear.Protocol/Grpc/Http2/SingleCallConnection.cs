@@ -21,6 +21,7 @@ internal sealed partial class SingleCallConnection : IDisposable
     private static ReadOnlySpan<byte> Preface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8;
 
     private readonly Socket _socket;
+    private readonly string _authority;
     private readonly Stream _transport;
     private readonly int _receiveWindow;
     private readonly int _windowUpdateThreshold;
@@ -46,9 +47,10 @@ internal sealed partial class SingleCallConnection : IDisposable
     private long _pingSentMs;
     private int _closed;
 
-    private SingleCallConnection(Socket socket, Stream transport, GrpcChannelOptions options)
+    private SingleCallConnection(Socket socket, Stream transport, Uri address, GrpcChannelOptions options)
     {
         _socket = socket;
+        _authority = address.Authority;
         _transport = transport;
         _receiveWindow = options.InitialStreamWindowSize;
         // Credit back in eighths: often enough that the server never waits on a full window, rarely enough that
@@ -96,7 +98,7 @@ internal sealed partial class SingleCallConnection : IDisposable
             socket.Dispose();
             throw;
         }
-        var connection = new SingleCallConnection(socket, transport, options);
+        var connection = new SingleCallConnection(socket, transport, address, options);
         await connection.StartAsync(headerBlock, body, cancellationToken).ConfigureAwait(false);
         return connection;
     }

@@ -10,39 +10,96 @@ namespace Gear.Server.Grpc;
 /// on loopback an ACK processed in the same call, per 4 KiB; the profile of W1 inserts had that path as the
 /// server's largest cost. 64 KiB blocks cut the calls sixteenfold (W1 inserts measured about +50 %, SampleStream
 /// unchanged within the noise); 256 KiB blocks gained nothing more and cost more memory per connection.
-/// Blocks are pinned (the transport hands them to the kernel) and kept for reuse once allocated: the pool holds
-/// what was in use at the peak.
 /// </summary>
+/// <remarks>
+/// Blocks are pinned arrays (the transport hands them to the kernel, and sends several at once only from
+/// arrays) kept for reuse. A burst — a thousand idle connections that all receive a frame at once, each into a
+/// block of its own — would keep its peak of blocks resident for the life of the process (the soak's server
+/// RSS rose 9–13 % when its idle connections closed, and stayed there), and dropping the arrays would not help:
+/// a server whose hot paths allocate nothing may not run a full collection for hours. So every
+/// <see cref="TrimPeriod"/> the blocks that stayed free through the whole period give their pages back to the
+/// OS (<see cref="PooledBlock.ReleasePages"/>) and wait, cold, behind the warm ones for the next burst.
+/// </remarks>
 internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
 {
     /// <summary>Bytes per block.</summary>
     public const int BlockSize = 64 * 1024;
 
-    private readonly ConcurrentQueue<Block> _free = new();
+    /// <summary>How often the blocks that nobody needed give their pages back.</summary>
+    public static readonly TimeSpan TrimPeriod = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentQueue<PooledBlock> _warm = new();
+    private readonly ConcurrentQueue<PooledBlock> _cold = new();
+    private readonly Timer? _trimmer;
+    private int _warmCount;
+    private int _fewestWarmSinceTrim;
+
+    /// <summary>A pool; <paramref name="trimOnTimer"/> false leaves trimming to <see cref="Trim"/> (tests).</summary>
+    public LargeBlockMemoryPool(bool trimOnTimer = true)
+    {
+        if (trimOnTimer) _trimmer = new Timer(static pool => ((LargeBlockMemoryPool)pool!).Trim(), this, TrimPeriod, TrimPeriod);
+    }
 
     /// <inheritdoc/>
     public override int MaxBufferSize => BlockSize;
 
-    /// <summary>A block of <see cref="BlockSize"/> bytes (pipes ask larger sizes of the array pool, never of this one).</summary>
+    /// <summary>Free blocks whose pages are resident.</summary>
+    internal int WarmBlocks => Volatile.Read(ref _warmCount);
+
+    /// <summary>Free blocks whose pages went back to the OS.</summary>
+    internal int ColdBlocks => _cold.Count;
+
+    /// <summary>
+    /// A block of <see cref="BlockSize"/> bytes (pipes ask larger sizes of the array pool, never of this one): a
+    /// warm one if there is one, else a cold one (its pages come back, zeroed, as they are touched), else a new one.
+    /// </summary>
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, BlockSize);
-        return _free.TryDequeue(out var block) ? block : new Block(this);
+        if (_warm.TryDequeue(out var block))
+        {
+            LowerFewestWarm(Interlocked.Decrement(ref _warmCount));
+            return block;
+        }
+        return _cold.TryDequeue(out block) ? block : new PooledBlock(this);
+    }
+
+    /// <summary>
+    /// Releases the pages of the blocks that were free the whole time since the last trim (the fewest warm
+    /// blocks seen in between): what the period's busiest moment used stays warm.
+    /// </summary>
+    internal void Trim()
+    {
+        for (var unused = Volatile.Read(ref _fewestWarmSinceTrim); unused > 0 && _warm.TryDequeue(out var block); unused--)
+        {
+            Interlocked.Decrement(ref _warmCount);
+            block.ReleasePages();
+            _cold.Enqueue(block);
+        }
+        Volatile.Write(ref _fewestWarmSinceTrim, Volatile.Read(ref _warmCount));
+    }
+
+    /// <summary>A block Kestrel is done with, kept warm for the next rent.</summary>
+    internal void Return(PooledBlock block)
+    {
+        _warm.Enqueue(block);
+        Interlocked.Increment(ref _warmCount);
+    }
+
+    private void LowerFewestWarm(int warm)
+    {
+        for (int seen = Volatile.Read(ref _fewestWarmSinceTrim); warm < seen; seen = Volatile.Read(ref _fewestWarmSinceTrim))
+        {
+            if (Interlocked.CompareExchange(ref _fewestWarmSinceTrim, warm, seen) == seen) return;
+        }
     }
 
     protected override void Dispose(bool disposing)
     {
+        _trimmer?.Dispose();
         // Blocks are managed arrays: what is kept is collected with the pool.
-        _free.Clear();
-    }
-
-    private sealed class Block(LargeBlockMemoryPool pool) : IMemoryOwner<byte>
-    {
-        private readonly byte[] _array = GC.AllocateUninitializedArray<byte>(BlockSize, pinned: true);
-
-        public Memory<byte> Memory => _array;
-
-        public void Dispose() => pool._free.Enqueue(this);
+        _warm.Clear();
+        _cold.Clear();
     }
 }
 

@@ -45,6 +45,18 @@ public sealed class SoakChecksTests
     }
 
     [TestMethod]
+    public void ABurstThatTheServerGivesBackIsNotGrowthButMemoryThatStaysUpIs()
+    {
+        // Ten intervals: two of warm-up, then the judged last quarter of the other eight is intervals 8 and 9.
+        var given = Check("memory", Intervals(rss: i => i == 6 ? 112e6 : 100e6, rate: _ => 1000));
+        Assert.IsTrue(given.Passed, given.Detail);
+        StringAssert.Contains(given.Detail, "peak 112.0 MB");
+        var kept = Check("memory", Intervals(rss: i => i >= 6 ? 112e6 : 100e6, rate: _ => 1000));
+        Assert.IsFalse(kept.Passed);
+        StringAssert.Contains(kept.Detail, "+12.0%");
+    }
+
+    [TestMethod]
     public void IdleConnectionsMayNotCostMoreThanATenthOfTheThroughput()
     {
         Assert.IsTrue(Check("idle-throughput", Intervals(rss: _ => 100e6, rate: i => i is >= 2 and < 6 ? 910 : 1000)).Passed);

@@ -39,6 +39,14 @@ internal sealed class ScriptedHttp2Server : IAsyncDisposable
         if (sendSettings) await SendSettingsAsync();
     }
 
+    /// <summary>Accepts the call's connection, reads its request and answers with gRPC response headers.</summary>
+    public async Task AcceptAndAnswerAsync()
+    {
+        await AcceptAsync();
+        await ReadRequestAsync();
+        await SendResponseHeadersAsync();
+    }
+
     /// <summary>The next frame from the client; null when it closed the connection.</summary>
     public async Task<Frame?> ReadFrameAsync()
     {

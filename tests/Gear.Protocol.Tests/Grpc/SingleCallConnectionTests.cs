@@ -92,9 +92,7 @@ public sealed class SingleCallConnectionTests
         await using var server = new ScriptedHttp2Server();
         using var channel = GrpcChannel.ForAddress(server.Address, new GrpcChannelOptions { InitialStreamWindowSize = 65_535 });
         using var call = Call(channel);
-        await server.AcceptAsync();
-        await server.ReadRequestAsync();
-        await server.SendResponseHeadersAsync();
+        await server.AcceptAndAnswerAsync();
 
         long credited = 0;
         for (var i = 0; i < 6; i++)
@@ -120,9 +118,7 @@ public sealed class SingleCallConnectionTests
         await using var server = new ScriptedHttp2Server();
         using var channel = GrpcChannel.ForAddress(server.Address, new GrpcChannelOptions { InitialStreamWindowSize = 65_535 });
         using var call = Call(channel);
-        await server.AcceptAsync();
-        await server.ReadRequestAsync();
-        await server.SendResponseHeadersAsync();
+        await server.AcceptAndAnswerAsync();
         var data = new byte[40_000];
         data[2] = 1; // a message of 65,536 bytes: the reader waits for all of it
         await server.SendDataAsync(data);
@@ -145,9 +141,7 @@ public sealed class SingleCallConnectionTests
         await using var server = new ScriptedHttp2Server();
         using var channel = GrpcChannel.ForAddress(server.Address);
         using var call = Call(channel);
-        await server.AcceptAsync();
-        await server.ReadRequestAsync();
-        await server.SendResponseHeadersAsync();
+        await server.AcceptAndAnswerAsync();
         var code = new byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(code, errorCode);
         await server.SendAsync(Http2FrameType.RstStream, Http2FrameFlags.None, 1, code);
@@ -183,9 +177,7 @@ public sealed class SingleCallConnectionTests
             KeepAlivePingTimeout = TimeSpan.FromSeconds(1),
         });
         using var call = Call(channel);
-        await server.AcceptAsync();
-        await server.ReadRequestAsync();
-        await server.SendResponseHeadersAsync();
+        await server.AcceptAndAnswerAsync();
 
         Task<bool> next = call.ResponseStream.MoveNext();
         await server.ReadUntilAsync(Http2FrameType.Ping); // sent, never answered
@@ -231,9 +223,7 @@ public sealed class SingleCallConnectionTests
         await using var server = new ScriptedHttp2Server();
         using var channel = GrpcChannel.ForAddress(server.Address);
         using var call = Call(channel);
-        await server.AcceptAsync();
-        await server.ReadRequestAsync();
-        await server.SendResponseHeadersAsync();
+        await server.AcceptAndAnswerAsync();
         await server.SendAsync(Http2FrameType.Data, Http2FrameFlags.None, 3, new byte[10]);
 
         var error = await Assert.ThrowsExceptionAsync<RpcException>(() => call.ResponseStream.MoveNext());
@@ -264,9 +254,7 @@ public sealed class SingleCallConnectionTests
         using var channel = GrpcChannel.ForAddress(server.Address);
         using var cancel = new CancellationTokenSource();
         using var call = channel.ServerStreaming(ReplayMethods.SampleStream, new SampleStreamRequest(), new CallOptions(CancellationToken: cancel.Token));
-        await server.AcceptAsync();
-        await server.ReadRequestAsync();
-        await server.SendResponseHeadersAsync();
+        await server.AcceptAndAnswerAsync();
         Task<bool> next = call.ResponseStream.MoveNext();
 
         cancel.Cancel();

@@ -100,10 +100,16 @@ internal sealed class ScriptedHttp2Server : IAsyncDisposable
 
     public Task SendHeadersAsync(bool endStream, params (string Name, string Value)[] fields)
     {
+        var flags = Http2FrameFlags.EndHeaders | (endStream ? Http2FrameFlags.EndStream : Http2FrameFlags.None);
+        return SendAsync(Http2FrameType.Headers, flags, 1, HeaderBlock(fields));
+    }
+
+    /// <summary>An HPACK block of <paramref name="fields"/> (literals, as the client's encoder writes them).</summary>
+    public static byte[] HeaderBlock(params (string Name, string Value)[] fields)
+    {
         var block = new ArrayBufferWriter<byte>();
         foreach ((string name, string value) in fields) HpackEncoder.WriteField(block, name, value);
-        var flags = Http2FrameFlags.EndHeaders | (endStream ? Http2FrameFlags.EndStream : Http2FrameFlags.None);
-        return SendAsync(Http2FrameType.Headers, flags, 1, block.WrittenSpan);
+        return block.WrittenSpan.ToArray();
     }
 
     public Task SendResponseHeadersAsync() => SendHeadersAsync(false, (":status", "200"), ("content-type", "application/grpc"));

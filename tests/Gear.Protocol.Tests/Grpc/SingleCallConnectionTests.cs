@@ -218,6 +218,48 @@ public sealed class SingleCallConnectionTests
     }
 
     [TestMethod]
+    public async Task HeadersAndTrailersSplitIntoContinuationFramesAreJoined()
+    {
+        await using var server = new ScriptedHttp2Server();
+        using var channel = GrpcChannel.ForAddress(server.Address);
+        using var call = Call(channel);
+        await server.AcceptAsync();
+        await server.ReadRequestAsync();
+        byte[] head = ScriptedHttp2Server.HeaderBlock((":status", "200"), ("content-type", "application/grpc"), ("x-long", new string('h', 3000)));
+        await server.SendAsync(Http2FrameType.Headers, Http2FrameFlags.None, 1, head.AsSpan(0, 1000));
+        await server.SendAsync(Http2FrameType.Continuation, Http2FrameFlags.None, 1, head.AsSpan(1000, 1000));
+        await server.SendAsync(Http2FrameType.Continuation, Http2FrameFlags.EndHeaders, 1, head.AsSpan(2000));
+        var reply = Reply(3, 10);
+        await server.SendDataAsync(ScriptedHttp2Server.Framed(reply));
+        byte[] tail = ScriptedHttp2Server.HeaderBlock(("grpc-status", "0"), ("x-trailer", new string('t', 500)));
+        await server.SendAsync(Http2FrameType.Headers, Http2FrameFlags.EndStream, 1, tail.AsSpan(0, 7));
+        await server.SendAsync(Http2FrameType.Continuation, Http2FrameFlags.EndHeaders, 1, tail.AsSpan(7));
+
+        Assert.IsTrue(await call.ResponseStream.MoveNext());
+        Assert.AreEqual(reply, call.ResponseStream.Current);
+        Assert.IsFalse(await call.ResponseStream.MoveNext());
+        Assert.AreEqual(3000, (await call.ResponseHeadersAsync).GetValue("x-long")!.Length);
+        Assert.AreEqual(500, call.GetTrailers().GetValue("x-trailer")!.Length);
+    }
+
+    [TestMethod]
+    public async Task AFrameInsideAHeaderBlockIsAProtocolError()
+    {
+        await using var server = new ScriptedHttp2Server();
+        using var channel = GrpcChannel.ForAddress(server.Address);
+        using var call = Call(channel);
+        await server.AcceptAsync();
+        await server.ReadRequestAsync();
+        byte[] head = ScriptedHttp2Server.HeaderBlock((":status", "200"), ("content-type", "application/grpc"));
+        await server.SendAsync(Http2FrameType.Headers, Http2FrameFlags.None, 1, head.AsSpan(0, 2));
+        await server.SendAsync(Http2FrameType.Ping, Http2FrameFlags.None, 0, new byte[8]);
+
+        var error = await Assert.ThrowsExceptionAsync<RpcException>(() => call.ResponseStream.MoveNext());
+        Assert.AreEqual(StatusCode.Internal, error.StatusCode);
+        StringAssert.Contains(error.Status.Detail, "interrupted");
+    }
+
+    [TestMethod]
     public async Task DataOnAStreamTheClientNeverOpenedIsAProtocolError()
     {
         await using var server = new ScriptedHttp2Server();

@@ -34,6 +34,39 @@ public sealed class GrpcCancellationTests
     }
 
     [TestMethod]
+    public async Task StreamsCancelledWhileLargeRepliesArriveEndCancelledAndLeaveTheServerServing()
+    {
+        var service = new EchoService();
+        await using var server = await GrpcTestServer.StartAsync(service.Register);
+        using var channel = server.CreateChannel();
+        var random = new Random(11);
+
+        // Replies of 1 MB arrive straight into the reader's buffers; a cancellation can land in the middle of one.
+        var ends = await Task.WhenAll(Enumerable.Range(0, 24).Select(async i =>
+        {
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(5 + random.Next(60)));
+            using var call = channel.ServerStreaming(EchoService.ServerStream,
+                new EchoRequest { Text = "big", Repeat = 200, ResponseSize = 1 << 20 }, new CallOptions(CancellationToken: cancel.Token));
+            try
+            {
+                while (await call.ResponseStream.MoveNext())
+                    Assert.AreEqual(1 << 20, call.ResponseStream.Current.Payload.Length);
+                return StatusCode.OK;
+            }
+            catch (RpcException e)
+            {
+                return e.StatusCode;
+            }
+        }));
+
+        Assert.IsTrue(ends.All(code => code == StatusCode.Cancelled), string.Join(", ", ends));
+        using var after = channel.ServerStreaming(EchoService.ServerStream, new EchoRequest { Text = "after", Repeat = 2, ResponseSize = 1 << 20 });
+        var received = 0;
+        while (await after.ResponseStream.MoveNext()) received++;
+        Assert.AreEqual(2, received);
+    }
+
+    [TestMethod]
     public async Task DisposingADuplexCallCancelsItOnTheServer()
     {
         var service = new EchoService();

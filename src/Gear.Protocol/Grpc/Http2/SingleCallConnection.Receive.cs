@@ -34,6 +34,7 @@ internal sealed partial class SingleCallConnection
     private List<KeyValuePair<string, string>>? _trailers;
     private int _queueOwners = 2; // the read loop and the close: whichever lets go last returns the queue's chunks
     private TaskCompletionSource? _readerActivity;
+    private bool _loopFilling; // the loop is receiving into _pending's buffer (under _gate)
 
     /// <summary>
     /// Reads response body bytes into <paramref name="destination"/> until at least <paramref name="minimum"/>
@@ -126,8 +127,10 @@ internal sealed partial class SingleCallConnection
         lock (_gate)
         {
             if (_failure is null && !_ended) _failure = reason;
-            pending = _pending;
-            _pending = null;
+            // A read the loop is receiving into is completed by the loop, once its receive has failed (the
+            // caller closes the socket right after): never while bytes may still land in its buffer.
+            pending = _loopFilling ? null : _pending;
+            if (pending is not null) _pending = null;
             activity = _readerActivity;
             _readerActivity = null;
         }
@@ -174,6 +177,7 @@ internal sealed partial class SingleCallConnection
                 // A waiting reader gets the bytes where it wants them; the queue is then empty (see
                 // CommitAndFeedPending). Without one, wait while the reader keeps coming back, then queue.
                 direct = _pending;
+                _loopFilling = direct is not null;
                 if (direct is not null) target = direct.Remaining[..Math.Min(remaining, direct.Remaining.Length)];
                 else if (waitedOut == 0 && _failure is null) readerActivity = (_readerActivity ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
                 else target = _received.Reserve(remaining);
@@ -184,7 +188,17 @@ internal sealed partial class SingleCallConnection
                 if (!readerActivity.IsCompleted) waitedOut = 1;
                 continue;
             }
-            await ReadExactAsync(target).ConfigureAwait(false);
+            try
+            {
+                await ReadExactAsync(target).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (direct is not null)
+                {
+                    lock (_gate) _loopFilling = false;
+                }
+            }
             remaining -= target.Length;
             if (direct is not null)
             {

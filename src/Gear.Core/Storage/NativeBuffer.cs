@@ -12,7 +12,7 @@ namespace Gear.Core.Storage;
 /// table's arena is read at random, and with 4 KiB pages nearly every such read also misses the TLB (measured
 /// here: random cache-line reads from a 128 MiB buffer went from about 13 to 10 ns each).
 /// </remarks>
-public sealed unsafe partial class NativeBuffer : IDisposable
+public sealed unsafe class NativeBuffer : IDisposable
 {
     /// <summary>Alignment of every buffer: the OS page size, so buffers can be registered with a device.</summary>
     public const int Alignment = 4096;
@@ -21,7 +21,6 @@ public sealed unsafe partial class NativeBuffer : IDisposable
     public const long HugePageThreshold = 4L << 20;
 
     private const int HugePageSize = 2 << 20;
-    private const int MadviseHugePage = 14; // MADV_HUGEPAGE in <sys/mman.h>
 
     private byte* _pointer;
 
@@ -33,8 +32,8 @@ public sealed unsafe partial class NativeBuffer : IDisposable
         var alignment = length >= HugePageThreshold ? HugePageSize : Alignment;
         Capacity = Math.Max(alignment, (length + alignment - 1) / alignment * alignment);
         _pointer = (byte*)NativeMemory.AlignedAlloc((nuint)Capacity, (nuint)alignment);
-        if (alignment == HugePageSize && OperatingSystem.IsLinux())
-            _ = Madvise(_pointer, (nuint)Capacity, MadviseHugePage); // advice only: without THP it changes nothing
+        if (alignment == HugePageSize)
+            PageAdvice.UseHugePages(_pointer, (nuint)Capacity);
     }
 
     /// <summary>Usable bytes, as requested.</summary>
@@ -58,7 +57,4 @@ public sealed unsafe partial class NativeBuffer : IDisposable
             _pointer = null;
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "madvise")]
-    private static partial int Madvise(void* address, nuint length, int advice);
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Gear.Core.Storage;
 
 namespace Gear.Server.Grpc;
 
@@ -8,11 +9,8 @@ namespace Gear.Server.Grpc;
 /// One block of <see cref="LargeBlockMemoryPool"/>: a pinned array. Disposing it (what Kestrel does when it is done
 /// with it) returns it to the pool.
 /// </summary>
-internal sealed unsafe partial class PooledBlock(LargeBlockMemoryPool pool) : IMemoryOwner<byte>
+internal sealed unsafe class PooledBlock(LargeBlockMemoryPool pool) : IMemoryOwner<byte>
 {
-    private const int PageSize = 4096;
-    private const int MadviseDontNeed = 4; // MADV_DONTNEED in <sys/mman.h>
-
     private readonly byte[] _array = GC.AllocateUninitializedArray<byte>(LargeBlockMemoryPool.BlockSize, pinned: true);
 
     public Memory<byte> Memory => _array;
@@ -20,20 +18,11 @@ internal sealed unsafe partial class PooledBlock(LargeBlockMemoryPool pool) : IM
     public void Dispose() => pool.Return(this);
 
     /// <summary>
-    /// Gives the physical pages under the block back to the OS (MADV_DONTNEED); they come back zeroed when the
-    /// block is next written. Only whole pages inside the array's data are released: the array's header and any
-    /// neighbour sharing its first or last page stay as they are, and the collector never reads a byte array's
-    /// contents. The array stays allocated (pinned, at the same address), so nothing depends on a collection.
+    /// Gives the physical pages under the block back to the OS; they come back zeroed when the block is next
+    /// written. Only whole pages inside the array's data are released: the array's header and any neighbour
+    /// sharing its first or last page stay as they are, and the collector never reads a byte array's contents.
+    /// The array stays allocated (pinned, at the same address), so nothing depends on a collection.
     /// </summary>
-    public void ReleasePages()
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        var start = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
-        nuint first = (start + PageSize - 1) & ~(nuint)(PageSize - 1);
-        nuint end = (start + (nuint)_array.Length) & ~(nuint)(PageSize - 1);
-        if (end > first) _ = Madvise((void*)first, end - first, MadviseDontNeed);
-    }
-
-    [LibraryImport("libc", EntryPoint = "madvise")]
-    private static partial int Madvise(void* address, nuint length, int advice);
+    public void ReleasePages() =>
+        PageAdvice.ReleaseWholePages(Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array)), (nuint)_array.Length);
 }

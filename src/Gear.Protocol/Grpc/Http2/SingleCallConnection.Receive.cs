@@ -24,7 +24,6 @@ internal sealed partial class SingleCallConnection
     private readonly HpackDecoder _hpack = new(maxHeaderListSize: (int)MaxHeaderListSize);
     private readonly ReceivedDataQueue _received = new();
     private readonly TaskCompletionSource<Http2ResponseHead> _head = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Task _readLoop = Task.CompletedTask;
     private int _inputStart;
     private int _inputEnd;
     private PendingRead? _pending;

@@ -158,7 +158,8 @@ internal sealed partial class SingleCallConnection : IDisposable
             _sendWindowConnection -= body.Length;
         }
         await WriteAsync(opening.WrittenMemory, cancellationToken).ConfigureAwait(false);
-        _readLoop = Task.Run(ReadLoopAsync, CancellationToken.None);
+        // The loop ends only through Fail (it catches everything), so nothing waits for its task.
+        _ = Task.Run(ReadLoopAsync, CancellationToken.None);
         if (!bodyFits) await SendBodyAsync(body, cancellationToken).ConfigureAwait(false);
     }
 

@@ -32,7 +32,8 @@ public sealed class GrpcChannelOptions
     /// limit). A window smaller than a batch stalls every batch for a round trip per window (the .NET default is
     /// 64 KiB). A W4 SampleStream reply (16.8 MB) is larger than 8 MiB: with 16 MiB its stream averaged 0.48 ×
     /// the raw socket against 0.34 × with 8 MiB (five alternating runs each on a loaded 2-core machine). The
-    /// window bounds what a stream may buffer on the client.
+    /// window bounds what a stream may buffer on the client. Server streams' own connections
+    /// (<see cref="Http2.SingleCallConnection"/>) use it for the stream and the connection alike.
     /// </summary>
     public int InitialStreamWindowSize { get; set; } = 16 * 1024 * 1024;
 

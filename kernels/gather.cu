@@ -26,7 +26,10 @@ struct GearWindow
 };
 
 #define GEAR_WARP 32
-#define GEAR_VECTORS_IN_FLIGHT 4
+// 8 x 16 bytes per lane, 4 KB per warp per round trip: on an H100 a W4 gather from device pages took 24.5 us in
+// the kernel with 4 in flight and 2 KB tiles, 14.2 us (0.79 x the device's copy bandwidth) with 8 and 4 KB tiles
+// (timed by events, bench/RESULTS.md); more in flight or larger tiles did not help. DeviceGather.TileBytes follows it.
+#define GEAR_VECTORS_IN_FLIGHT 8
 #define GEAR_BYTES_IN_FLIGHT 16
 
 // 16 bytes, loaded and stored as one vector. alignas(16): on the host the emulation's alignment sanitizer then

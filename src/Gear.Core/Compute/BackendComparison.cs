@@ -110,7 +110,7 @@ public static class BackendComparison
     }
 
     // Window lengths of the gather comparison: from L = 16 the widest column's window (320 bytes a step) is more than
-    // one warp's tile of the device gather (DeviceGather.TileBytes, 2 KB); at L = 64 it is ten, so tile edges fall
+    // one warp's tile of the device gather (DeviceGather.TileBytes, 4 KB); at L = 64 it is five, so tile edges fall
     // inside page runs of every page size.
     private static readonly int[] WindowLengths = [1, 5, 16, 33, 64];
 

@@ -37,7 +37,25 @@ public static class BackendMeasurements
     private const int PageSteps = 256;
 
     /// <summary>Gathers random windows of <paramref name="workload"/> for about <paramref name="duration"/>; returns window bytes per second.</summary>
-    public static double GatherBytesPerSecond(IComputeBackend backend, GatherWorkload workload, TimeSpan duration, int seed = 1)
+    public static double GatherBytesPerSecond(IComputeBackend backend, GatherWorkload workload, TimeSpan duration, int seed = 1) =>
+        BatchBytes(workload) / SecondsPerGather(backend, workload, duration, seed);
+
+    /// <summary>
+    /// The same gathers as <see cref="GatherBytesPerSecond"/> on a CUDA backend, each launch of the gather kernel
+    /// timed by events (<see cref="KernelTiming"/>): window bytes per second of the kernel alone, without the call's
+    /// fixed costs on the host (planning, the plan's copy, the launch call, the wait).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="backend"/> is not a CUDA backend.</exception>
+    public static double GatherKernelBytesPerSecond(IComputeBackend backend, GatherWorkload workload, TimeSpan duration, int seed = 1)
+    {
+        if (backend is not DeviceBackend { Runtime: CudaRuntime runtime })
+            throw new ArgumentException($"backend {backend.Name} is not a CUDA backend", nameof(backend));
+        using var timing = new KernelTiming(runtime, Kernel.Gather);
+        SecondsPerGather(backend, workload, duration, seed);
+        return BatchBytes(workload) / timing.MeanSeconds;
+    }
+
+    private static double SecondsPerGather(IComputeBackend backend, GatherWorkload workload, TimeSpan duration, int seed)
     {
         var pagesPerTrajectory = (workload.TrajectorySteps + PageSteps - 1) / PageSteps;
         var trajectories = workload.ArenaSteps / workload.TrajectorySteps;
@@ -67,7 +85,7 @@ public static class BackendMeasurements
             batch.Count = workload.BatchSize;
         }
 
-        return BatchBytes(workload) / PerCallTiming.SecondsPerCall(Draw, () => backend.Gather(storage, batch), duration);
+        return PerCallTiming.SecondsPerCall(Draw, () => backend.Gather(storage, batch), duration);
     }
 
     /// <summary>The window bytes one gather of <paramref name="workload"/> moves (every column; the mask not counted).</summary>

@@ -12,7 +12,9 @@ namespace Gear.Server.Bench;
 /// two references for each CUDA gather measured in the same run: the device's peak copy bandwidth of the same kind
 /// (<see cref="CudaCopyBandwidth"/>: 256 MiB copies back to back, timed by events), and a synchronous copy of exactly
 /// the bytes one gather moves, timed per call as the gather is (<see cref="CudaSynchronousCopy"/>), so that the
-/// gather's fixed costs per call are compared with a copy's. The targets are judged on the peak ratio; rows
+/// gather's fixed costs per call are compared with a copy's; each CUDA gather is also timed by events around its
+/// kernel launches alone (<see cref="BackendMeasurements.GatherKernelBytesPerSecond"/>), shown, not judged, so that a
+/// reader sees how much of a gather is the kernel and how much the call's fixed costs. The targets are judged on the peak ratio; rows
 /// gathering into device memory (<see cref="DeviceBatch"/>, a batch for a learner on the GPU) are held to them:
 /// zero-copy gather from pinned host pages ≥ 0.8 × pinned host-to-device bandwidth; gather from device pages (the
 /// whole arena in the device tier) ≥ 0.7 × device-to-device; prioritized sample + update under 100 µs per batch.
@@ -101,13 +103,14 @@ public static class BackendBench
             + (workload.IntoDeviceMemory ? " into device memory" : " into pinned host memory (no target)");
         var onCpu = BackendMeasurements.GatherBytesPerSecond(cpu, workload, duration);
         if (cuda is null || peak is not { } copies)
-            return new BackendGatherRow(workload.Name, what, onCpu, null, null, null, null, null);
+            return new BackendGatherRow(workload.Name, what, onCpu, null, null, null, null, null, null);
         var (reference, peakBytesPerSecond, target) = workload.InDeviceTier
             ? ("d2d", copies.DeviceToDeviceBytesPerSecond, DevicePageGatherTarget)
             : ("pinned h2d", copies.PinnedHostToDeviceBytesPerSecond, ZeroCopyGatherTarget);
         return new BackendGatherRow(workload.Name, what, onCpu,
             BackendMeasurements.GatherBytesPerSecond(cuda, workload, duration), reference, peakBytesPerSecond,
             BackendMeasurements.SameBytesCopyBytesPerSecond(cuda, workload, duration),
+            BackendMeasurements.GatherKernelBytesPerSecond(cuda, workload, duration),
             workload.IntoDeviceMemory ? target : null);
     }
 }

@@ -8,16 +8,20 @@ namespace Gear.Server.Bench;
 /// <param name="Reference">The kind of copy both references make: "d2d" (device pages) or "pinned h2d" (host pages).</param>
 /// <param name="PeakCopyBytesPerSecond">The device's peak copy bandwidth of that kind: 256 MiB copies back to back, timed by events.</param>
 /// <param name="SameBytesCopyBytesPerSecond">A synchronous copy of exactly one gather's bytes, of that kind, timed per call as the gather is.</param>
+/// <param name="CudaKernelBytesPerSecond">The CUDA gather kernel alone, timed by events around each launch (null: not run).</param>
 /// <param name="Target">The least <see cref="RatioToPeakCopy"/> the issue asks for (null: the row compares the backends only).</param>
 public sealed record BackendGatherRow(
     string Workload, string What, double CpuBytesPerSecond, double? CudaBytesPerSecond, string? Reference,
-    double? PeakCopyBytesPerSecond, double? SameBytesCopyBytesPerSecond, double? Target)
+    double? PeakCopyBytesPerSecond, double? SameBytesCopyBytesPerSecond, double? CudaKernelBytesPerSecond, double? Target)
 {
     /// <summary>CUDA ÷ the peak copy bandwidth: what <see cref="Target"/> is judged on.</summary>
     public double? RatioToPeakCopy => CudaBytesPerSecond / PeakCopyBytesPerSecond;
 
     /// <summary>CUDA ÷ the same-bytes synchronous copy: like for like in size and timing, shown beside the judged ratio.</summary>
     public double? RatioToSameBytesCopy => CudaBytesPerSecond / SameBytesCopyBytesPerSecond;
+
+    /// <summary>The kernel alone ÷ the peak copy bandwidth: what the gather would reach without its fixed costs per call; not judged.</summary>
+    public double? KernelRatioToPeakCopy => CudaKernelBytesPerSecond / PeakCopyBytesPerSecond;
 
     /// <summary>Which ratio <see cref="Target"/> is judged on, named in the JSON so that no reader has to guess.</summary>
     public string? TargetJudgedOn => Target is null ? null : nameof(RatioToPeakCopy);

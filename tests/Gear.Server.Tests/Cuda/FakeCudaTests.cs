@@ -76,8 +76,9 @@ public sealed class FakeCudaTests
     /// <summary>
     /// gear bench backends with a device runs every CUDA row through the bindings: each gather gets both references
     /// (the peak copy, which the fake times at 1 ms per event pair, and the same-bytes copy, timed per call), both
-    /// ratios, and the rows into device memory a target judged on the peak ratio, in the table and in the JSON.
-    /// The figures are the emulation's, so only their presence and arithmetic are checked.
+    /// ratios, the kernel alone timed by events around each gather launch (which the fake also times at 1 ms), and
+    /// the rows into device memory a target judged on the peak ratio, in the table and in the JSON. The figures are
+    /// the emulation's, so only their presence and arithmetic are checked.
     /// </summary>
     [TestMethod]
     [Timeout(170_000)]
@@ -102,10 +103,15 @@ public sealed class FakeCudaTests
             Assert.IsTrue(cuda > 0 && peak > 0 && sameBytes > 0, $"{name}: {gather}");
             Assert.AreEqual(cuda / peak, gather.GetProperty("RatioToPeakCopy").GetDouble(), 1e-12, name);
             Assert.AreEqual(cuda / sameBytes, gather.GetProperty("RatioToSameBytesCopy").GetDouble(), 1e-12, name);
+            // Each launch timed at the fake's 1 ms: one batch's bytes per millisecond; no launch timed would be NaN.
+            var kernel = gather.GetProperty("CudaKernelBytesPerSecond").GetDouble();
+            Assert.IsTrue(double.IsFinite(kernel) && kernel > 0, $"{name}: {gather}");
+            Assert.AreEqual(kernel / peak, gather.GetProperty("KernelRatioToPeakCopy").GetDouble(), 1e-12, name);
             var intoDevice = name.EndsWith("-to-dev", StringComparison.Ordinal) || name == "w4-dev-dev";
             Assert.AreEqual(intoDevice ? "RatioToPeakCopy" : null, gather.GetProperty("TargetJudgedOn").GetString(), name);
             var row = gear.Stdout.Split('\n').Single(line => line.StartsWith(name + " ", StringComparison.Ordinal));
             StringAssert.Contains(row, gather.GetProperty("RatioToSameBytesCopy").GetDouble().ToString("F2", System.Globalization.CultureInfo.InvariantCulture), row);
+            StringAssert.Contains(row, gather.GetProperty("KernelRatioToPeakCopy").GetDouble().ToString("F2", System.Globalization.CultureInfo.InvariantCulture), row);
         }
     }
 

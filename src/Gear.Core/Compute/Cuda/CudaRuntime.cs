@@ -77,6 +77,9 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     /// <summary>The stream every operation is queued on.</summary>
     internal nint Stream => _stream;
 
+    /// <summary>The kernel timing in force (<see cref="KernelTiming"/> sets and clears it), or null.</summary>
+    internal KernelTiming? Timing { get; set; }
+
     /// <summary>Makes the context current on the calling thread; every entry point calls it first.</summary>
     internal void Enter() => _driver.SetCurrent(_context);
 
@@ -157,7 +160,10 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     public void Launch(Kernel kernel, uint gridX, uint gridY, uint blockX, void** args)
     {
         Enter();
+        var timing = Timing?.Kernel == kernel ? Timing : null;
+        timing?.BeforeLaunch(_stream);
         _driver.Launch(_functions[(int)kernel], gridX, gridY, blockX, _stream, args);
+        timing?.AfterLaunch(_stream);
     }
 
     /// <inheritdoc/>

@@ -13,11 +13,13 @@ namespace Gear.Core.Compute.Cuda;
 internal sealed unsafe class DeviceGather(IDeviceRuntime runtime) : IDisposable
 {
     /// <summary>
-    /// Bytes of a window's output per warp: each of its 32 lanes moves GEAR_VECTORS_IN_FLIGHT (4, in kernels/gather.cu)
+    /// Bytes of a window's output per warp: each of its 32 lanes moves GEAR_VECTORS_IN_FLIGHT (8, in kernels/gather.cu)
     /// 16-byte vectors, all loads before the stores, so that a warp covers its tile in one round trip; a W4 window
-    /// (512 KB) is 256 warps, a W1 observation (28 KB) 14, a W2 step's columns one each.
+    /// (512 KB) is 128 warps, a W1 observation (28 KB) 7, a W2 step's columns one each.
     /// </summary>
-    internal const long TileBytes = WarpSize * 4 * 16;
+    internal const long TileBytes = WarpSize * VectorsInFlight * 16;
+
+    private const int VectorsInFlight = 8;
 
     private const int WarpSize = 32;
 

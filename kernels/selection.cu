@@ -131,7 +131,14 @@ struct GearTopKState
     int collected;
 };
 
-// Pass phase 1: the matching held slots counted by their next byte. atomicAdd counts end the same in any order.
+// The histogram's copies: warp w counts into copy w % GEAR_TOPK_COPIES, so that the slots of one byte, which early
+// passes give nearly every slot (the priorities' sign and exponent bytes), do not all add to one counter. One copy
+// took an H100 1.2 ms per selection of 256 from 1,000,000 (bench/RESULTS.md), the additions to one address
+// queueing one after another. DeviceSelection.HistogramCopies follows it.
+#define GEAR_TOPK_COPIES 128
+
+// Pass phase 1: the matching held slots counted by their next byte, in the copy of the thread's warp. atomicAdd
+// counts end the same in any order.
 extern "C" __global__ void gear_topk_histogram(const double* priorities, const long long* stamps, int capacity,
     const GearTopKState* state, int pass, unsigned int* histogram)
 {
@@ -141,12 +148,29 @@ extern "C" __global__ void gear_topk_histogram(const double* priorities, const l
             continue;
         unsigned long long high = gear_priority_key(priorities[s]), low = ~(unsigned long long)stamps[s];
         if (gear_key_matches(high, low, state->prefix, pass))
-            atomicAdd(histogram + gear_key_byte(high, low, pass), 1u);
+            atomicAdd(histogram + (s / 32) % GEAR_TOPK_COPIES * 256 + gear_key_byte(high, low, pass), 1u);
     }
 }
 
-// Pass phase 2, one thread: from the best byte down, the byte within whose slots the k-th best lies joins the
-// prefix; the slots of better bytes are passed over. Clears the histogram for the next pass.
+// Pass phase 2, one thread per byte: the byte's counts of every copy summed into copy 0, the other copies cleared
+// for the next pass. Each thread touches only its byte's counters.
+extern "C" __global__ void gear_topk_merge(unsigned int* histogram)
+{
+    const int byte = blockIdx.x * blockDim.x + threadIdx.x;
+    if (byte >= 256)
+        return;
+    unsigned int sum = histogram[byte];
+#pragma unroll 16
+    for (int copy = 1; copy < GEAR_TOPK_COPIES; copy++)
+    {
+        sum += histogram[copy * 256 + byte];
+        histogram[copy * 256 + byte] = 0;
+    }
+    histogram[byte] = sum;
+}
+
+// Pass phase 3, one thread: from the best byte down (in copy 0, the merged counts), the byte within whose slots the
+// k-th best lies joins the prefix; the slots of better bytes are passed over. Clears copy 0 for the next pass.
 extern "C" __global__ void gear_topk_narrow(GearTopKState* state, int pass, unsigned int* histogram)
 {
     int byte = 255;

@@ -68,6 +68,7 @@ const Entry kernels[] = {
     GEAR_KERNEL(gear_uniform_pick),
     GEAR_KERNEL(gear_scatter),
     GEAR_KERNEL(gear_topk_histogram),
+    GEAR_KERNEL(gear_topk_merge),
     GEAR_KERNEL(gear_topk_narrow),
     GEAR_KERNEL(gear_topk_collect),
     GEAR_KERNEL(gear_topk_rank),

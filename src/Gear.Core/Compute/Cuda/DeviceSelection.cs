@@ -11,7 +11,10 @@ namespace Gear.Core.Compute.Cuda;
 /// </summary>
 internal sealed unsafe class DeviceSelection(IDeviceRuntime runtime, Lock gate) : ISelectionKernels, IDisposable
 {
-    private const int HistogramBytes = 256 * sizeof(uint);
+    /// <summary>Copies of the top-k histogram that warps count into (GEAR_TOPK_COPIES in kernels/selection.cu).</summary>
+    private const int HistogramCopies = 128;
+
+    private const int HistogramBytes = HistogramCopies * 256 * sizeof(uint);
 
     // Grow-only scratch for each call's arrays, in the order the call lists them.
     private readonly DeviceBuffer _first = new(runtime);
@@ -98,7 +101,9 @@ internal sealed unsafe class DeviceSelection(IDeviceRuntime runtime, Lock gate) 
     /// </summary>
     /// <remarks>
     /// A radix select of the k-th best (priority, stamp) key, k = min(choices, held): 16 byte passes, each a
-    /// histogram over the capacity and a one-thread narrowing, so 32 launches and O(16 · capacity) work; then the
+    /// histogram over the capacity (counted in <see cref="HistogramCopies"/> copies, so that the many slots of one
+    /// byte do not queue on one counter), a merge of the copies and a one-thread narrowing, so 48 launches and
+    /// O(16 · capacity) work; then the
     /// k slots at or above it are collected and each ranked among the others, O(capacity + k²). The choices past
     /// the k-th repeat the list on the host, as the CPU selector does.
     /// </remarks>
@@ -122,6 +127,8 @@ internal sealed unsafe class DeviceSelection(IDeviceRuntime runtime, Lock gate) 
                 args[0] = &priorities; args[1] = &stamps; args[2] = &capacity; args[3] = &state;
                 args[4] = &pass; args[5] = &histogram;
                 runtime.Launch(Kernel.TopKHistogram, blocks, 1, LaunchShape.BlockThreads, args);
+                args[0] = &histogram;
+                runtime.Launch(Kernel.TopKMerge, 1, 1, LaunchShape.BlockThreads, args);
                 args[0] = &state; args[1] = &pass; args[2] = &histogram;
                 runtime.Launch(Kernel.TopKNarrow, 1, 1, 1, args);
             }

@@ -36,6 +36,9 @@ internal enum Kernel
     /// <summary>selection.cu: gear_topk_histogram.</summary>
     TopKHistogram,
 
+    /// <summary>selection.cu: gear_topk_merge.</summary>
+    TopKMerge,
+
     /// <summary>selection.cu: gear_topk_narrow.</summary>
     TopKNarrow,
 

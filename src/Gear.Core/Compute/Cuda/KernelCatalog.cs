@@ -21,6 +21,7 @@ internal static class KernelCatalog
         ("selection.cu", "gear_weights"),
         ("selection.cu", "gear_uniform_pick"),
         ("selection.cu", "gear_topk_histogram"),
+        ("selection.cu", "gear_topk_merge"),
         ("selection.cu", "gear_topk_narrow"),
         ("selection.cu", "gear_topk_collect"),
         ("selection.cu", "gear_topk_rank"),

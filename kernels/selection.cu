@@ -122,13 +122,16 @@ __device__ __forceinline__ bool gear_key_matches(unsigned long long high, unsign
     return high == prefix[0] && (low >> (128 - 8 * pass)) == (prefix[1] >> (128 - 8 * pass));
 }
 
-// The search state, in one small device block: the k-th best key's bytes found so far, and how many of the slots
-// matching them are still to be passed over (starts at k).
+// The search state, in one small device block: the k-th best key's bytes found so far, how many of the slots
+// matching them are still to be passed over (starts at k), and whether the search has settled: a pass found a byte
+// whose slots are exactly the ones still wanted, so every slot of that byte is among the k and the prefix, its
+// later bytes left 0, already separates the k from the rest; the passes after it return at once.
 struct GearTopKState
 {
     unsigned long long prefix[2];
     int remaining;
     int collected;
+    int settled;
 };
 
 // The histogram's copies: warp w counts into copy w % GEAR_TOPK_COPIES, so that the slots of one byte, which early
@@ -142,6 +145,8 @@ struct GearTopKState
 extern "C" __global__ void gear_topk_histogram(const double* priorities, const long long* stamps, int capacity,
     const GearTopKState* state, int pass, unsigned int* histogram)
 {
+    if (state->settled)
+        return;
     for (int s = blockIdx.x * blockDim.x + threadIdx.x; s < capacity; s += gridDim.x * blockDim.x)
     {
         if (stamps[s] < 0)
@@ -154,10 +159,10 @@ extern "C" __global__ void gear_topk_histogram(const double* priorities, const l
 
 // Pass phase 2, one thread per byte: the byte's counts of every copy summed into copy 0, the other copies cleared
 // for the next pass. Each thread touches only its byte's counters.
-extern "C" __global__ void gear_topk_merge(unsigned int* histogram)
+extern "C" __global__ void gear_topk_merge(const GearTopKState* state, unsigned int* histogram)
 {
     const int byte = blockIdx.x * blockDim.x + threadIdx.x;
-    if (byte >= 256)
+    if (byte >= 256 || state->settled)
         return;
     unsigned int sum = histogram[byte];
 #pragma unroll 16
@@ -170,13 +175,17 @@ extern "C" __global__ void gear_topk_merge(unsigned int* histogram)
 }
 
 // Pass phase 3, one thread: from the best byte down (in copy 0, the merged counts), the byte within whose slots the
-// k-th best lies joins the prefix; the slots of better bytes are passed over. Clears copy 0 for the next pass.
+// k-th best lies joins the prefix; the slots of better bytes are passed over; if that byte's slots are exactly the
+// ones still wanted, the search has settled. Clears copy 0 for the next pass.
 extern "C" __global__ void gear_topk_narrow(GearTopKState* state, int pass, unsigned int* histogram)
 {
+    if (state->settled)
+        return;
     int byte = 255;
     while (byte > 0 && (int)histogram[byte] < state->remaining)
         state->remaining -= (int)histogram[byte--];
     state->prefix[pass < 8 ? 0 : 1] |= (unsigned long long)byte << (8 * (7 - (pass & 7)));
+    state->settled = (int)histogram[byte] == state->remaining ? 1 : 0;
     for (int b = 0; b < 256; b++)
         histogram[b] = 0;
 }

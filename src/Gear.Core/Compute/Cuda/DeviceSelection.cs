@@ -103,7 +103,8 @@ internal sealed unsafe class DeviceSelection(IDeviceRuntime runtime, Lock gate) 
     /// A radix select of the k-th best (priority, stamp) key, k = min(choices, held): 16 byte passes, each a
     /// histogram over the capacity (counted in <see cref="HistogramCopies"/> copies, so that the many slots of one
     /// byte do not queue on one counter), a merge of the copies and a one-thread narrowing, so 48 launches and
-    /// O(16 · capacity) work; then the
+    /// O(16 · capacity) work at most: once a byte holds exactly the slots still wanted, the later passes' launches
+    /// return at once (with distinct random priorities, after three or four passes); then the
     /// k slots at or above it are collected and each ranked among the others, O(capacity + k²). The choices past
     /// the k-th repeat the list on the host, as the CPU selector does.
     /// </remarks>
@@ -115,7 +116,7 @@ internal sealed unsafe class DeviceSelection(IDeviceRuntime runtime, Lock gate) 
         var histogram = state + (ulong)sizeof(DeviceTopKState);
         var candidates = _output.Ensure((long)k * sizeof(int) * 2);
         var output = candidates + (ulong)k * sizeof(int);
-        var initial = new DeviceTopKState(0, 0, k, 0);
+        var initial = new DeviceTopKState(0, 0, k, 0, 0);
         fixed (int* s = slots)
         {
             runtime.CopyToDevice(state, &initial, sizeof(DeviceTopKState));
@@ -127,7 +128,7 @@ internal sealed unsafe class DeviceSelection(IDeviceRuntime runtime, Lock gate) 
                 args[0] = &priorities; args[1] = &stamps; args[2] = &capacity; args[3] = &state;
                 args[4] = &pass; args[5] = &histogram;
                 runtime.Launch(Kernel.TopKHistogram, blocks, 1, LaunchShape.BlockThreads, args);
-                args[0] = &histogram;
+                args[0] = &state; args[1] = &histogram;
                 runtime.Launch(Kernel.TopKMerge, 1, 1, LaunchShape.BlockThreads, args);
                 args[0] = &state; args[1] = &pass; args[2] = &histogram;
                 runtime.Launch(Kernel.TopKNarrow, 1, 1, 1, args);

@@ -134,14 +134,14 @@ struct GearTopKState
     int settled;
 };
 
-// The histogram's copies: warp w counts into copy w % GEAR_TOPK_COPIES, so that the slots of one byte, which early
-// passes give nearly every slot (the priorities' sign and exponent bytes), do not all add to one counter. One copy
-// took an H100 1.2 ms per selection of 256 from 1,000,000 (bench/RESULTS.md), the additions to one address
-// queueing one after another. DeviceSelection.HistogramCopies follows it.
+// The histogram's copies: slot s counts into copy (s / 32) % GEAR_TOPK_COPIES (a warp's slots share one), so that
+// the slots of one byte, which early passes give nearly every slot (the priorities' sign and exponent bytes), do
+// not all add to one counter. One copy took an H100 1.2 ms per selection of 256 from 1,000,000 (bench/RESULTS.md),
+// the additions to one address queueing one after another. DeviceSelection.HistogramCopies follows it.
 #define GEAR_TOPK_COPIES 128
 
-// Pass phase 1: the matching held slots counted by their next byte, in the copy of the thread's warp. atomicAdd
-// counts end the same in any order.
+// Pass phase 1: the matching held slots counted by their next byte, each in its copy. atomicAdd counts end the
+// same in any order.
 extern "C" __global__ void gear_topk_histogram(const double* priorities, const long long* stamps, int capacity,
     const GearTopKState* state, int pass, unsigned int* histogram)
 {

@@ -68,11 +68,12 @@ public sealed partial class Table
     /// <summary>The mask the gather would write: true at each window's valid positions.</summary>
     private static unsafe void WriteHeldMask(WindowBatch output)
     {
-        var windowLength = output.WindowLength;
+        var writer = new MaskWriter(output.MaskPointer, output.WindowLength, 0);
         for (var w = 0; w < output.Count; w++)
         {
             var (first, end) = output.ValidPositions(w);
-            WindowBatch.FillMaskRow(new Span<bool>(output.MaskPointer + (long)w * windowLength, windowLength), first, end);
+            writer.Window(w, first, end);
         }
+        writer.Finish(output.Count);
     }
 }

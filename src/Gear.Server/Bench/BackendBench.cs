@@ -59,36 +59,58 @@ public static class BackendBench
         new("w4-dev-dev", W4, 131_072, 2_048, 32, 512, false, InDeviceTier: true, IntoDeviceMemory: true),
     ];
 
-    /// <summary>Runs every measurement (progress to <paramref name="log"/>) and returns what it measured.</summary>
-    public static BackendBenchReport Run(TimeSpan duration, TextWriter log)
+    /// <summary>The name of the prioritized sample + update row, for <see cref="Run"/>'s row list.</summary>
+    public const string PrioritizedRow = "prioritized";
+
+    /// <summary>The name of the selection steps' rows, for <see cref="Run"/>'s row list.</summary>
+    public const string SelectionRow = "selection";
+
+    /// <summary>Every row name <see cref="Run"/> accepts: the gather workloads', then the two selection rows.</summary>
+    public static IReadOnlyList<string> RowNames { get; } = [.. Workloads.Select(workload => workload.Name), PrioritizedRow, SelectionRow];
+
+    /// <summary>
+    /// Runs the measurements (progress to <paramref name="log"/>) and returns what they measured: every row, or only
+    /// the <paramref name="rows"/> named (from <see cref="RowNames"/>), so that a GPU lent for minutes is spent on the
+    /// rows in question. The device's peak copies are measured either way.
+    /// </summary>
+    public static BackendBenchReport Run(TimeSpan duration, TextWriter log, IReadOnlySet<string>? rows = null)
     {
+        bool Wanted(string row) => rows is null || rows.Contains(row);
         using var cpu = new CpuBackend(Math.Max(1, Environment.ProcessorCount));
         using var cuda = CudaBackend.TryCreate(0, out var description);
         var peak = cuda is null ? (CudaCopyBandwidth?)null : CudaCopyBandwidth.Measure(cuda);
 
         var gathers = new List<BackendGatherRow>();
-        foreach (var workload in Workloads)
+        foreach (var workload in Workloads.Where(workload => Wanted(workload.Name)))
         {
             log.WriteLine($"gear bench backends: {workload.Name}");
             gathers.Add(MeasureGather(workload, cpu, cuda, peak, duration));
         }
 
-        log.WriteLine("gear bench backends: prioritized");
-        var prioritized = new BackendPrioritizedRow(
-            $"sample {PrioritizedBatch} of {PrioritizedLeaves:N0} + update those {PrioritizedBatch}",
-            BackendMeasurements.PrioritizedMicrosecondsPerBatch(cpu, PrioritizedLeaves, PrioritizedBatch, duration),
-            cuda is null ? null : BackendMeasurements.PrioritizedMicrosecondsPerBatch(cuda, PrioritizedLeaves, PrioritizedBatch, duration),
-            PrioritizedTargetMicroseconds);
+        BackendPrioritizedRow? prioritized = null;
+        if (Wanted(PrioritizedRow))
+        {
+            log.WriteLine("gear bench backends: prioritized");
+            prioritized = new BackendPrioritizedRow(
+                $"sample {PrioritizedBatch} of {PrioritizedLeaves:N0} + update those {PrioritizedBatch}",
+                BackendMeasurements.PrioritizedMicrosecondsPerBatch(cpu, PrioritizedLeaves, PrioritizedBatch, duration),
+                cuda is null ? null : BackendMeasurements.PrioritizedMicrosecondsPerBatch(cuda, PrioritizedLeaves, PrioritizedBatch, duration),
+                PrioritizedTargetMicroseconds);
+        }
 
-        log.WriteLine("gear bench backends: selection");
-        var onCpu = BackendMeasurements.SelectionMicroseconds(cpu, PrioritizedLeaves, PrioritizedBatch, duration);
-        var onCuda = cuda is null ? (SelectionTimings?)null : BackendMeasurements.SelectionMicroseconds(cuda, PrioritizedLeaves, PrioritizedBatch, duration);
-        BackendSelectionRow[] selection =
-        [
-            new("importance weights", onCpu.Weights, onCuda?.Weights),
-            new("uniform picks", onCpu.UniformPicks, onCuda?.UniformPicks),
-            new("top-k", onCpu.TopK, onCuda?.TopK),
-        ];
+        BackendSelectionRow[] selection = [];
+        if (Wanted(SelectionRow))
+        {
+            log.WriteLine("gear bench backends: selection");
+            var onCpu = BackendMeasurements.SelectionMicroseconds(cpu, PrioritizedLeaves, PrioritizedBatch, duration);
+            var onCuda = cuda is null ? (SelectionTimings?)null : BackendMeasurements.SelectionMicroseconds(cuda, PrioritizedLeaves, PrioritizedBatch, duration);
+            selection =
+            [
+                new("importance weights", onCpu.Weights, onCuda?.Weights),
+                new("uniform picks", onCpu.UniformPicks, onCuda?.UniformPicks),
+                new("top-k", onCpu.TopK, onCuda?.TopK),
+            ];
+        }
 
         return new BackendBenchReport(
             $"{Environment.ProcessorCount} cores, .NET {Environment.Version}", duration.TotalSeconds, description, cuda is not null,

@@ -54,13 +54,13 @@ public sealed record BackendSelectionRow(string Step, double CpuMicroseconds, do
 /// <param name="CudaRan">Whether the CUDA rows ran.</param>
 /// <param name="PeakDeviceToDeviceBytesPerSecond">The device's peak device-to-device copy bandwidth (null: not run).</param>
 /// <param name="PeakPinnedHostToDeviceBytesPerSecond">Its peak pinned host-to-device copy bandwidth (null: not run).</param>
-/// <param name="Gathers">The gather workloads.</param>
-/// <param name="Prioritized">Prioritized sample + update.</param>
+/// <param name="Gathers">The gather workloads asked for.</param>
+/// <param name="Prioritized">Prioritized sample + update (null: not among the rows asked for).</param>
 /// <param name="SelectionBatch">Items per selection batch.</param>
 /// <param name="SelectionItems">Items held by the selectors.</param>
-/// <param name="Selection">The selection steps.</param>
+/// <param name="Selection">The selection steps (empty: not among the rows asked for).</param>
 public sealed record BackendBenchReport(
     string Machine, double SecondsPerRow, string Device, bool CudaRan,
     double? PeakDeviceToDeviceBytesPerSecond, double? PeakPinnedHostToDeviceBytesPerSecond,
-    IReadOnlyList<BackendGatherRow> Gathers, BackendPrioritizedRow Prioritized,
+    IReadOnlyList<BackendGatherRow> Gathers, BackendPrioritizedRow? Prioritized,
     int SelectionBatch, int SelectionItems, IReadOnlyList<BackendSelectionRow> Selection);

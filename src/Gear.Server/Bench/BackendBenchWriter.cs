@@ -49,12 +49,15 @@ public static class BackendBenchWriter
                 $"{row.Workload,-12} {onCuda / 1e6,10:F1} {row.CpuBytesPerSecond / 1e6,10:F1} {row.SameBytesCopyBytesPerSecond / 1e6,10:F1} {row.RatioToPeakCopy,6:F2} {row.RatioToSameBytesCopy,6:F2} {row.KernelRatioToPeakCopy,12:F2} {target,12} {result,6} {row.Reference,-10}  {row.What}");
         }
 
-        var prioritized = report.Prioritized;
-        text.AppendLine(prioritized.CudaMicroseconds is double cuda
-            ? string.Create(c, $"prioritized: cpu {prioritized.CpuMicroseconds:F1} µs, cuda {cuda:F1} µs per batch (target < {prioritized.TargetMicroseconds:F0} µs: {(prioritized.Met == true ? "pass" : "FAIL")}) ({prioritized.What})")
-            : string.Create(c, $"prioritized: cpu {prioritized.CpuMicroseconds:F1} µs per batch, cuda not run ({prioritized.What})"));
+        if (report.Prioritized is { } prioritized)
+        {
+            text.AppendLine(prioritized.CudaMicroseconds is double cuda
+                ? string.Create(c, $"prioritized: cpu {prioritized.CpuMicroseconds:F1} µs, cuda {cuda:F1} µs per batch (target < {prioritized.TargetMicroseconds:F0} µs: {(prioritized.Met == true ? "pass" : "FAIL")}) ({prioritized.What})")
+                : string.Create(c, $"prioritized: cpu {prioritized.CpuMicroseconds:F1} µs per batch, cuda not run ({prioritized.What})"));
+        }
 
-        text.AppendLine(c, $"selection of {report.SelectionBatch} from {report.SelectionItems:N0} (µs per batch; cuda: kernels over device copies of the selectors' state, which a call brings up to date with the changes since the last):");
+        if (report.Selection.Count > 0)
+            text.AppendLine(c, $"selection of {report.SelectionBatch} from {report.SelectionItems:N0} (µs per batch; cuda: kernels over device copies of the selectors' state, which a call brings up to date with the changes since the last):");
         foreach (var step in report.Selection)
             text.AppendLine(c, $"  {step.Step}: cpu {step.CpuMicroseconds:F1} µs, cuda {(step.CudaMicroseconds is double value ? value.ToString("F1", c) + " µs" : "not run")}");
         return text.ToString();

@@ -20,6 +20,11 @@ public static class BenchCommand
     { HelpName = "seconds", Description = "How long each workload is measured (default 5).", DefaultValueFactory = _ => 5 };
     private static readonly Option<double> WarmupOption = new("--warmup")
     { HelpName = "seconds", Description = "How long each workload runs before it is measured (default 1).", DefaultValueFactory = _ => 1 };
+    private static readonly Option<string?> RowsOption = new("--rows")
+    {
+        HelpName = "row,row",
+        Description = "gear bench backends: which rows to run, comma-separated (gather workloads such as w4-dev-dev, prioritized, selection; default all).",
+    };
     private static readonly Option<string> WorkloadOption = new("--workload")
     {
         HelpName = string.Join('|', BenchWorkloadNames.Accepted),
@@ -40,16 +45,20 @@ public static class BenchCommand
 
         var backends = new Command("backends",
             "Compare the CPU and CUDA backends in process: W1–W4 gathers and prioritized selection, with the device's copy bandwidths as references.")
-        { DurationOption, JsonOption };
+        { DurationOption, JsonOption, RowsOption };
         backends.SetAction(async (parse, cancellation) =>
         {
             var duration = parse.GetValue(DurationOption);
             if (!(duration > 0 && duration <= 3600))
-            {
-                Console.Error.WriteLine($"gear bench: --duration {duration} must be more than 0 and at most 3600 seconds");
-                return ExitCodes.InvalidConfiguration;
-            }
-            var report = BackendBench.Run(TimeSpan.FromSeconds(duration), Console.Error);
+                return await UsageAsync($"--duration {duration} must be more than 0 and at most 3600 seconds");
+            var rows = parse.GetValue(RowsOption) is { } list
+                ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal)
+                : null;
+            if (rows?.FirstOrDefault(row => !BackendBench.RowNames.Contains(row)) is { } unknown)
+                return await UsageAsync($"--rows names '{unknown}', which is not one of {string.Join(", ", BackendBench.RowNames)}");
+            if (rows is { Count: 0 })
+                return await UsageAsync($"--rows names no row; the rows are {string.Join(", ", BackendBench.RowNames)}");
+            var report = BackendBench.Run(TimeSpan.FromSeconds(duration), Console.Error, rows);
             Console.Out.Write(BackendBenchWriter.Table(report));
             if (parse.GetValue(JsonOption) is { } json)
                 await File.WriteAllTextAsync(json, BackendBenchWriter.Json(report), cancellation);

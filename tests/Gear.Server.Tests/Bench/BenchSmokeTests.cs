@@ -90,6 +90,35 @@ public sealed class BenchSmokeTests
             StringAssert.Matches(stdout, new System.Text.RegularExpressions.Regex(step + @": cpu \d+\.\d µs, cuda not run"));
     }
 
+    /// <summary>
+    /// --rows limits gear bench backends to the rows named: the report and the table hold those and nothing else,
+    /// and a name that is no row is a usage error that lists the rows.
+    /// </summary>
+    [TestMethod]
+    [Timeout(120_000)]
+    public async Task BackendsRunOnlyTheRowsNamed()
+    {
+        using var directory = new TempDirectory();
+        var json = Path.Combine(directory.Path, "backends.json");
+        var (exitCode, stdout, stderr) = await RunGearAsync("bench", "backends", "--duration", "0.05", "--rows", "w2-gather, selection", "--json", json);
+        Assert.AreEqual(0, exitCode, $"gear bench backends failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        var gathers = report.RootElement.GetProperty("Gathers").EnumerateArray().Select(row => row.GetProperty("Workload").GetString()).ToArray();
+        CollectionAssert.AreEqual(new[] { "w2-gather" }, gathers);
+        Assert.AreEqual(JsonValueKind.Null, report.RootElement.GetProperty("Prioritized").ValueKind);
+        Assert.AreEqual(3, report.RootElement.GetProperty("Selection").GetArrayLength());
+        Assert.IsFalse(stdout.Contains("prioritized:", StringComparison.Ordinal), stdout);
+        StringAssert.Contains(stdout, "top-k: cpu ");
+        foreach (var other in BackendBench.Workloads.Where(workload => workload.Name != "w2-gather"))
+            Assert.IsFalse(stdout.Split('\n').Any(line => line.StartsWith(other.Name + " ", StringComparison.Ordinal)), $"{other.Name} ran:\n{stdout}");
+
+        var (unknownExit, _, unknownError) = await RunGearAsync("bench", "backends", "--rows", "w2-gather,w9-nothing");
+        Assert.AreEqual(2, unknownExit);
+        StringAssert.Contains(unknownError, "'w9-nothing'");
+        foreach (var row in BackendBench.RowNames)
+            StringAssert.Contains(unknownError, row, "the error lists the rows");
+    }
+
     [TestMethod]
     public async Task AnUnknownWorkloadIsAUsageError()
     {

@@ -48,8 +48,7 @@ public static class BackendMeasurements
     /// <exception cref="ArgumentException"><paramref name="backend"/> is not a CUDA backend.</exception>
     public static double GatherKernelBytesPerSecond(IComputeBackend backend, GatherWorkload workload, TimeSpan duration, int seed = 1)
     {
-        if (backend is not DeviceBackend { Runtime: CudaRuntime runtime })
-            throw new ArgumentException($"backend {backend.Name} is not a CUDA backend", nameof(backend));
+        var runtime = CudaRuntime.Of(backend);
         using var timing = new KernelTiming(runtime, Kernel.Gather);
         SecondsPerGather(backend, workload, duration, seed);
         return BatchBytes(workload) / timing.MeanSeconds;

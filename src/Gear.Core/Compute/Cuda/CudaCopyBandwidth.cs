@@ -12,8 +12,7 @@ public readonly record struct CudaCopyBandwidth(double DeviceToDeviceBytesPerSec
     /// <exception cref="ArgumentException"><paramref name="backend"/> is not a CUDA backend.</exception>
     public static unsafe CudaCopyBandwidth Measure(IComputeBackend backend, long bytes = 256L << 20, int repeats = 10)
     {
-        if (backend is not DeviceBackend { Runtime: CudaRuntime runtime })
-            throw new ArgumentException($"backend {backend.Name} is not a CUDA backend", nameof(backend));
+        var runtime = CudaRuntime.Of(backend);
         runtime.Enter();
         var driver = runtime.Driver;
         var stream = runtime.Stream;

@@ -74,6 +74,13 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     /// <summary>The driver (for the benchmark's reference copies).</summary>
     internal CudaDriver Driver => _driver;
 
+    /// <summary>The runtime under a CUDA backend, for the benchmark's own uses of the device.</summary>
+    /// <exception cref="ArgumentException"><paramref name="backend"/> is not a CUDA backend.</exception>
+    internal static CudaRuntime Of(IComputeBackend backend) =>
+        backend is DeviceBackend { Runtime: CudaRuntime runtime }
+            ? runtime
+            : throw new ArgumentException($"backend {backend.Name} is not a CUDA backend", nameof(backend));
+
     /// <summary>The stream every operation is queued on.</summary>
     internal nint Stream => _stream;
 

@@ -16,8 +16,7 @@ internal static class CudaSynchronousCopy
     /// <exception cref="ArgumentException"><paramref name="backend"/> is not a CUDA backend.</exception>
     public static unsafe double BytesPerSecond(IComputeBackend backend, long bytes, bool fromDevice, TimeSpan duration)
     {
-        if (backend is not DeviceBackend { Runtime: CudaRuntime runtime })
-            throw new ArgumentException($"backend {backend.Name} is not a CUDA backend", nameof(backend));
+        var runtime = CudaRuntime.Of(backend);
         runtime.Enter();
         var driver = runtime.Driver;
         var stream = runtime.Stream;

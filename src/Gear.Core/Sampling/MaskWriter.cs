@@ -28,7 +28,10 @@ internal unsafe ref struct MaskWriter
         if (first == 0 && end == _windowLength)
             return; // joins the stretch, filled when it ends
         FillStretch(window);
-        WindowBatch.FillMaskRow(new Span<bool>(_mask + (long)window * _windowLength, _windowLength), first, end);
+        var row = new Span<bool>(_mask + (long)window * _windowLength, _windowLength);
+        row[..first].Clear();
+        row[first..end].Fill(true);
+        row[end..].Clear();
         _stretchFrom = window + 1;
     }
 

@@ -87,14 +87,6 @@ public sealed unsafe class WindowBatch : IDisposable
     /// <summary>Whether each of the Count × L positions holds a real step (false: padding, zero-filled).</summary>
     public ReadOnlySpan<bool> Mask => new(_mask.Pointer, Count * WindowLength);
 
-    /// <summary>One window's mask row: true on the valid positions [<paramref name="first"/>, <paramref name="end"/>), false on the padding.</summary>
-    internal static void FillMaskRow(Span<bool> row, int first, int end)
-    {
-        row[..first].Clear();
-        row[first..end].Fill(true);
-        row[end..].Clear();
-    }
-
     /// <summary>
     /// Positions [First, End) of window <paramref name="window"/> that hold real steps; the positions before and
     /// after are padding (zero-filled, false in the mask). Valid after a sample, for windows below <see cref="Count"/>.

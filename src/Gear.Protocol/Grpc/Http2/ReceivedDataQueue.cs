@@ -16,9 +16,6 @@ internal sealed class ReceivedDataQueue
     private readonly Queue<Chunk> _chunks = new();
     private Chunk? _tail;
 
-    /// <summary>Bytes held.</summary>
-    public long Count { get; private set; }
-
     /// <summary>Room for up to <paramref name="wanted"/> bytes at the tail (fewer at a chunk's end).</summary>
     public Memory<byte> Reserve(int wanted)
     {
@@ -34,7 +31,6 @@ internal sealed class ReceivedDataQueue
     public void Commit(int length)
     {
         _tail!.End += length;
-        Count += length;
     }
 
     /// <summary>Moves up to <paramref name="destination"/>'s length of bytes out; returns how many.</summary>
@@ -56,7 +52,6 @@ internal sealed class ReceivedDataQueue
             }
             ArrayPool<byte>.Shared.Return(_chunks.Dequeue().Array);
         }
-        Count -= taken;
         return taken;
     }
 
@@ -65,7 +60,6 @@ internal sealed class ReceivedDataQueue
     {
         while (_chunks.TryDequeue(out Chunk? chunk)) ArrayPool<byte>.Shared.Return(chunk.Array);
         _tail = null;
-        Count = 0;
     }
 
     private sealed class Chunk(byte[] array)

@@ -20,7 +20,6 @@ internal sealed partial class SingleCallConnection : IDisposable
     private const int StreamId = 1;
     private static ReadOnlySpan<byte> Preface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8;
 
-    private readonly Socket _socket;
     private readonly string _authority;
     private readonly Stream _transport;
     private readonly int _receiveWindow;
@@ -47,9 +46,9 @@ internal sealed partial class SingleCallConnection : IDisposable
     private long _pingSentMs;
     private int _closed;
 
-    private SingleCallConnection(Socket socket, Stream transport, Uri address, GrpcChannelOptions options)
+    /// <summary><paramref name="transport"/> owns the socket: disposing it closes the connection.</summary>
+    private SingleCallConnection(Stream transport, Uri address, GrpcChannelOptions options)
     {
-        _socket = socket;
         _authority = address.Authority;
         _transport = transport;
         _receiveWindow = options.InitialStreamWindowSize;
@@ -98,7 +97,7 @@ internal sealed partial class SingleCallConnection : IDisposable
             socket.Dispose();
             throw;
         }
-        var connection = new SingleCallConnection(socket, transport, address, options);
+        var connection = new SingleCallConnection(transport, address, options);
         await connection.StartAsync(headerBlock, body, cancellationToken).ConfigureAwait(false);
         return connection;
     }
@@ -394,7 +393,6 @@ internal sealed partial class SingleCallConnection : IDisposable
             }
         }
         _transport.Dispose();
-        _socket.Dispose();
         ReleaseQueue();
     }
 }

@@ -324,7 +324,7 @@ internal sealed partial class SingleCallConnection
     private async ValueTask ReceiveResetAsync(Http2FrameHeader frame)
     {
         RequireOurStream(frame);
-        uint code = BinaryPrimitives.ReadUInt32BigEndian(await ReadControlPayloadAsync(frame, 4).ConfigureAwait(false));
+        var code = (uint)await ReadControlValueAsync(frame, 4).ConfigureAwait(false);
         Fail(new Http2StreamResetException(code, $"The server reset the HTTP/2 stream (error code {code})."));
     }
 
@@ -377,7 +377,7 @@ internal sealed partial class SingleCallConnection
     private async ValueTask ReceivePingAsync(Http2FrameHeader frame)
     {
         if (frame.StreamId != 0) throw new Http2ProtocolException(Http2ErrorCode.ProtocolError, "The server sent PING on a stream.");
-        ulong opaque = BinaryPrimitives.ReadUInt64BigEndian(await ReadControlPayloadAsync(frame, 8).ConfigureAwait(false));
+        ulong opaque = await ReadControlValueAsync(frame, 8).ConfigureAwait(false);
         if (!frame.Has(Http2FrameFlags.Ack)) await SendControlAsync(ControlFrame.PingAck, opaque).ConfigureAwait(false);
     }
 
@@ -404,7 +404,7 @@ internal sealed partial class SingleCallConnection
 
     private async ValueTask ReceiveWindowUpdateAsync(Http2FrameHeader frame)
     {
-        uint increment = BinaryPrimitives.ReadUInt32BigEndian(await ReadControlPayloadAsync(frame, 4).ConfigureAwait(false)) & 0x7FFF_FFFF;
+        var increment = (uint)await ReadControlValueAsync(frame, 4).ConfigureAwait(false) & 0x7FFF_FFFF;
         if (increment == 0) throw new Http2ProtocolException(Http2ErrorCode.ProtocolError, "The server sent a WINDOW_UPDATE of 0.");
         lock (_gate)
         {
@@ -424,14 +424,15 @@ internal sealed partial class SingleCallConnection
 
     // ---- bytes from the socket ----
 
-    private async ValueTask<byte[]> ReadControlPayloadAsync(Http2FrameHeader frame, int length)
+    /// <summary>The payload of a fixed-size control frame (4 or 8 bytes) as one big-endian number, read from the input buffer.</summary>
+    private async ValueTask<ulong> ReadControlValueAsync(Http2FrameHeader frame, int length)
     {
         if (frame.Length != length)
             throw new Http2ProtocolException(Http2ErrorCode.FrameSizeError, $"The server's {frame.Type} frame has {frame.Length} bytes, not {length}.");
         await FillAsync(length).ConfigureAwait(false);
-        byte[] payload = _input[_inputStart..(_inputStart + length)];
+        ReadOnlySpan<byte> payload = _input.AsSpan(_inputStart, length);
         _inputStart += length;
-        return payload;
+        return length == 8 ? BinaryPrimitives.ReadUInt64BigEndian(payload) : BinaryPrimitives.ReadUInt32BigEndian(payload);
     }
 
     private async ValueTask<Http2FrameHeader> ReadFrameHeaderAsync()

@@ -73,8 +73,7 @@ internal sealed class ClientCall<TRequest, TResponse>
                 (destination, minimum, token) => body.ReadAtLeastAsync(destination, minimum, throwOnEndOfStream: false, token),
                 Decode, Channel.Options.MaxReceiveMessageSize, "response");
         }
-        return await ReadNextAsync(_responseReader, () => (ReadStatus(response.TrailingHeaders), ReadMetadata(response.TrailingHeaders)), cancellationToken)
-            .ConfigureAwait(false);
+        return await ReadNextAsync(_responseReader, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<TResponse> ReadSingleResponseAsync()
@@ -185,6 +184,9 @@ internal sealed class ClientCall<TRequest, TResponse>
     }
 
     // ---- the end of the call ----
+
+    protected override (Status? Status, Metadata Trailers) ReadTrailers() =>
+        (ReadStatus(_response!.TrailingHeaders), ReadMetadata(_response.TrailingHeaders));
 
     protected override void TearDown(bool succeeded)
     {

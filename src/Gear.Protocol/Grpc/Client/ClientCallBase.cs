@@ -128,9 +128,9 @@ internal abstract class ClientCallBase<TResponse> : IClientCall, IAsyncStreamRea
 
     /// <summary>
     /// Reads the next message with <paramref name="reader"/>; at the clean end of the body the status comes from
-    /// <paramref name="trailers"/> (read only then). Failures end the call and throw its status.
+    /// the trailers (<see cref="ReadTrailers"/>, read only then). Failures end the call and throw its status.
     /// </summary>
-    protected async Task<bool> ReadNextAsync(StreamMessageReader<TResponse> reader, Func<(Status? Status, Metadata Trailers)> trailers, CancellationToken cancellationToken)
+    protected async Task<bool> ReadNextAsync(StreamMessageReader<TResponse> reader, CancellationToken cancellationToken)
     {
         using CancellationTokenRegistration registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static state => ((ClientCallBase<TResponse>)state!).CancelByCaller(), this)
@@ -152,7 +152,7 @@ internal abstract class ClientCallBase<TResponse> : IClientCall, IAsyncStreamRea
         {
             throw Fail(StatusForException(exception), exception);
         }
-        (Status? status, Metadata metadata) = trailers();
+        (Status? status, Metadata metadata) = ReadTrailers();
         Finish(status ?? new Status(StatusCode.Internal, "The server ended the response without a grpc-status trailer."), metadata);
         return ReturnFinished(_status!.Value);
     }
@@ -226,6 +226,9 @@ internal abstract class ClientCallBase<TResponse> : IClientCall, IAsyncStreamRea
             // Disposed already: nothing left to cancel.
         }
     }
+
+    /// <summary>The status in the trailers (null without <c>grpc-status</c>) and the rest of them as metadata; called once the body has ended cleanly.</summary>
+    protected abstract (Status? Status, Metadata Trailers) ReadTrailers();
 
     /// <summary>
     /// Ends the transport's part once the status is set: after success, lets the request finish and closes;

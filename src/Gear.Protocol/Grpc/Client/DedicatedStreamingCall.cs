@@ -90,8 +90,10 @@ internal sealed class DedicatedStreamingCall<TResponse> : ClientCallBase<TRespon
     {
         if (FinalStatus is { } finished) return ReturnFinished(finished);
         if (!await _opening.ConfigureAwait(false) || FinalStatus is not null) return ReturnFinished(FinalStatus!.Value);
-        return await ReadNextAsync(_reader!, () => ReadFields(_connection!.Trailers ?? [], out _), cancellationToken).ConfigureAwait(false);
+        return await ReadNextAsync(_reader!, cancellationToken).ConfigureAwait(false);
     }
+
+    protected override (Status? Status, Metadata Trailers) ReadTrailers() => ReadFields(_connection!.Trailers ?? [], out _);
 
     /// <summary>The status in <c>grpc-status</c>/<c>grpc-message</c>, the rest as metadata, and the content type.</summary>
     private static (Status? Status, Metadata Metadata) ReadFields(List<KeyValuePair<string, string>> fields, out string? contentType)

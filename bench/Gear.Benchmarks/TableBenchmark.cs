@@ -32,7 +32,7 @@ public abstract class TableBenchmark
     {
         Backend = new CpuBackend();
         Table = CreateTable(Backend);
-        _memcpy = new MemcpyReference(BytesPerOperation, intoArena: IsInsert);
+        _memcpy = new MemcpyReference(BytesPerOperation, intoArena: IsInsert, Table.GetInfo().BytesReserved);
         _runner = new ConcurrentRunner(Threads, thread =>
         {
             for (var i = 0; i < Operations / Threads; i++)

@@ -7,9 +7,10 @@ namespace Gear.Benchmarks;
 /// one operation moves, with the same cache situation as the operation. A sample reads from the table's arena
 /// into one output batch that is reused, so its reference reads from a rotating offset in a buffer as large as
 /// that arena into one fixed block. An insert reads one actor buffer that is reused and writes into the arena,
-/// so its reference reads one fixed block and writes at a rotating offset. The buffer takes the arena's size
-/// rather than a fixed one because last-level caches now reach hundreds of MiB (260 MiB on the CI machine): a
-/// fixed 256 MiB buffer sat mostly in cache while W1's 2.8 GB arena does not, and W2's 97 MB arena does.
+/// so its reference reads one fixed block and writes at a rotating offset. The buffer's size is the caller's:
+/// the table's arena for the baseline, since last-level caches now reach hundreds of MiB (260 MiB on the CI
+/// machine) and a fixed 256 MiB buffer sat mostly in cache while W1's 2.8 GB arena does not and W2's 97 MB
+/// arena does.
 /// </summary>
 internal sealed unsafe class MemcpyReference : IDisposable
 {
@@ -22,7 +23,7 @@ internal sealed unsafe class MemcpyReference : IDisposable
 
     /// <param name="blockBytes">Bytes one operation moves.</param>
     /// <param name="intoArena">True for inserts (block → arena), false for samples (arena → block).</param>
-    /// <param name="arenaBytes">Bytes the table reserves for its pages; at least one block is used.</param>
+    /// <param name="arenaBytes">Bytes of the buffer the blocks rotate through; at least one block.</param>
     public MemcpyReference(long blockBytes, bool intoArena, long arenaBytes)
     {
         _arenaBytes = Math.Max(arenaBytes, blockBytes);

@@ -37,7 +37,11 @@ public static class BackendComparison
         BackendComparisonResult[] results =
             [CompareSumTrees(reference, candidate, seed), CompareGathers(reference, candidate, seed), TableComparison.Compare(candidate, seed)];
         return candidate is DeviceBackend device
-            ? [.. results, CompareGathers(reference, candidate, seed, deviceOutput: true), .. SelectionComparison.Run(device, seed)]
+            ?
+            [
+                .. results, CompareGathers(reference, candidate, seed, deviceOutput: true), CompareGathers(reference, candidate, seed, queued: true),
+                .. SelectionComparison.Run(device, seed),
+            ]
             : results;
     }
 
@@ -117,11 +121,14 @@ public static class BackendComparison
     /// <summary>
     /// Gathers of random windows from random arenas, byte-compared; with <paramref name="deviceOutput"/>, the
     /// candidate (a device backend) gathers into a <see cref="DeviceBatch"/>'s device outputs, which are poisoned
-    /// there and copied back to be compared.
+    /// there and copied back to be compared; with <paramref name="queued"/> as well, two such gathers are queued
+    /// (<see cref="DeviceBatch.SampleQueuedAsync"/>'s path) before either is waited for, so that each must keep its
+    /// own plan while the other is queued.
     /// </summary>
-    public static unsafe BackendComparisonResult CompareGathers(IComputeBackend reference, IComputeBackend candidate, int seed, bool deviceOutput = false)
+    public static unsafe BackendComparisonResult CompareGathers(IComputeBackend reference, IComputeBackend candidate, int seed, bool deviceOutput = false, bool queued = false)
     {
-        var name = deviceOutput ? "device-batch-gather" : "gather";
+        var name = queued ? "queued-device-batch-gather" : deviceOutput ? "device-batch-gather" : "gather";
+        deviceOutput |= queued;
         var random = new Random(seed);
         ColumnSpec[] columns =
         [
@@ -140,58 +147,108 @@ public static class BackendComparison
             foreach (var windowLength in WindowLengths)
             {
                 RewriteRandomSteps(random, storage); // as inserts do between samples: the device copies must follow
-                var batchSize = random.Next(1, 48);
-                using var expected = new WindowBatch(columns, batchSize, windowLength);
-                using var onDevice = deviceOutput ? DeviceBatch.Create(candidate, columns, batchSize, windowLength) : null;
-                using var onHost = deviceOutput ? null : new WindowBatch(columns, batchSize, windowLength);
-                var actual = onDevice?.Windows ?? onHost!;
-                for (var w = 0; w < batchSize; w++)
+                var gathers = Enumerable.Range(0, queued ? 2 : 1)
+                    .Select(_ => RandomGather(random, reference, candidate, storage, columns, trajectories, windowLength, deviceOutput)).ToArray();
+                try
                 {
-                    var (pages, length) = trajectories[random.Next(trajectories.Length)];
-                    // Starts from fully before the trajectory to fully after it: head and tail padding, and empty windows.
-                    var start = random.Next(-windowLength, length + 2);
-                    expected.Sources[w] = actual.Sources[w] = new WindowSource(pages, 0, start, length);
-                }
-                expected.Count = actual.Count = batchSize;
-                if (onDevice is not null)
-                    onDevice.Poison(Poison);
-                for (var c = 0; c < columns.Length; c++)
-                    new Span<byte>(actual.ColumnPointer(c), batchSize * actual.WindowBytes(c)).Fill(Poison);
-                new Span<byte>(actual.MaskPointer, batchSize * windowLength).Fill(Poison);
-
-                reference.Gather(storage, expected);
-                candidate.Gather(storage, actual);
-
-                for (var c = 0; c < columns.Length; c++)
-                {
-                    var gathered = actual.Column(c);
-                    if (onDevice is not null)
+                    foreach (var gather in gathers)
                     {
-                        // The host buffers must stay poisoned (nothing landed on the host); the device outputs are compared.
-                        if (gathered.IndexOfAnyExcept(Poison) >= 0)
-                            return new(name, false, $"{pageSteps}-step pages, L = {windowLength}, column '{columns[c].Name}': the gather wrote the host buffer");
-                        gathered = new byte[gathered.Length];
-                        onDevice.CopyColumnToHost(c, gathered);
+                        if (queued)
+                            gather.OnDevice!.QueueGather(storage);
+                        else
+                            candidate.Gather(storage, gather.Actual);
                     }
-                    var difference = expected.Column(c).CommonPrefixLength(gathered);
-                    if (difference < expected.Column(c).Length)
-                        return new(name, false, $"{pageSteps}-step pages, L = {windowLength}, column '{columns[c].Name}': byte {difference} (window {difference / expected.WindowBytes(c)}) differs");
+                    foreach (var gather in gathers)
+                    {
+                        gather.OnDevice?.WaitForGather();
+                        if (FirstDifference(gather, columns) is { } difference)
+                            return new(name, false, $"{pageSteps}-step pages, L = {windowLength}{difference}");
+                        windows += gather.Expected.Count;
+                    }
                 }
-                var mask = new ReadOnlySpan<byte>(actual.MaskPointer, batchSize * windowLength);
-                if (onDevice is not null)
+                finally
                 {
-                    var copied = new bool[batchSize * windowLength];
-                    onDevice.CopyMaskToHost(copied);
-                    mask = System.Runtime.InteropServices.MemoryMarshal.AsBytes(copied.AsSpan());
+                    foreach (var gather in gathers)
+                        gather.Dispose();
                 }
-                var maskDifference = MemoryExtensions.CommonPrefixLength(new ReadOnlySpan<byte>(expected.MaskPointer, batchSize * windowLength), mask);
-                if (maskDifference < batchSize * windowLength)
-                    return new(name, false, $"{pageSteps}-step pages, L = {windowLength}: mask position {maskDifference} differs");
-                windows += batchSize;
             }
         }
-        var into = deviceOutput ? ", into device memory" : "";
+        var into = queued ? ", into device memory, two queued at a time" : deviceOutput ? ", into device memory" : "";
         return new(name, true, $"{windows} windows over 3 page sizes, {WindowLengths.Length} lengths, 7 columns (1 to 320 bytes a step) and both memory tiers{into}: bytes and masks equal");
+    }
+
+    /// <summary>One gather to compare: the reference's result, and the candidate's batch (poisoned, not yet gathered).</summary>
+    private sealed class ComparedGather(WindowBatch expected, WindowBatch? onHost, DeviceBatch? onDevice) : IDisposable
+    {
+        public WindowBatch Expected => expected;
+
+        public DeviceBatch? OnDevice => onDevice;
+
+        public WindowBatch Actual => onDevice?.Windows ?? onHost!;
+
+        public void Dispose()
+        {
+            expected.Dispose();
+            onHost?.Dispose();
+            onDevice?.Dispose();
+        }
+    }
+
+    /// <summary>Random windows (head and tail padding, empty ones), gathered by the reference; the candidate's batch poisoned.</summary>
+    private static unsafe ComparedGather RandomGather(Random random, IComputeBackend reference, IComputeBackend candidate, PagedStorage storage,
+        ColumnSpec[] columns, (int[] Pages, int Length)[] trajectories, int windowLength, bool deviceOutput)
+    {
+        var batchSize = random.Next(1, 48);
+        var gather = new ComparedGather(
+            new WindowBatch(columns, batchSize, windowLength),
+            deviceOutput ? null : new WindowBatch(columns, batchSize, windowLength),
+            deviceOutput ? DeviceBatch.Create(candidate, columns, batchSize, windowLength) : null);
+        var (expected, actual) = (gather.Expected, gather.Actual);
+        for (var w = 0; w < batchSize; w++)
+        {
+            var (pages, length) = trajectories[random.Next(trajectories.Length)];
+            // Starts from fully before the trajectory to fully after it: head and tail padding, and empty windows.
+            var start = random.Next(-windowLength, length + 2);
+            expected.Sources[w] = actual.Sources[w] = new WindowSource(pages, 0, start, length);
+        }
+        expected.Count = actual.Count = batchSize;
+        gather.OnDevice?.Poison(Poison);
+        for (var c = 0; c < columns.Length; c++)
+            new Span<byte>(actual.ColumnPointer(c), batchSize * actual.WindowBytes(c)).Fill(Poison);
+        new Span<byte>(actual.MaskPointer, batchSize * windowLength).Fill(Poison);
+        reference.Gather(storage, expected);
+        return gather;
+    }
+
+    /// <summary>Where the candidate's gathered columns or mask first differ from the reference's, or null.</summary>
+    private static unsafe string? FirstDifference(ComparedGather gather, ColumnSpec[] columns)
+    {
+        var (expected, actual, onDevice) = (gather.Expected, gather.Actual, gather.OnDevice);
+        for (var c = 0; c < columns.Length; c++)
+        {
+            var gathered = actual.Column(c);
+            if (onDevice is not null)
+            {
+                // The host buffers must stay poisoned (nothing landed on the host); the device outputs are compared.
+                if (gathered.IndexOfAnyExcept(Poison) >= 0)
+                    return $", column '{columns[c].Name}': the gather wrote the host buffer";
+                gathered = new byte[gathered.Length];
+                onDevice.CopyColumnToHost(c, gathered);
+            }
+            var difference = expected.Column(c).CommonPrefixLength(gathered);
+            if (difference < expected.Column(c).Length)
+                return $", column '{columns[c].Name}': byte {difference} (window {difference / expected.WindowBytes(c)}) differs";
+        }
+        var positions = expected.Count * expected.WindowLength;
+        var mask = new ReadOnlySpan<byte>(actual.MaskPointer, positions);
+        if (onDevice is not null)
+        {
+            var copied = new bool[positions];
+            onDevice.CopyMaskToHost(copied);
+            mask = System.Runtime.InteropServices.MemoryMarshal.AsBytes(copied.AsSpan());
+        }
+        var maskDifference = MemoryExtensions.CommonPrefixLength(new ReadOnlySpan<byte>(expected.MaskPointer, positions), mask);
+        return maskDifference < positions ? $": mask position {maskDifference} differs" : null;
     }
 
     /// <summary>Rewrites a few random step ranges of random pages in host memory and reports them, as an insert does.</summary>

@@ -18,8 +18,11 @@ namespace Gear.Core.Compute;
 /// <param name="InDeviceTier">The whole arena is in the device tier (a device backend reads device pages, not pinned host pages).</param>
 /// <param name="IntoDeviceMemory">A device backend gathers into a <see cref="DeviceBatch"/> (device memory) rather than
 /// into pinned host memory; the CPU backend always gathers into host memory.</param>
+/// <param name="Queued">With <paramref name="IntoDeviceMemory"/>, a device backend queues its gathers into two
+/// <see cref="DeviceBatch"/>es in turn, as a learner that trains on one batch while the next is gathered
+/// (<see cref="DeviceBatch.SampleQueuedAsync"/>), instead of waiting for each; the CPU backend is unaffected.</param>
 public sealed record GatherWorkload(string Name, IReadOnlyList<ColumnSpec> Columns, int ArenaSteps, int TrajectorySteps,
-    int BatchSize, int WindowLength, bool AnchoredAtEnd, bool InDeviceTier = false, bool IntoDeviceMemory = false);
+    int BatchSize, int WindowLength, bool AnchoredAtEnd, bool InDeviceTier = false, bool IntoDeviceMemory = false, bool Queued = false);
 
 /// <summary>Microseconds per batch of each selection step (see <see cref="BackendMeasurements.SelectionMicroseconds"/>).</summary>
 /// <param name="Weights">Importance weights of the batch's probabilities.</param>
@@ -66,14 +69,8 @@ public static class BackendMeasurements
         var pageTables = Enumerable.Range(0, trajectories)
             .Select(t => Enumerable.Range(t * pagesPerTrajectory, pagesPerTrajectory).ToArray()).ToArray();
 
-        using var deviceBatch = workload.IntoDeviceMemory && backend is DeviceBackend
-            ? DeviceBatch.Create(backend, workload.Columns, workload.BatchSize, workload.WindowLength)
-            : null;
-        using var hostBatch = deviceBatch is null ? new WindowBatch(workload.Columns, workload.BatchSize, workload.WindowLength) : null;
-        var batch = deviceBatch?.Windows ?? hostBatch!;
         var random = new Random(seed);
-
-        void Draw()
+        void Draw(WindowBatch batch)
         {
             for (var w = 0; w < workload.BatchSize; w++)
             {
@@ -84,7 +81,42 @@ public static class BackendMeasurements
             batch.Count = workload.BatchSize;
         }
 
-        return PerCallTiming.SecondsPerCall(Draw, () => backend.Gather(storage, batch), duration);
+        var onDevice = workload.IntoDeviceMemory && backend is DeviceBackend;
+        if (onDevice && workload.Queued)
+            return SecondsPerQueuedGather(backend, workload, storage, Draw, duration);
+        using var deviceBatch = onDevice ? DeviceBatch.Create(backend, workload.Columns, workload.BatchSize, workload.WindowLength) : null;
+        using var hostBatch = deviceBatch is null ? new WindowBatch(workload.Columns, workload.BatchSize, workload.WindowLength) : null;
+        var batch = deviceBatch?.Windows ?? hostBatch!;
+        return PerCallTiming.SecondsPerCall(() => Draw(batch), () => backend.Gather(storage, batch), duration);
+    }
+
+    /// <summary>
+    /// Gathers queued into two device batches in turn: each round waits for the gather queued into its batch two
+    /// rounds before, draws new windows into it and queues their gather, so that one gather runs on the device while
+    /// the host prepares the next. Seconds per gather over the whole run, draws and waits included.
+    /// </summary>
+    private static double SecondsPerQueuedGather(IComputeBackend backend, GatherWorkload workload, PagedStorage storage, Action<WindowBatch> draw, TimeSpan duration)
+    {
+        using var first = DeviceBatch.Create(backend, workload.Columns, workload.BatchSize, workload.WindowLength);
+        using var second = DeviceBatch.Create(backend, workload.Columns, workload.BatchSize, workload.WindowLength);
+        void Round(DeviceBatch batch)
+        {
+            batch.WaitForGather();
+            draw(batch.Windows);
+            batch.QueueGather(storage);
+        }
+
+        Round(first); // warm-up: first-touch mappings, compiled kernels, grown plans
+        Round(second);
+        first.WaitForGather();
+        second.WaitForGather();
+        var gathers = 0L;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+            Round(gathers++ % 2 == 0 ? first : second);
+        first.WaitForGather();
+        second.WaitForGather();
+        return clock.Elapsed.TotalSeconds / gathers;
     }
 
     /// <summary>The window bytes one gather of <paramref name="workload"/> moves (every column; the mask not counted).</summary>

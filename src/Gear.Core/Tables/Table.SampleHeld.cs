@@ -50,6 +50,19 @@ public sealed partial class Table
         _backend.Gather(_storage, held);
     }
 
+    /// <summary>
+    /// Queues the gather of a held batch into its device outputs on this table's device backend and returns
+    /// without waiting (<see cref="Compute.Cuda.DeviceBatch.SampleQueuedAsync"/>). The hold keeps the pages the
+    /// gather reads: release it only after <paramref name="queued"/> has been waited for.
+    /// </summary>
+    internal void QueueGatherHeld(WindowBatch held, Compute.Cuda.QueuedGather queued)
+    {
+        CheckHeld(held);
+        if (_backend is not Compute.Cuda.DeviceBackend device)
+            throw new InvalidOperationException($"table '{Name}' is on the {_backend.Name} backend, not a CUDA one: it cannot queue device gathers");
+        device.QueueGather(_storage, held, queued);
+    }
+
     /// <summary>Drops a held batch's hold on its trajectories' pages; the batch may sample again.</summary>
     public void ReleaseHeld(WindowBatch held)
     {

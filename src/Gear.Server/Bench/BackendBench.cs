@@ -57,6 +57,8 @@ public static class BackendBench
         new("w1-to-dev", W1, 8_192, 1_024, 256, 1, false, IntoDeviceMemory: true),
         new("w4-to-dev", W4, 131_072, 2_048, 32, 512, false, IntoDeviceMemory: true),
         new("w4-dev-dev", W4, 131_072, 2_048, 32, 512, false, InDeviceTier: true, IntoDeviceMemory: true),
+        new("w1-to-dev-queued", W1, 8_192, 1_024, 256, 1, false, IntoDeviceMemory: true, Queued: true),
+        new("w4-dev-dev-queued", W4, 131_072, 2_048, 32, 512, false, InDeviceTier: true, IntoDeviceMemory: true, Queued: true),
     ];
 
     /// <summary>The name of the prioritized sample + update row, for <see cref="Run"/>'s row list.</summary>
@@ -122,7 +124,8 @@ public static class BackendBench
     {
         var what = $"{workload.BatchSize} windows × {workload.WindowLength}{(workload.AnchoredAtEnd ? " at the end" : "")}, "
             + (workload.InDeviceTier ? "from device pages" : "zero-copy from pinned host pages")
-            + (workload.IntoDeviceMemory ? " into device memory" : " into pinned host memory (no target)");
+            + (workload.IntoDeviceMemory ? " into device memory" : " into pinned host memory (no target)")
+            + (workload.Queued ? ", two queued at a time" : "");
         var onCpu = BackendMeasurements.GatherBytesPerSecond(cpu, workload, duration);
         if (cuda is null || peak is not { } copies)
             return new BackendGatherRow(workload.Name, what, onCpu, null, null, null, null, null, null);

@@ -174,10 +174,47 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     }
 
     /// <inheritdoc/>
+    /// <remarks>After <see cref="Dispose"/> a no-op: the context is gone, and with it all it had queued.</remarks>
     public void Synchronize()
     {
+        if (_disposed)
+            return;
         Enter();
         _driver.Synchronize(_stream);
+    }
+
+    /// <inheritdoc/>
+    public nint CreateEvent()
+    {
+        Enter();
+        return _driver.CreateEvent();
+    }
+
+    /// <inheritdoc/>
+    public void Record(nint marker)
+    {
+        Enter();
+        _driver.Record(marker, _stream);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>After <see cref="Dispose"/> a no-op: the context is gone, and with it all it had queued.</remarks>
+    public void WaitFor(nint marker)
+    {
+        if (_disposed)
+            return;
+        Enter();
+        _driver.WaitFor(marker);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>After <see cref="Dispose"/> a no-op: the context and its events are gone.</remarks>
+    public void DestroyEvent(nint marker)
+    {
+        if (_disposed)
+            return;
+        Enter();
+        _driver.DestroyEvent(marker);
     }
 
     /// <inheritdoc/>

@@ -84,6 +84,30 @@ internal sealed class DeviceBackend : IComputeBackend
             _gather.Gather(storage, MappingOf(storage), output, MappingOf(output));
     }
 
+    /// <summary>
+    /// Queues the gather of <see cref="Gather"/> into <paramref name="queued"/>'s plan and returns once it is queued;
+    /// <see cref="QueuedGather.Wait"/> waits for it. Until then the pages it reads must not be freed or rewritten,
+    /// and <paramref name="output"/> must not be gathered into again.
+    /// </summary>
+    internal void QueueGather(PagedStorage storage, WindowBatch output, QueuedGather queued)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_gate)
+        {
+            if (queued.Pending)
+                throw new InvalidOperationException("this batch's last queued gather has not been waited for");
+            _gather.Queue(storage, MappingOf(storage), output, MappingOf(output), queued.Plan);
+            queued.MarkQueued();
+        }
+    }
+
+    /// <summary>A plan and a marker of its own for a batch whose gathers are queued (<see cref="QueueGather"/>).</summary>
+    internal QueuedGather CreateQueuedGather()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new QueuedGather(_runtime, _gate);
+    }
+
     /// <summary>Device outputs for a <see cref="DeviceBatch"/>, set as <paramref name="batch"/>'s mapping.</summary>
     internal DeviceColumns CreateDeviceColumns(WindowBatch batch)
     {

@@ -1,5 +1,7 @@
 using Gear.Core.Sampling;
 using Gear.Core.Schema;
+using Gear.Core.Storage;
+using Gear.Core.Tables;
 
 namespace Gear.Core.Compute.Cuda;
 
@@ -20,15 +22,25 @@ namespace Gear.Core.Compute.Cuda;
 /// buffers are ordered with the backend's gathers (the sample returns after they are written), not with the
 /// learner's own streams: a learner that reads them on another stream must not sample into the batch again until
 /// it has finished with them.
+/// <para>
+/// <see cref="SampleQueuedAsync"/> returns as soon as the windows are chosen and their gather is queued on the device,
+/// so that a learner working on one batch has the next one gathered meanwhile (two batches, alternating);
+/// <see cref="WaitForSample"/> waits for that gather alone. Not thread-safe: one learner stream uses a batch.
+/// </para>
 /// </remarks>
-public sealed unsafe class DeviceBatch : IDisposable
+public sealed class DeviceBatch : IDisposable
 {
+    private readonly DeviceBackend _backend;
     private readonly DeviceColumns _columns;
+    private readonly QueuedGather _queued;
+    private Table? _heldBy;
 
-    private DeviceBatch(WindowBatch windows, DeviceColumns columns)
+    private DeviceBatch(DeviceBackend backend, WindowBatch windows, DeviceColumns columns, QueuedGather queued)
     {
+        _backend = backend;
         Windows = windows;
         _columns = columns;
+        _queued = queued;
     }
 
     /// <summary>
@@ -44,14 +56,61 @@ public sealed unsafe class DeviceBatch : IDisposable
         var windows = new WindowBatch(columns, batchSize, windowLength);
         try
         {
-            return new DeviceBatch(windows, device.CreateDeviceColumns(windows));
+            var deviceColumns = device.CreateDeviceColumns(windows);
+            return new DeviceBatch(device, windows, deviceColumns, device.CreateQueuedGather());
         }
         catch
         {
-            windows.Dispose();
+            windows.Dispose(); // and with it the device columns, its mapping
             throw;
         }
     }
+
+    /// <summary>
+    /// Samples from <paramref name="table"/>, which must be on this batch's backend, as
+    /// <see cref="Table.SampleAsync(SampleRequest, RandomStream, WindowBatch, TimeSpan, CancellationToken)"/> does into
+    /// <see cref="Windows"/>, but returns once the windows are chosen (<see cref="Windows"/>' metadata is final) and
+    /// their gather into the device outputs is queued. Read the outputs only after <see cref="WaitForSample"/>. Until
+    /// then the table holds the sampled trajectories' pages, as for <see cref="Table.SampleHeldAsync"/>: inserts that
+    /// need those pages wait, so wait soon. A batch with a queued sample first waits for it.
+    /// </summary>
+    /// <exception cref="Errors.GearException">As SampleAsync; nothing is queued or held then.</exception>
+    /// <exception cref="InvalidOperationException">The table is not on this batch's backend.</exception>
+    public async ValueTask SampleQueuedAsync(Table table, SampleRequest request, RandomStream random, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        WaitForSample();
+        await table.SampleHeldAsync(request, random, Windows, timeout, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            table.QueueGatherHeld(Windows, _queued);
+        }
+        catch
+        {
+            table.ReleaseHeld(Windows);
+            throw;
+        }
+        _heldBy = table;
+    }
+
+    /// <summary>
+    /// Waits for the gather of the last <see cref="SampleQueuedAsync"/> (not for work queued after it) and releases
+    /// the table's hold on its pages; the device outputs then hold the windows. Does nothing if none is queued.
+    /// </summary>
+    public void WaitForSample()
+    {
+        if (_heldBy is not { } table)
+            return;
+        _queued.Wait();
+        _heldBy = null;
+        table.ReleaseHeld(Windows);
+    }
+
+    /// <summary>Queues the gather of <see cref="Windows"/>' sources from <paramref name="storage"/> (benchmarks: no table, no hold).</summary>
+    internal void QueueGather(PagedStorage storage) => _backend.QueueGather(storage, Windows, _queued);
+
+    /// <summary>Waits for the gather of <see cref="QueueGather"/>.</summary>
+    internal void WaitForGather() => _queued.Wait();
 
     /// <summary>The batch to sample into; after a sample, its metadata (its column buffers stay unwritten: see remarks).</summary>
     public WindowBatch Windows { get; }
@@ -70,7 +129,7 @@ public sealed unsafe class DeviceBatch : IDisposable
     }
 
     /// <summary>Copies the filled part of <paramref name="column"/>'s device output into <paramref name="destination"/>.</summary>
-    public void CopyColumnToHost(int column, Span<byte> destination)
+    public unsafe void CopyColumnToHost(int column, Span<byte> destination)
     {
         var bytes = Windows.Count * Windows.WindowBytes(column);
         ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, bytes, nameof(destination));
@@ -79,7 +138,7 @@ public sealed unsafe class DeviceBatch : IDisposable
     }
 
     /// <summary>Copies the filled part of the device mask into <paramref name="destination"/>.</summary>
-    public void CopyMaskToHost(Span<bool> destination)
+    public unsafe void CopyMaskToHost(Span<bool> destination)
     {
         var positions = Windows.Count * Windows.WindowLength;
         ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, positions, nameof(destination));
@@ -90,6 +149,11 @@ public sealed unsafe class DeviceBatch : IDisposable
     /// <summary>Fills every device output with <paramref name="value"/>, so that a comparison sees unwritten bytes.</summary>
     internal void Poison(byte value) => _columns.Fill(value, Windows);
 
-    /// <summary>Frees the device outputs and the batch.</summary>
-    public void Dispose() => Windows.Dispose(); // disposes its DeviceMapping: the device outputs
+    /// <summary>Waits for a queued sample and releases its hold, then frees the device outputs and the batch.</summary>
+    public void Dispose()
+    {
+        WaitForSample();
+        _queued.Dispose();
+        Windows.Dispose(); // disposes its DeviceMapping: the device outputs
+    }
 }

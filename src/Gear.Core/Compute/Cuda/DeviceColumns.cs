@@ -96,6 +96,8 @@ internal sealed unsafe class DeviceColumns : IGatherTarget
         if (Released)
             return;
         Released = true;
+        // A queued gather may still be writing the outputs (DeviceBatch.SampleQueuedAsync).
+        Runtime.Synchronize();
         foreach (var output in _outputs)
         {
             if (output != 0)

@@ -8,7 +8,9 @@ namespace Gear.Core.Compute.Cuda;
 /// gear_gather over every column and the mask in one launch, which writes straight into the caller's batch through
 /// its mapping (<see cref="BatchMapping"/>), or into its device outputs (<see cref="DeviceColumns"/>); then waits once.
 /// Fixed cost per call: the tier's pending copies (if any), one asynchronous copy from pinned staging, one launch,
-/// one synchronize. Steady-state gathers allocate nothing. Not thread-safe: the backend calls it under its gate.
+/// one synchronize. <see cref="Queue"/> is the same without the wait, into a plan of the caller's, for gathers that
+/// run while the host goes on (<see cref="QueuedGather"/>). Steady-state gathers allocate nothing. Not thread-safe:
+/// the backend calls it under its gate.
 /// </summary>
 internal sealed unsafe class DeviceGather(IDeviceRuntime runtime) : IDisposable
 {
@@ -31,6 +33,16 @@ internal sealed unsafe class DeviceGather(IDeviceRuntime runtime) : IDisposable
     /// </summary>
     public void Gather(PagedStorage storage, StorageMapping arena, WindowBatch output, IGatherTarget target)
     {
+        Queue(storage, arena, output, target, _plan);
+        runtime.Synchronize();
+    }
+
+    /// <summary>
+    /// Queues the gather of <see cref="Gather"/> with <paramref name="plan"/> and returns without waiting: the pages
+    /// read, the plan and the target must stay as they are until the queue has run it.
+    /// </summary>
+    public void Queue(PagedStorage storage, StorageMapping arena, WindowBatch output, IGatherTarget target, GatherPlan plan)
+    {
         var count = output.Count;
         if (count == 0)
             return;
@@ -41,15 +53,15 @@ internal sealed unsafe class DeviceGather(IDeviceRuntime runtime) : IDisposable
             widestWindow = Math.Max(widestWindow, output.WindowBytes(c));
 
         arena.CopyPendingWrites();
-        _plan.Upload(output.Sources, count, windowLength, storage.PageShift, storage.PageSteps);
+        plan.Upload(output.Sources, count, windowLength, storage.PageShift, storage.PageSteps);
 
         var pageAddresses = arena.PageAddresses;
         var storagePages = storage.PageCount;
         var deviceStepBytes = target.ColumnStepBytes;
         var deviceOutputs = target.ColumnOutputs;
         var deviceMask = target.Mask;
-        var deviceWindows = _plan.Windows;
-        var devicePages = _plan.Pages;
+        var deviceWindows = plan.Windows;
+        var devicePages = plan.Pages;
         var shift = storage.PageShift;
         var tileBytes = TileBytes;
         var tilesPerWindow = checked((int)Math.Max(1, (widestWindow + TileBytes - 1) / TileBytes));
@@ -62,7 +74,6 @@ internal sealed unsafe class DeviceGather(IDeviceRuntime runtime) : IDisposable
         var warps = checked((int)((long)count * tilesPerWindow)); // the kernel numbers warps in 32 bits
         var blocks = (uint)(((long)warps + warpsPerBlock - 1) / warpsPerBlock);
         runtime.Launch(Kernel.Gather, blocks, (uint)columns + 1, LaunchShape.BlockThreads, args);
-        runtime.Synchronize();
     }
 
     /// <inheritdoc/>

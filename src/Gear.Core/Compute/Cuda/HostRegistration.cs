@@ -58,6 +58,8 @@ internal abstract unsafe class HostRegistration : IDisposable
         if (Released)
             return;
         Released = true;
+        // A queued gather may still be reading the memory (DeviceBatch.SampleQueuedAsync).
+        Runtime.Synchronize();
         foreach (var host in _registered)
             Runtime.UnmapHost((void*)host);
         FreeDeviceMemory();

@@ -47,4 +47,16 @@ internal unsafe interface IDeviceRuntime : IDisposable
 
     /// <summary>Waits for everything queued.</summary>
     void Synchronize();
+
+    /// <summary>Creates a marker for a point in the queue (<see cref="Record"/>, <see cref="WaitFor"/>).</summary>
+    nint CreateEvent();
+
+    /// <summary>Marks the point after everything queued so far with <paramref name="marker"/> (moving it if marked before).</summary>
+    void Record(nint marker);
+
+    /// <summary>Waits for everything queued before <paramref name="marker"/>'s last <see cref="Record"/>, and no more.</summary>
+    void WaitFor(nint marker);
+
+    /// <summary>Frees a marker from <see cref="CreateEvent"/>.</summary>
+    void DestroyEvent(nint marker);
 }

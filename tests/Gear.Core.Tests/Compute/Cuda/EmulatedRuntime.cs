@@ -7,7 +7,8 @@ namespace Gear.Core.Tests.Compute.Cuda;
 /// A device runtime on the host: the kernels of kernels/*.cu compiled as plain C++ by clang-14 (with
 /// kernels/shim/host_emulation.h) into a shared library whose launcher runs each kernel one thread at a time.
 /// Device memory is host memory and mapping host memory is the identity, so the backend's host-side logic and
-/// the kernels' logic run exactly as written, minus the GPU's parallelism.
+/// the kernels' logic run exactly as written, minus the GPU's parallelism. With <see cref="Deferred"/> set, queued
+/// work runs late, as on a device: see there.
 /// </summary>
 internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
 {
@@ -27,6 +28,26 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
     // Page-locked host ranges: from AllocateHost and MapHost. A copy from anywhere else is one the real driver
     // stages through its own buffer and waits for.
     private readonly List<(nint Start, long Bytes)> _pinned = [];
+
+    // Gather launches take 13 arguments (kernels/gather.cu); a deferred launch keeps their values, as the driver does.
+    private const int GatherArguments = 13;
+
+    private readonly Queue<Action> _queued = new();
+    private readonly Dictionary<nint, long> _markers = [];
+    private long _queuedCount;
+    private long _ranCount;
+    private nint _nextMarker = 1;
+
+    /// <summary>
+    /// When set, copies, fills and gather launches are queued and run in order only at <see cref="Synchronize"/>, or
+    /// up to a marker at <see cref="WaitFor"/>, as they run late on a device: a caller that reads an output before
+    /// waiting, rewrites a buffer a queued copy still reads, or lets pages be reused before their gather ran gets
+    /// the wrong bytes, and a test sees it. Other kernels run at once, after everything queued before them.
+    /// </summary>
+    public bool Deferred { get; set; }
+
+    /// <summary>Operations queued and not yet run (with <see cref="Deferred"/>).</summary>
+    public long Outstanding => _queuedCount - _ranCount;
 
     /// <summary>Launches so far (tests check that work really went through the kernels).</summary>
     public int Launches { get; private set; }
@@ -70,7 +91,7 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
         CopiesToDevice++;
         if (!IsPinned(source, bytes))
             PageableCopiesToDevice++;
-        Buffer.MemoryCopy(source, (void*)destination, bytes, bytes);
+        Copy((nint)source, (nint)destination, bytes);
     }
 
     public void CopyToHost(void* destination, ulong source, long bytes)
@@ -78,10 +99,16 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
         CopiesToHost++;
         if (!IsPinned(destination, bytes))
             PageableCopiesToHost++;
-        Buffer.MemoryCopy((void*)source, destination, bytes, bytes);
+        Copy((nint)source, (nint)destination, bytes);
     }
 
-    public void Fill32(ulong destination, uint value, long count) => new Span<uint>((void*)destination, checked((int)count)).Fill(value);
+    public void Fill32(ulong destination, uint value, long count)
+    {
+        if (Deferred)
+            Enqueue(FillLater(destination, value, count));
+        else
+            new Span<uint>((void*)destination, checked((int)count)).Fill(value);
+    }
 
     public ulong MapHost(void* host, long bytes)
     {
@@ -93,15 +120,94 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
 
     public void Launch(Kernel kernel, uint gridX, uint gridY, uint blockX, void** args)
     {
+        Launches++;
+        if (Deferred && kernel == Kernel.Gather)
+        {
+            Enqueue(LaunchLater(kernel, gridX, gridY, blockX, args));
+            return;
+        }
+        RunQueued(_queuedCount);
+        LaunchNow(kernel, gridX, gridY, blockX, args);
+    }
+
+    public void Synchronize()
+    {
+        Synchronizations++;
+        RunQueued(_queuedCount);
+    }
+
+    public nint CreateEvent()
+    {
+        var marker = _nextMarker++;
+        _markers[marker] = 0;
+        return marker;
+    }
+
+    public void Record(nint marker) => _markers[marker] = _queuedCount;
+
+    public void WaitFor(nint marker) => RunQueued(_markers[marker]);
+
+    public void DestroyEvent(nint marker) => _markers.Remove(marker);
+
+    private void LaunchNow(Kernel kernel, uint gridX, uint gridY, uint blockX, void** args)
+    {
         int result;
         fixed (byte* name = _names[(int)kernel])
             result = _launch(name, gridX, gridY, blockX, args);
         if (result != 0)
             Assert.Fail($"the emulation library has no kernel {kernel}");
-        Launches++;
     }
 
-    public void Synchronize() => Synchronizations++;
+    // Deferred work is made in methods of its own, so that the closures exist only when deferring: the tests of
+    // warm gathers count every byte allocated.
+    private void Copy(nint source, nint destination, long bytes)
+    {
+        if (Deferred)
+            Enqueue(CopyLater(source, destination, bytes));
+        else
+            Buffer.MemoryCopy((void*)source, (void*)destination, bytes, bytes);
+    }
+
+    private static Action CopyLater(nint source, nint destination, long bytes) =>
+        () => Buffer.MemoryCopy((void*)source, (void*)destination, bytes, bytes);
+
+    private static Action FillLater(ulong destination, uint value, long count) =>
+        () => new Span<uint>((void*)destination, checked((int)count)).Fill(value);
+
+    private Action LaunchLater(Kernel kernel, uint gridX, uint gridY, uint blockX, void** args)
+    {
+        // Every argument is at most 8 bytes (addresses, 32- and 64-bit integers): keep 8 bytes of each, little-endian,
+        // so that a 4-byte argument reads the same from the copy.
+        var values = new ulong[GatherArguments];
+        for (var i = 0; i < values.Length; i++)
+            values[i] = *(ulong*)args[i];
+        return () =>
+        {
+            fixed (ulong* kept = values)
+            {
+                var pointers = stackalloc void*[GatherArguments];
+                for (var i = 0; i < GatherArguments; i++)
+                    pointers[i] = kept + i;
+                LaunchNow(kernel, gridX, gridY, blockX, pointers);
+            }
+        };
+    }
+
+    private void Enqueue(Action operation)
+    {
+        _queued.Enqueue(operation);
+        _queuedCount++;
+    }
+
+    // Runs queued operations until the first `until` ever queued have run.
+    private void RunQueued(long until)
+    {
+        while (_ranCount < until)
+        {
+            _queued.Dequeue()();
+            _ranCount++;
+        }
+    }
 
     public void Dispose()
     {

@@ -1,0 +1,169 @@
+using Gear.Core.Compute;
+using Gear.Core.Compute.Cpu;
+using Gear.Core.Compute.Cuda;
+using Gear.Core.RateLimiting;
+using Gear.Core.Sampling;
+using Gear.Core.Schema;
+using Gear.Core.Selection;
+using Gear.Core.Storage;
+using Gear.Core.Tables;
+
+namespace Gear.Core.Tests.Compute.Cuda;
+
+/// <summary>
+/// Queued gathers into device memory (<see cref="DeviceBatch.SampleQueuedAsync"/>) over the host emulation with its
+/// queue deferred (<see cref="EmulatedRuntime.Deferred"/>), so that queued copies and launches run only when waited
+/// for, as on a GPU: each queued gather must keep its own plan, and the table must keep the pages it reads until then.
+/// </summary>
+[TestClass]
+public sealed class EmulatedQueuedGatherTests
+{
+    private static readonly ColumnSpec[] Columns = [new("obs", DType.F32, 5), new("flag", DType.U8), new("odd", DType.U8, 3)];
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    public void TwoQueuedGathersEqualTheCpuGather(int seed)
+    {
+        using var reference = new CpuBackend();
+        var runtime = new EmulatedRuntime { Deferred = true };
+        using var candidate = new DeviceBackend(runtime);
+        var result = BackendComparison.CompareGathers(reference, candidate, seed, queued: true);
+        Assert.IsTrue(result.Passed, $"{result.Name}: {result.Detail}");
+        Assert.IsTrue(runtime.Launches > 0, "no kernel ran");
+    }
+
+    [TestMethod]
+    public async Task AQueuedSampleHoldsItsPagesUntilItIsWaitedFor()
+    {
+        var runtime = new EmulatedRuntime { Deferred = true };
+        using var cpuBackend = new CpuBackend();
+        using var deviceBackend = new DeviceBackend(runtime);
+        using var onCpu = new Table(Spec("cpu"), cpuBackend);
+        using var onDevice = new Table(Spec("device"), deviceBackend);
+        var random = new Random(5);
+        TwinInserts.Insert(random, Columns, trajectories: 12, maxLength: 30, maxPriority: 5, onCpu, onDevice);
+        var request = new SampleRequest(16, 10, WindowPlacement.Uniform);
+        using var expected = new WindowBatch(Columns, 16, 10);
+        using var actual = DeviceBatch.Create(deviceBackend, Columns, 16, 10);
+        actual.Poison(0xCD);
+
+        await onCpu.SampleAsync(request, new RandomStream(9), expected, Timeout);
+        await actual.SampleQueuedAsync(onDevice, request, new RandomStream(9), Timeout);
+        Assert.IsTrue(runtime.Outstanding > 0, "the gather ran before it was waited for: the test would prove nothing");
+        // Enough new trajectories to evict every sampled one: without the hold their pages would be rewritten
+        // before the queued gather reads them.
+        TwinInserts.Insert(random, Columns, trajectories: 60, maxLength: 30, maxPriority: 5, onDevice);
+        Assert.IsTrue(runtime.Outstanding > 0, "the inserts ran the queued gather");
+
+        actual.WaitForSample();
+        AssertSameWindows(expected, actual);
+        Assert.IsNull(actual.Windows.HeldBy, "the hold outlived the wait");
+    }
+
+    [TestMethod]
+    public async Task SamplingAgainWaitsForTheQueuedSampleAndReleasesIt()
+    {
+        var runtime = new EmulatedRuntime { Deferred = true };
+        using var cpuBackend = new CpuBackend();
+        using var deviceBackend = new DeviceBackend(runtime);
+        using var onCpu = new Table(Spec("cpu"), cpuBackend);
+        using var onDevice = new Table(Spec("device"), deviceBackend);
+        TwinInserts.Insert(new Random(6), Columns, trajectories: 12, maxLength: 30, maxPriority: 5, onCpu, onDevice);
+        var request = new SampleRequest(8, 6, WindowPlacement.EndAnchored);
+        using var expected = new WindowBatch(Columns, 8, 6);
+        using var actual = DeviceBatch.Create(deviceBackend, Columns, 8, 6);
+        for (var round = 0UL; round < 3; round++)
+        {
+            await onCpu.SampleAsync(request, new RandomStream(round), expected, Timeout);
+            await actual.SampleQueuedAsync(onDevice, request, new RandomStream(round), Timeout);
+        }
+        actual.WaitForSample();
+        AssertSameWindows(expected, actual);
+        actual.WaitForSample(); // nothing queued: nothing to do
+        Assert.AreEqual(0, runtime.Outstanding);
+    }
+
+    [TestMethod]
+    public async Task ATableOnAnotherBackendCannotQueueIntoTheBatchAndHoldsNothing()
+    {
+        using var cpuBackend = new CpuBackend();
+        using var deviceBackend = new DeviceBackend(new EmulatedRuntime { Deferred = true });
+        using var onCpu = new Table(Spec("cpu"), cpuBackend);
+        TwinInserts.Insert(new Random(7), Columns, trajectories: 4, maxLength: 30, maxPriority: 5, onCpu);
+        using var batch = DeviceBatch.Create(deviceBackend, Columns, 4, 3);
+        var error = await Assert.ThrowsExceptionAsync<InvalidOperationException>(
+            async () => await batch.SampleQueuedAsync(onCpu, new SampleRequest(4, 3, WindowPlacement.Uniform), new RandomStream(1), Timeout));
+        StringAssert.Contains(error.Message, "cpu");
+        Assert.IsNull(batch.Windows.HeldBy, "the failed queue left the table's hold in place");
+        // The batch is still usable: a plain sample from the CPU table is refused as before, not stuck on a hold.
+        Assert.ThrowsException<InvalidOperationException>(() => onCpu.Sample(new SampleRequest(4, 3, WindowPlacement.Uniform), new RandomStream(1), batch.Windows, Timeout));
+    }
+
+    [TestMethod]
+    public void WarmQueuedGathersAllocateNothing()
+    {
+        using var backend = new DeviceBackend(new EmulatedRuntime());
+        using var storage = new PagedStorage(Columns, pageSteps: 4, pageCount: 16, deviceTierBytes: 0);
+        using var batch = DeviceBatch.Create(backend, Columns, 8, 6);
+        var pageTable = new[] { 3, 9, 1 };
+        for (var w = 0; w < 8; w++)
+            batch.Windows.Sources[w] = new WindowSource(pageTable, 0, w - 2, 12);
+        batch.Windows.Count = 8;
+        batch.QueueGather(storage);
+        batch.WaitForGather();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 20; i++)
+        {
+            batch.QueueGather(storage);
+            batch.WaitForGather();
+        }
+        Assert.AreEqual(0, GC.GetAllocatedBytesForCurrentThread() - before, "bytes allocated by 20 warm queued gathers");
+    }
+
+    [TestMethod]
+    public void AGatherCannotBeQueuedTwiceWithoutAWait()
+    {
+        using var backend = new DeviceBackend(new EmulatedRuntime { Deferred = true });
+        using var storage = new PagedStorage(Columns, pageSteps: 4, pageCount: 4, deviceTierBytes: 0);
+        using var batch = DeviceBatch.Create(backend, Columns, 2, 2);
+        batch.Windows.Sources[0] = batch.Windows.Sources[1] = new WindowSource([0], 0, 0, 2);
+        batch.Windows.Count = 2;
+        batch.QueueGather(storage);
+        Assert.ThrowsException<InvalidOperationException>(() => batch.QueueGather(storage));
+        batch.WaitForGather();
+        batch.QueueGather(storage);
+    }
+
+    private static unsafe void AssertSameWindows(WindowBatch expected, DeviceBatch actual)
+    {
+        Assert.AreEqual(expected.Count, actual.Windows.Count);
+        CollectionAssert.AreEqual(expected.Keys.ToArray(), actual.Windows.Keys.ToArray(), "keys");
+        for (var c = 0; c < Columns.Length; c++)
+        {
+            // First as a learner's kernel would read it right after the wait, before a copy back waits for everything.
+            var onDevice = new ReadOnlySpan<byte>((void*)actual.ColumnAddress(c), expected.Column(c).Length);
+            Assert.IsTrue(expected.Column(c).SequenceEqual(onDevice), $"column {Columns[c].Name} differs on the device when the wait returned");
+            var copied = new byte[expected.Column(c).Length];
+            actual.CopyColumnToHost(c, copied);
+            Assert.IsTrue(expected.Column(c).SequenceEqual(copied), $"column {Columns[c].Name} differs");
+        }
+        var mask = new bool[expected.Mask.Length];
+        actual.CopyMaskToHost(mask);
+        Assert.IsTrue(expected.Mask.SequenceEqual(mask), "mask differs");
+    }
+
+    // Uniform over trajectory items: inserts touch nothing on the device, so a queued gather stays queued across them.
+    private static TableSpec Spec(string name) => new()
+    {
+        Name = name,
+        Columns = Columns,
+        PageSteps = 8,
+        HostCapacityBytes = 24L * 8 * 40,
+        DeviceCapacityBytes = 24L * 8 * 12,
+        MaxTrajectories = 24,
+        Sampler = SelectorKind.Uniform,
+        RateLimiter = RateLimiterSpec.MinSize(1),
+    };
+}

@@ -245,6 +245,7 @@ int cuEventRecord(void*, void*) { return ready(); }
 int cuEventSynchronize(void*) { return ready(); }
 int cuEventElapsedTime(float* ms, void*, void*) { *ms = 1.0f; return ready(); }
 int cuEventDestroy_v2(void* event) { std::free(event); return ready(); }
+int cuStreamWaitEvent(void*, void*, unsigned int) { return ready(); }
 
 int cuGetErrorName(int error, const char** text)
 {

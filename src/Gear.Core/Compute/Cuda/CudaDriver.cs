@@ -22,6 +22,9 @@ internal sealed unsafe class CudaDriver
     /// <summary>CU_STREAM_NON_BLOCKING: no implicit ordering with the legacy default stream.</summary>
     public const uint StreamNonBlocking = 0x1;
 
+    /// <summary>CU_EVENT_DISABLE_TIMING: an event that only orders work (cheaper to record and to wait for).</summary>
+    public const uint EventDisableTiming = 0x2;
+
     private const int ErrorNoDevice = 100; // CUDA_ERROR_NO_DEVICE
 
     private static readonly Lazy<(CudaDriver? Driver, string Problem)> Shared = new(Load);
@@ -38,6 +41,7 @@ internal sealed unsafe class CudaDriver
     private readonly delegate* unmanaged<nint*, uint, int> _streamCreate;
     private readonly delegate* unmanaged<nint, int> _streamDestroy;
     private readonly delegate* unmanaged<nint, int> _streamSynchronize;
+    private readonly delegate* unmanaged<nint, nint, uint, int> _streamWaitEvent;
     private readonly delegate* unmanaged<ulong*, nuint, int> _memAlloc;
     private readonly delegate* unmanaged<ulong, int> _memFree;
     private readonly delegate* unmanaged<ulong, void*, nuint, nint, int> _memcpyHtoDAsync;
@@ -96,6 +100,7 @@ internal sealed unsafe class CudaDriver
         _eventSynchronize = (delegate* unmanaged<nint, int>)Get("cuEventSynchronize");
         _eventElapsedTime = (delegate* unmanaged<float*, nint, nint, int>)Get("cuEventElapsedTime");
         _eventDestroy = (delegate* unmanaged<nint, int>)Get("cuEventDestroy_v2");
+        _streamWaitEvent = (delegate* unmanaged<nint, nint, uint, int>)Get("cuStreamWaitEvent");
         _getErrorName = (delegate* unmanaged<int, byte**, int>)Get("cuGetErrorName");
         _getErrorString = (delegate* unmanaged<int, byte**, int>)Get("cuGetErrorString");
     }
@@ -267,8 +272,11 @@ internal sealed unsafe class CudaDriver
     public void Launch(nint function, uint gridX, uint gridY, uint blockX, nint stream, void** args) =>
         Check(_launchKernel(function, gridX, gridY, 1, blockX, 1, 1, 0, stream, args, null), "cuLaunchKernel");
 
-    /// <summary>Creates an event (default flags: it records timing).</summary>
-    public nint CreateEvent() { nint e; Check(_eventCreate(&e, 0), "cuEventCreate"); return e; }
+    /// <summary>Creates an event (default flags: it records timing; <see cref="EventDisableTiming"/>: ordering only).</summary>
+    public nint CreateEvent(uint flags = 0) { nint e; Check(_eventCreate(&e, flags), "cuEventCreate"); return e; }
+
+    /// <summary>Makes work queued on <paramref name="stream"/> from now on wait for <paramref name="evt"/>'s last record.</summary>
+    public void WaitEvent(nint stream, nint evt) => Check(_streamWaitEvent(stream, evt, 0), "cuStreamWaitEvent");
 
     /// <summary>Records <paramref name="evt"/> on <paramref name="stream"/>.</summary>
     public void Record(nint evt, nint stream) => Check(_eventRecord(evt, stream), "cuEventRecord");

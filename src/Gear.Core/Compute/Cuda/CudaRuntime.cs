@@ -19,6 +19,8 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     private readonly int _device;
     private readonly nint _context;
     private readonly nint _stream;
+    private readonly nint _uploadStream; // plan uploads of queued gathers: see CopyToDeviceAhead
+    private readonly nint _uploaded;
     private readonly List<nint> _modules = [];
     private readonly nint[] _functions = new nint[KernelCatalog.Count];
     private bool _disposed;
@@ -38,6 +40,8 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
         {
             driver.SetCurrent(_context);
             _stream = driver.CreateStream(CudaDriver.StreamNonBlocking);
+            _uploadStream = driver.CreateStream(CudaDriver.StreamNonBlocking);
+            _uploaded = driver.CreateEvent(CudaDriver.EventDisableTiming);
             foreach (var file in KernelCatalog.Files)
             {
                 var (image, target) = CompiledKernels.GetOrAdd((ComputeCapability, file),
@@ -132,6 +136,19 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The copy goes on a second stream, and the main stream waits for it (an event recorded after it) before the
+    /// work queued next: so it overlaps the kernel still running on the main stream, as a queued gather's plan does.
+    /// </remarks>
+    public void CopyToDeviceAhead(ulong destination, void* source, long bytes)
+    {
+        Enter();
+        _driver.CopyToDevice(destination, source, bytes, _uploadStream);
+        _driver.Record(_uploaded, _uploadStream);
+        _driver.WaitEvent(_stream, _uploaded);
+    }
+
+    /// <inheritdoc/>
     public void CopyToHost(void* destination, ulong source, long bytes)
     {
         Enter();
@@ -187,7 +204,7 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     public nint CreateEvent()
     {
         Enter();
-        return _driver.CreateEvent();
+        return _driver.CreateEvent(CudaDriver.EventDisableTiming);
     }
 
     /// <inheritdoc/>
@@ -228,6 +245,10 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
         _driver.SetCurrent(_context);
         foreach (var module in _modules)
             _driver.UnloadModule(module);
+        if (_uploaded != 0)
+            _driver.DestroyEvent(_uploaded);
+        if (_uploadStream != 0)
+            _driver.DestroyStream(_uploadStream);
         if (_stream != 0)
             _driver.DestroyStream(_stream);
         _driver.ReleasePrimaryContext(_device);

@@ -96,7 +96,9 @@ internal sealed class DeviceBackend : IComputeBackend
         {
             if (queued.Pending)
                 throw new InvalidOperationException("this batch's last queued gather has not been waited for");
-            _gather.Queue(storage, MappingOf(storage), output, MappingOf(output), queued.Plan);
+            // The plan is the batch's own, and its last gather has been waited for: its upload may overlap the
+            // gathers still queued before it.
+            _gather.Queue(storage, MappingOf(storage), output, MappingOf(output), queued.Plan, uploadAhead: true);
             queued.MarkQueued();
         }
     }

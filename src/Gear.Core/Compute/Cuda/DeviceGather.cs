@@ -33,15 +33,17 @@ internal sealed unsafe class DeviceGather(IDeviceRuntime runtime) : IDisposable
     /// </summary>
     public void Gather(PagedStorage storage, StorageMapping arena, WindowBatch output, IGatherTarget target)
     {
-        Queue(storage, arena, output, target, _plan);
+        Queue(storage, arena, output, target, _plan, uploadAhead: false);
         runtime.Synchronize();
     }
 
     /// <summary>
     /// Queues the gather of <see cref="Gather"/> with <paramref name="plan"/> and returns without waiting: the pages
-    /// read, the plan and the target must stay as they are until the queue has run it.
+    /// read, the plan and the target must stay as they are until the queue has run it. With
+    /// <paramref name="uploadAhead"/> the plan's copy may overlap earlier queued work (<see cref="GatherPlan.Upload"/>),
+    /// for a plan that no earlier work reads.
     /// </summary>
-    public void Queue(PagedStorage storage, StorageMapping arena, WindowBatch output, IGatherTarget target, GatherPlan plan)
+    public void Queue(PagedStorage storage, StorageMapping arena, WindowBatch output, IGatherTarget target, GatherPlan plan, bool uploadAhead)
     {
         var count = output.Count;
         if (count == 0)
@@ -53,7 +55,7 @@ internal sealed unsafe class DeviceGather(IDeviceRuntime runtime) : IDisposable
             widestWindow = Math.Max(widestWindow, output.WindowBytes(c));
 
         arena.CopyPendingWrites();
-        plan.Upload(output.Sources, count, windowLength, storage.PageShift, storage.PageSteps);
+        plan.Upload(output.Sources, count, windowLength, storage.PageShift, storage.PageSteps, uploadAhead);
 
         var pageAddresses = arena.PageAddresses;
         var storagePages = storage.PageCount;

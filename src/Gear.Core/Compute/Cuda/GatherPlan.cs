@@ -31,9 +31,11 @@ internal sealed unsafe class GatherPlan(IDeviceRuntime runtime) : IDisposable
     /// <summary>
     /// Plans the first <paramref name="count"/> windows of <paramref name="sources"/> over pages of 2^<paramref name="shift"/>
     /// (= <paramref name="pageSteps"/>) steps and queues the plan's copy to the device. The staging is rewritten by the
-    /// next call: the caller synchronizes in between (the gather does, once, after its launch).
+    /// next call: the caller synchronizes in between (the gather does, once, after its launch). With
+    /// <paramref name="ahead"/> the copy may run while earlier work still runs (<see cref="IDeviceRuntime.CopyToDeviceAhead"/>):
+    /// for a queued gather, whose plan no earlier work reads, so that its upload overlaps the kernel before it.
     /// </summary>
-    public void Upload(WindowSource[] sources, int count, int windowLength, int shift, int pageSteps)
+    public void Upload(WindowSource[] sources, int count, int windowLength, int shift, int pageSteps, bool ahead)
     {
         var windowBytes = (long)count * sizeof(DeviceWindow);
         // A window of L steps touches at most ceil(L / P) + 1 pages.
@@ -59,7 +61,11 @@ internal sealed unsafe class GatherPlan(IDeviceRuntime runtime) : IDisposable
 
         Windows = _device.Ensure(capacity);
         Pages = Windows + (ulong)windowBytes;
-        runtime.CopyToDevice(Windows, host, windowBytes + (long)listed * sizeof(int));
+        var bytes = windowBytes + (long)listed * sizeof(int);
+        if (ahead)
+            runtime.CopyToDeviceAhead(Windows, host, bytes);
+        else
+            runtime.CopyToDevice(Windows, host, bytes);
     }
 
     /// <inheritdoc/>

@@ -30,6 +30,13 @@ internal unsafe interface IDeviceRuntime : IDisposable
     /// <summary>Queues a copy from host memory to the device; <paramref name="source"/> must stay valid until <see cref="Synchronize"/>.</summary>
     void CopyToDevice(ulong destination, void* source, long bytes);
 
+    /// <summary>
+    /// Queues a copy from host memory to the device that may run before work queued earlier (a small upload that
+    /// overlaps a kernel still running) but completes before any work queued after it. Nothing queued earlier may
+    /// read <paramref name="destination"/>; <paramref name="source"/> must stay valid until the work after it has run.
+    /// </summary>
+    void CopyToDeviceAhead(ulong destination, void* source, long bytes);
+
     /// <summary>Queues a copy from the device to host memory, complete after <see cref="Synchronize"/>.</summary>
     void CopyToHost(void* destination, ulong source, long bytes);
 

@@ -94,6 +94,15 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
         Copy((nint)source, (nint)destination, bytes);
     }
 
+    // As far ahead as a copy can run: at once, before anything still queued.
+    public void CopyToDeviceAhead(ulong destination, void* source, long bytes)
+    {
+        CopiesToDevice++;
+        if (!IsPinned(source, bytes))
+            PageableCopiesToDevice++;
+        Buffer.MemoryCopy(source, (void*)destination, bytes, bytes);
+    }
+
     public void CopyToHost(void* destination, ulong source, long bytes)
     {
         CopiesToHost++;

@@ -4,7 +4,8 @@ namespace Gear.Core.Compute.Cuda;
 /// The few device operations the backend is built on: device memory, copies, host memory mapped for the device,
 /// and kernel launches, all ordered on one queue. <see cref="CudaRuntime"/> is the real one; the tests supply an
 /// emulated one (the same kernels compiled for the host and run serially) that proves the backend's host-side
-/// logic and the kernels' logic without a GPU. Not thread-safe: the backend serialises its calls.
+/// logic and the kernels' logic without a GPU. Not thread-safe, but for <see cref="WaitFor"/>: the backend serialises
+/// its calls.
 /// </summary>
 internal unsafe interface IDeviceRuntime : IDisposable
 {
@@ -61,7 +62,11 @@ internal unsafe interface IDeviceRuntime : IDisposable
     /// <summary>Marks the point after everything queued so far with <paramref name="marker"/> (moving it if marked before).</summary>
     void Record(nint marker);
 
-    /// <summary>Waits for everything queued before <paramref name="marker"/>'s last <see cref="Record"/>, and no more.</summary>
+    /// <summary>
+    /// Waits for everything queued before <paramref name="marker"/>'s last <see cref="Record"/>, and no more. Unlike
+    /// the other calls it is safe without the backend's serialisation, so that one caller waits for its own work
+    /// while others queue theirs.
+    /// </summary>
     void WaitFor(nint marker);
 
     /// <summary>Frees a marker from <see cref="CreateEvent"/>.</summary>

@@ -41,16 +41,16 @@ internal sealed class QueuedGather : IDisposable
         Pending = true;
     }
 
-    /// <summary>Waits until the queued gather (if any) has run; the work queued after it may still be running.</summary>
+    /// <summary>
+    /// Waits until the queued gather (if any) has run; the work queued after it may still be running. Outside the
+    /// gate, so that other callers queue their work meanwhile; only the owner queues here and waits, one at a time.
+    /// </summary>
     public void Wait()
     {
-        lock (_gate)
-        {
-            if (!Pending)
-                return;
-            _runtime.WaitFor(_marker);
-            Pending = false;
-        }
+        if (!Pending)
+            return;
+        _runtime.WaitFor(_marker);
+        Pending = false;
     }
 
     /// <summary>Waits for a pending gather, then frees the plan and the marker.</summary>

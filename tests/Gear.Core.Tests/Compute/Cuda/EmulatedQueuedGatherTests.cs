@@ -123,6 +123,45 @@ public sealed class EmulatedQueuedGatherTests
     }
 
     [TestMethod]
+    public void LearnersOnTwoThreadsQueueAndWaitOnOneBackend()
+    {
+        using var reference = new CpuBackend();
+        using var backend = new DeviceBackend(new EmulatedRuntime { Deferred = true });
+        using var storage = new PagedStorage(Columns, pageSteps: 4, pageCount: 32, deviceTierBytes: 0);
+        new Random(8).NextBytes(StorageBytes(storage, 0));
+        new Random(9).NextBytes(StorageBytes(storage, 1));
+        new Random(10).NextBytes(StorageBytes(storage, 2));
+
+        void Learner(int seed)
+        {
+            var random = new Random(seed);
+            using var expected = new WindowBatch(Columns, 8, 6);
+            using var batch = DeviceBatch.Create(backend, Columns, 8, 6);
+            for (var round = 0; round < 100; round++)
+            {
+                var pages = Enumerable.Range(0, 3).Select(_ => random.Next(32)).ToArray();
+                for (var w = 0; w < 8; w++)
+                    expected.Sources[w] = batch.Windows.Sources[w] = new WindowSource(pages, 0, random.Next(-6, 12), 12);
+                expected.Count = batch.Windows.Count = 8;
+                reference.Gather(storage, expected);
+                batch.QueueGather(storage);
+                batch.WaitForGather();
+                for (var c = 0; c < Columns.Length; c++)
+                {
+                    var copied = new byte[expected.Column(c).Length];
+                    batch.CopyColumnToHost(c, copied);
+                    Assert.IsTrue(expected.Column(c).SequenceEqual(copied), $"learner {seed}, round {round}: column {Columns[c].Name} differs");
+                }
+            }
+        }
+
+        Task.WaitAll(Task.Run(() => Learner(1)), Task.Run(() => Learner(2)));
+    }
+
+    private static unsafe Span<byte> StorageBytes(PagedStorage storage, int column) =>
+        new(storage.PoolBase(column), checked((int)(storage.PageBytes(column) * storage.PageCount)));
+
+    [TestMethod]
     public void AGatherCannotBeQueuedTwiceWithoutAWait()
     {
         using var backend = new DeviceBackend(new EmulatedRuntime { Deferred = true });

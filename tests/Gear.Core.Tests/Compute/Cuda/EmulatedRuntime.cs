@@ -135,28 +135,46 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
             Enqueue(LaunchLater(kernel, gridX, gridY, blockX, args));
             return;
         }
-        RunQueued(_queuedCount);
+        lock (_queued)
+            RunQueued(_queuedCount);
         LaunchNow(kernel, gridX, gridY, blockX, args);
     }
 
     public void Synchronize()
     {
         Synchronizations++;
-        RunQueued(_queuedCount);
+        lock (_queued)
+            RunQueued(_queuedCount);
     }
 
     public nint CreateEvent()
     {
-        var marker = _nextMarker++;
-        _markers[marker] = 0;
-        return marker;
+        lock (_queued)
+        {
+            var marker = _nextMarker++;
+            _markers[marker] = 0;
+            return marker;
+        }
     }
 
-    public void Record(nint marker) => _markers[marker] = _queuedCount;
+    public void Record(nint marker)
+    {
+        lock (_queued)
+            _markers[marker] = _queuedCount;
+    }
 
-    public void WaitFor(nint marker) => RunQueued(_markers[marker]);
+    public void WaitFor(nint marker)
+    {
+        // The one call made without the backend's gate: it runs queued work, which others may be adding to.
+        lock (_queued)
+            RunQueued(_markers[marker]);
+    }
 
-    public void DestroyEvent(nint marker) => _markers.Remove(marker);
+    public void DestroyEvent(nint marker)
+    {
+        lock (_queued)
+            _markers.Remove(marker);
+    }
 
     private void LaunchNow(Kernel kernel, uint gridX, uint gridY, uint blockX, void** args)
     {
@@ -204,8 +222,11 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
 
     private void Enqueue(Action operation)
     {
-        _queued.Enqueue(operation);
-        _queuedCount++;
+        lock (_queued)
+        {
+            _queued.Enqueue(operation);
+            _queuedCount++;
+        }
     }
 
     // Runs queued operations until the first `until` ever queued have run.

@@ -158,6 +158,40 @@ public sealed class GrpcStatusTests
         Assert.AreEqual("abc", error.Trailers.GetValue("x-echo-tag"));
     }
 
+    /// <summary>
+    /// A duplex call that the server ends mid-stream (INVALID_ARGUMENT in the trailers) while the client is still
+    /// writing: the server resets the request stream, and the client's next write fails before its reader, which
+    /// reads a moment later, has reached the trailers. Both must report the server's status, not the reset.
+    /// </summary>
+    [TestMethod]
+    public async Task AStreamingCallEndedByTheServerWhileTheClientWritesReportsTheServersStatus()
+    {
+        var payload = new EchoRequest { Payload = Google.Protobuf.ByteString.CopyFrom(new byte[64 * 1024]) };
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            using var call = _echo.Channel.DuplexStreaming(EchoService.Duplex);
+            await call.RequestStream.WriteAsync(new EchoRequest { Text = "fine" });
+            Assert.IsTrue(await call.ResponseStream.MoveNext(), "the first message is answered");
+            await call.RequestStream.WriteAsync(new EchoRequest { Text = "column 'obs' is 12 bytes a step, not 16", FailCode = (int)StatusCode.InvalidArgument });
+            var reading = Task.Run(async () =>
+            {
+                await Task.Delay(300); // the writes below fail first
+                while (await call.ResponseStream.MoveNext())
+                {
+                }
+            });
+            var writeError = await Assert.ThrowsExceptionAsync<RpcException>(async () =>
+            {
+                for (var i = 0; i < 4096; i++)
+                    await call.RequestStream.WriteAsync(payload);
+            });
+            var readError = await Assert.ThrowsExceptionAsync<RpcException>(() => reading);
+            Assert.AreEqual(StatusCode.InvalidArgument, readError.StatusCode, $"attempt {attempt}, reader: {readError.Status.Detail}");
+            Assert.AreEqual(StatusCode.InvalidArgument, writeError.StatusCode, $"attempt {attempt}, writer: {writeError.Status.Detail}");
+            StringAssert.Contains(writeError.Status.Detail, "obs");
+        }
+    }
+
     [TestMethod]
     public async Task AStreamingCallRefusedWhileTheClientWritesReportsTheServersStatus()
     {

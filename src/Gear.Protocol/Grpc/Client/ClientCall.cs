@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http;
 using System.Net.Http.Headers;
 using Google.Protobuf;
@@ -160,19 +161,26 @@ internal sealed class ClientCall<TRequest, TResponse>
     }
 
     /// <summary>
-    /// After a failed write: a server that refuses a call (Trailers-Only, e.g. UNAUTHENTICATED) resets the
-    /// request stream, and the write can fail before the response headers with the real status are read. The
-    /// server's status is the call's status, so wait briefly for the headers before blaming the transport.
+    /// After a failed write: a server that ends a call resets the request stream, and the write can fail before
+    /// the server's status is read: a refusal (Trailers-Only, e.g. UNAUTHENTICATED) comes in the response headers,
+    /// an end mid-stream (INVALID_ARGUMENT for a bad message) in the trailers, which the caller's reader reaches a
+    /// moment later. The server's status is the call's status, so wait briefly for it before blaming the transport.
     /// </summary>
     private async Task AwaitServerVerdictAsync()
     {
+        var waited = Stopwatch.StartNew();
         try
         {
-            await _responseTask.WaitAsync(ServerVerdictWait).ConfigureAwait(false);
+            HttpResponseMessage? response = await _responseTask.WaitAsync(ServerVerdictWait).ConfigureAwait(false);
+            if (response is not null && FinalStatus is null)
+            {
+                var left = ServerVerdictWait - waited.Elapsed;
+                await Finished.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero).ConfigureAwait(false);
+            }
         }
         catch (TimeoutException)
         {
-            // No answer in time: the transport error stands.
+            // No answer in time (or nobody reading the trailers): the transport error stands.
         }
     }
 

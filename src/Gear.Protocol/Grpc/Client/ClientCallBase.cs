@@ -13,6 +13,7 @@ internal abstract class ClientCallBase<TResponse> : IClientCall, IAsyncStreamRea
     where TResponse : class
 {
     private readonly TaskCompletionSource<Metadata> _responseHeaders = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Status? _status;
     private Metadata _trailers = new();
     private bool _disposed;
@@ -60,6 +61,9 @@ internal abstract class ClientCallBase<TResponse> : IClientCall, IAsyncStreamRea
 
     /// <summary>The final status, once the call has one.</summary>
     protected Status? FinalStatus => _status;
+
+    /// <summary>Completes when the call has its final status.</summary>
+    protected Task Finished => _finished.Task;
 
     protected Metadata FinalTrailers => _trailers;
 
@@ -209,6 +213,7 @@ internal abstract class ClientCallBase<TResponse> : IClientCall, IAsyncStreamRea
             _status = status;
             _trailers = trailers;
         }
+        _finished.TrySetResult();
         bool succeeded = status.StatusCode == StatusCode.OK;
         TearDown(succeeded);
         if (succeeded) return;

@@ -63,6 +63,28 @@ public sealed class EmulatedQueuedGatherTests
     }
 
     [TestMethod]
+    public async Task DroppingTheTableRunsItsQueuedGatherBeforeThePagesGo()
+    {
+        var runtime = new EmulatedRuntime { Deferred = true };
+        using var cpuBackend = new CpuBackend();
+        using var deviceBackend = new DeviceBackend(runtime);
+        using var onCpu = new Table(Spec("cpu"), cpuBackend);
+        var onDevice = new Table(Spec("device"), deviceBackend);
+        TwinInserts.Insert(new Random(11), Columns, trajectories: 12, maxLength: 30, maxPriority: 5, onCpu, onDevice);
+        var request = new SampleRequest(16, 10, WindowPlacement.Uniform);
+        using var expected = new WindowBatch(Columns, 16, 10);
+        using var actual = DeviceBatch.Create(deviceBackend, Columns, 16, 10);
+        await onCpu.SampleAsync(request, new RandomStream(4), expected, Timeout);
+        await actual.SampleQueuedAsync(onDevice, request, new RandomStream(4), Timeout);
+        Assert.IsTrue(runtime.Outstanding > 0, "the gather ran before it was waited for: the test would prove nothing");
+
+        onDevice.Dispose();
+        Assert.AreEqual(0, runtime.Outstanding, "the table's pages were unmapped with a gather still queued to read them");
+        actual.WaitForSample();
+        AssertSameWindows(expected, actual);
+    }
+
+    [TestMethod]
     public async Task SamplingAgainWaitsForTheQueuedSampleAndReleasesIt()
     {
         var runtime = new EmulatedRuntime { Deferred = true };

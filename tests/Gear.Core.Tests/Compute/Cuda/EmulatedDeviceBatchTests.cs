@@ -1,7 +1,6 @@
 using Gear.Core.Compute;
 using Gear.Core.Compute.Cpu;
 using Gear.Core.Compute.Cuda;
-using Gear.Core.RateLimiting;
 using Gear.Core.Sampling;
 using Gear.Core.Schema;
 using Gear.Core.Selection;
@@ -18,7 +17,7 @@ namespace Gear.Core.Tests.Compute.Cuda;
 [TestClass]
 public sealed class EmulatedDeviceBatchTests
 {
-    private static readonly ColumnSpec[] Columns = [new("obs", DType.F32, 5), new("flag", DType.U8), new("odd", DType.U8, 3)];
+    private static readonly ColumnSpec[] Columns = DeviceBatchTables.Columns;
 
     [TestMethod]
     [DataRow(1)]
@@ -39,8 +38,8 @@ public sealed class EmulatedDeviceBatchTests
     {
         using var cpuBackend = new CpuBackend();
         using var deviceBackend = new DeviceBackend(new EmulatedRuntime());
-        using var onCpu = new Table(Spec("cpu"), cpuBackend);
-        using var onDevice = new Table(Spec("device"), deviceBackend);
+        using var onCpu = new Table(DeviceBatchTables.Spec("cpu", SelectorKind.Prioritized), cpuBackend);
+        using var onDevice = new Table(DeviceBatchTables.Spec("device", SelectorKind.Prioritized), deviceBackend);
         var random = new Random(3);
         using var expected = new WindowBatch(Columns, 16, 10);
         using var actual = DeviceBatch.Create(deviceBackend, Columns, 16, 10);
@@ -71,8 +70,11 @@ public sealed class EmulatedDeviceBatchTests
         }
     }
 
+    /// <summary>Warm gathers into device memory, waited for in the call or queued (<see cref="DeviceBatch.SampleQueuedAsync"/>'s path).</summary>
     [TestMethod]
-    public void WarmGathersIntoDeviceMemoryAllocateNothing()
+    [DataRow(false)]
+    [DataRow(true)]
+    public void WarmGathersIntoDeviceMemoryAllocateNothing(bool queued)
     {
         using var backend = new DeviceBackend(new EmulatedRuntime());
         using var storage = new PagedStorage(Columns, pageSteps: 4, pageCount: 16, deviceTierBytes: 0);
@@ -81,10 +83,21 @@ public sealed class EmulatedDeviceBatchTests
         for (var w = 0; w < 8; w++)
             batch.Windows.Sources[w] = new WindowSource(pageTable, 0, w - 2, 12);
         batch.Windows.Count = 8;
-        backend.Gather(storage, batch.Windows);
+        void Gather()
+        {
+            if (!queued)
+            {
+                backend.Gather(storage, batch.Windows);
+                return;
+            }
+            batch.QueueGather(storage);
+            batch.WaitForGather();
+        }
+
+        Gather();
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 20; i++)
-            backend.Gather(storage, batch.Windows);
+            Gather();
         Assert.AreEqual(0, GC.GetAllocatedBytesForCurrentThread() - before, "bytes allocated by 20 warm gathers");
     }
 
@@ -133,16 +146,4 @@ public sealed class EmulatedDeviceBatchTests
         Assert.ThrowsException<ObjectDisposedException>(() => batch.ColumnAddress(0));
     }
 
-    private static TableSpec Spec(string name) => new()
-    {
-        Name = name,
-        Columns = Columns,
-        PageSteps = 8,
-        HostCapacityBytes = 24L * 8 * 40,
-        DeviceCapacityBytes = 24L * 8 * 12,
-        MaxTrajectories = 24,
-        Sampler = SelectorKind.Prioritized,
-        PriorityExponent = 0.6,
-        RateLimiter = RateLimiterSpec.MinSize(1),
-    };
 }

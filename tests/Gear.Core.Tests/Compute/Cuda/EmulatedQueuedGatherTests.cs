@@ -1,7 +1,6 @@
 using Gear.Core.Compute;
 using Gear.Core.Compute.Cpu;
 using Gear.Core.Compute.Cuda;
-using Gear.Core.RateLimiting;
 using Gear.Core.Sampling;
 using Gear.Core.Schema;
 using Gear.Core.Selection;
@@ -18,7 +17,7 @@ namespace Gear.Core.Tests.Compute.Cuda;
 [TestClass]
 public sealed class EmulatedQueuedGatherTests
 {
-    private static readonly ColumnSpec[] Columns = [new("obs", DType.F32, 5), new("flag", DType.U8), new("odd", DType.U8, 3)];
+    private static readonly ColumnSpec[] Columns = DeviceBatchTables.Columns;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     [TestMethod]
@@ -37,11 +36,8 @@ public sealed class EmulatedQueuedGatherTests
     [TestMethod]
     public async Task AQueuedSampleHoldsItsPagesUntilItIsWaitedFor()
     {
-        var runtime = new EmulatedRuntime { Deferred = true };
-        using var cpuBackend = new CpuBackend();
-        using var deviceBackend = new DeviceBackend(runtime);
-        using var onCpu = new Table(Spec("cpu"), cpuBackend);
-        using var onDevice = new Table(Spec("device"), deviceBackend);
+        using var twins = new TwinTables();
+        var (runtime, deviceBackend, onCpu, onDevice) = (twins.Runtime, twins.DeviceBackend, twins.OnCpu, twins.OnDevice);
         var random = new Random(5);
         TwinInserts.Insert(random, Columns, trajectories: 12, maxLength: 30, maxPriority: 5, onCpu, onDevice);
         var request = new SampleRequest(16, 10, WindowPlacement.Uniform);
@@ -65,11 +61,8 @@ public sealed class EmulatedQueuedGatherTests
     [TestMethod]
     public async Task DroppingTheTableRunsItsQueuedGatherBeforeThePagesGo()
     {
-        var runtime = new EmulatedRuntime { Deferred = true };
-        using var cpuBackend = new CpuBackend();
-        using var deviceBackend = new DeviceBackend(runtime);
-        using var onCpu = new Table(Spec("cpu"), cpuBackend);
-        var onDevice = new Table(Spec("device"), deviceBackend);
+        using var twins = new TwinTables();
+        var (runtime, deviceBackend, onCpu, onDevice) = (twins.Runtime, twins.DeviceBackend, twins.OnCpu, twins.OnDevice);
         TwinInserts.Insert(new Random(11), Columns, trajectories: 12, maxLength: 30, maxPriority: 5, onCpu, onDevice);
         var request = new SampleRequest(16, 10, WindowPlacement.Uniform);
         using var expected = new WindowBatch(Columns, 16, 10);
@@ -87,11 +80,8 @@ public sealed class EmulatedQueuedGatherTests
     [TestMethod]
     public async Task SamplingAgainWaitsForTheQueuedSampleAndReleasesIt()
     {
-        var runtime = new EmulatedRuntime { Deferred = true };
-        using var cpuBackend = new CpuBackend();
-        using var deviceBackend = new DeviceBackend(runtime);
-        using var onCpu = new Table(Spec("cpu"), cpuBackend);
-        using var onDevice = new Table(Spec("device"), deviceBackend);
+        using var twins = new TwinTables();
+        var (runtime, deviceBackend, onCpu, onDevice) = (twins.Runtime, twins.DeviceBackend, twins.OnCpu, twins.OnDevice);
         TwinInserts.Insert(new Random(6), Columns, trajectories: 12, maxLength: 30, maxPriority: 5, onCpu, onDevice);
         var request = new SampleRequest(8, 6, WindowPlacement.EndAnchored);
         using var expected = new WindowBatch(Columns, 8, 6);
@@ -112,7 +102,7 @@ public sealed class EmulatedQueuedGatherTests
     {
         using var cpuBackend = new CpuBackend();
         using var deviceBackend = new DeviceBackend(new EmulatedRuntime { Deferred = true });
-        using var onCpu = new Table(Spec("cpu"), cpuBackend);
+        using var onCpu = new Table(DeviceBatchTables.Spec("cpu", SelectorKind.Uniform), cpuBackend);
         TwinInserts.Insert(new Random(7), Columns, trajectories: 4, maxLength: 30, maxPriority: 5, onCpu);
         using var batch = DeviceBatch.Create(deviceBackend, Columns, 4, 3);
         var error = await Assert.ThrowsExceptionAsync<InvalidOperationException>(
@@ -121,27 +111,6 @@ public sealed class EmulatedQueuedGatherTests
         Assert.IsNull(batch.Windows.HeldBy, "the failed queue left the table's hold in place");
         // The batch is still usable: a plain sample from the CPU table is refused as before, not stuck on a hold.
         Assert.ThrowsException<InvalidOperationException>(() => onCpu.Sample(new SampleRequest(4, 3, WindowPlacement.Uniform), new RandomStream(1), batch.Windows, Timeout));
-    }
-
-    [TestMethod]
-    public void WarmQueuedGathersAllocateNothing()
-    {
-        using var backend = new DeviceBackend(new EmulatedRuntime());
-        using var storage = new PagedStorage(Columns, pageSteps: 4, pageCount: 16, deviceTierBytes: 0);
-        using var batch = DeviceBatch.Create(backend, Columns, 8, 6);
-        var pageTable = new[] { 3, 9, 1 };
-        for (var w = 0; w < 8; w++)
-            batch.Windows.Sources[w] = new WindowSource(pageTable, 0, w - 2, 12);
-        batch.Windows.Count = 8;
-        batch.QueueGather(storage);
-        batch.WaitForGather();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 20; i++)
-        {
-            batch.QueueGather(storage);
-            batch.WaitForGather();
-        }
-        Assert.AreEqual(0, GC.GetAllocatedBytesForCurrentThread() - before, "bytes allocated by 20 warm queued gathers");
     }
 
     [TestMethod]
@@ -215,16 +184,35 @@ public sealed class EmulatedQueuedGatherTests
         Assert.IsTrue(expected.Mask.SequenceEqual(mask), "mask differs");
     }
 
-    // Uniform over trajectory items: inserts touch nothing on the device, so a queued gather stays queued across them.
-    private static TableSpec Spec(string name) => new()
+    /// <summary>
+    /// The same table on the CPU and on the deferred emulation. Uniform over trajectory items: inserts touch nothing on
+    /// the device, so a queued gather stays queued across them.
+    /// </summary>
+    private sealed class TwinTables : IDisposable
     {
-        Name = name,
-        Columns = Columns,
-        PageSteps = 8,
-        HostCapacityBytes = 24L * 8 * 40,
-        DeviceCapacityBytes = 24L * 8 * 12,
-        MaxTrajectories = 24,
-        Sampler = SelectorKind.Uniform,
-        RateLimiter = RateLimiterSpec.MinSize(1),
-    };
+        private readonly CpuBackend _cpuBackend = new();
+
+        public TwinTables()
+        {
+            DeviceBackend = new DeviceBackend(Runtime);
+            OnCpu = new Table(DeviceBatchTables.Spec("cpu", SelectorKind.Uniform), _cpuBackend);
+            OnDevice = new Table(DeviceBatchTables.Spec("device", SelectorKind.Uniform), DeviceBackend);
+        }
+
+        public EmulatedRuntime Runtime { get; } = new() { Deferred = true };
+
+        public DeviceBackend DeviceBackend { get; }
+
+        public Table OnCpu { get; }
+
+        public Table OnDevice { get; }
+
+        public void Dispose()
+        {
+            OnDevice.Dispose();
+            OnCpu.Dispose();
+            DeviceBackend.Dispose();
+            _cpuBackend.Dispose();
+        }
+    }
 }

@@ -15,7 +15,8 @@ namespace Gear.Core.Compute.Cuda;
 /// so a W4 batch (8,192 warps per column) would make tens of thousands of uncached reads over the bus, each a round
 /// trip before the warp's first data load, and they would share the link with the zero-copy page reads of the rows
 /// that are bus-bound already. One copy of the plan (under a kilobyte for W4, a few for W1) is one small transfer
-/// ahead of the launch on the same queue, with no host wait, and the warps then read it from device memory and cache.
+/// ahead of the launch, with no host wait, and the warps then read it from device memory and cache. For a queued
+/// gather that transfer goes on a second queue, so that it overlaps the kernel before it rather than following it.
 /// </remarks>
 internal sealed unsafe class GatherPlan(IDeviceRuntime runtime) : IDisposable
 {

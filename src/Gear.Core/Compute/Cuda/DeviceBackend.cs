@@ -94,8 +94,7 @@ internal sealed class DeviceBackend : IComputeBackend
         ObjectDisposedException.ThrowIf(_disposed, this);
         lock (_gate)
         {
-            if (queued.Pending)
-                throw new InvalidOperationException("this batch's last queued gather has not been waited for");
+            queued.CheckReady();
             // The plan is the batch's own, and its last gather has been waited for: its upload may overlap the
             // gathers still queued before it.
             _gather.Queue(storage, MappingOf(storage), output, MappingOf(output), queued.Plan, uploadAhead: true);

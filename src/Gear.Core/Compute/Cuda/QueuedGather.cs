@@ -31,12 +31,17 @@ internal sealed class QueuedGather : IDisposable
     /// <summary>Whether a gather was queued here and not yet waited for.</summary>
     public bool Pending { get; private set; }
 
-    /// <summary>Under the gate, right after the gather's launch: marks its end in the queue.</summary>
-    public void MarkQueued()
+    /// <summary>Under the gate, before anything is queued: throws unless a gather may be queued here now.</summary>
+    public void CheckReady()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (Pending)
-            throw new InvalidOperationException("a gather is already queued here; wait for it first");
+            throw new InvalidOperationException("this batch's last queued gather has not been waited for");
+    }
+
+    /// <summary>Under the gate, right after the gather's launch: marks its end in the queue.</summary>
+    public void MarkQueued()
+    {
         _runtime.Record(_marker);
         Pending = true;
     }

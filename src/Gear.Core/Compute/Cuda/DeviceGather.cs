@@ -21,6 +21,9 @@ internal sealed unsafe class DeviceGather(IDeviceRuntime runtime) : IDisposable
     /// </summary>
     internal const long TileBytes = WarpSize * VectorsInFlight * 16;
 
+    /// <summary>Arguments of gear_gather (kernels/gather.cu), in the order <see cref="Queue"/> passes them.</summary>
+    internal const int ArgumentCount = 13;
+
     private const int VectorsInFlight = 8;
 
     private const int WarpSize = 32;
@@ -67,7 +70,7 @@ internal sealed unsafe class DeviceGather(IDeviceRuntime runtime) : IDisposable
         var shift = storage.PageShift;
         var tileBytes = TileBytes;
         var tilesPerWindow = checked((int)Math.Max(1, (widestWindow + TileBytes - 1) / TileBytes));
-        void** args = stackalloc void*[13];
+        void** args = stackalloc void*[ArgumentCount];
         args[0] = &pageAddresses; args[1] = &storagePages; args[2] = &deviceStepBytes; args[3] = &deviceOutputs;
         args[4] = &deviceMask; args[5] = &columns; args[6] = &deviceWindows; args[7] = &devicePages;
         args[8] = &count; args[9] = &windowLength; args[10] = &shift; args[11] = &tileBytes; args[12] = &tilesPerWindow;

@@ -29,9 +29,6 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
     // stages through its own buffer and waits for.
     private readonly List<(nint Start, long Bytes)> _pinned = [];
 
-    // Gather launches take 13 arguments (kernels/gather.cu); a deferred launch keeps their values, as the driver does.
-    private const int GatherArguments = 13;
-
     private readonly Queue<Action> _queued = new();
     private readonly Dictionary<nint, long> _markers = [];
     private long _queuedCount;
@@ -88,19 +85,22 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
 
     public void CopyToDevice(ulong destination, void* source, long bytes)
     {
-        CopiesToDevice++;
-        if (!IsPinned(source, bytes))
-            PageableCopiesToDevice++;
+        CountCopyToDevice(source, bytes);
         Copy((nint)source, (nint)destination, bytes);
     }
 
     // As far ahead as a copy can run: at once, before anything still queued.
     public void CopyToDeviceAhead(ulong destination, void* source, long bytes)
     {
+        CountCopyToDevice(source, bytes);
+        Buffer.MemoryCopy(source, (void*)destination, bytes, bytes);
+    }
+
+    private void CountCopyToDevice(void* source, long bytes)
+    {
         CopiesToDevice++;
         if (!IsPinned(source, bytes))
             PageableCopiesToDevice++;
-        Buffer.MemoryCopy(source, (void*)destination, bytes, bytes);
     }
 
     public void CopyToHost(void* destination, ulong source, long bytes)
@@ -205,15 +205,15 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
     {
         // Every argument is at most 8 bytes (addresses, 32- and 64-bit integers): keep 8 bytes of each, little-endian,
         // so that a 4-byte argument reads the same from the copy.
-        var values = new ulong[GatherArguments];
+        var values = new ulong[DeviceGather.ArgumentCount];
         for (var i = 0; i < values.Length; i++)
             values[i] = *(ulong*)args[i];
         return () =>
         {
             fixed (ulong* kept = values)
             {
-                var pointers = stackalloc void*[GatherArguments];
-                for (var i = 0; i < GatherArguments; i++)
+                var pointers = stackalloc void*[DeviceGather.ArgumentCount];
+                for (var i = 0; i < DeviceGather.ArgumentCount; i++)
                     pointers[i] = kept + i;
                 LaunchNow(kernel, gridX, gridY, blockX, pointers);
             }

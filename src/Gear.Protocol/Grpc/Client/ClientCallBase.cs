@@ -13,7 +13,7 @@ internal abstract class ClientCallBase<TResponse> : IClientCall, IAsyncStreamRea
     where TResponse : class
 {
     private readonly TaskCompletionSource<Metadata> _responseHeaders = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource? _finished; // made only for a caller that waits for the end (a failed write)
     private Status? _status;
     private Metadata _trailers = new();
     private bool _disposed;
@@ -63,7 +63,14 @@ internal abstract class ClientCallBase<TResponse> : IClientCall, IAsyncStreamRea
     protected Status? FinalStatus => _status;
 
     /// <summary>Completes when the call has its final status.</summary>
-    protected Task Finished => _finished.Task;
+    protected Task Finished
+    {
+        get
+        {
+            lock (Gate)
+                return _status is not null ? Task.CompletedTask : (_finished ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+    }
 
     protected Metadata FinalTrailers => _trailers;
 
@@ -207,13 +214,15 @@ internal abstract class ClientCallBase<TResponse> : IClientCall, IAsyncStreamRea
     /// </summary>
     protected void Finish(Status status, Metadata trailers)
     {
+        TaskCompletionSource? finished;
         lock (Gate)
         {
             if (_status is not null) return;
             _status = status;
             _trailers = trailers;
+            finished = _finished;
         }
-        _finished.TrySetResult();
+        finished?.TrySetResult();
         bool succeeded = status.StatusCode == StatusCode.OK;
         TearDown(succeeded);
         if (succeeded) return;

@@ -19,16 +19,22 @@ public sealed class EmulatedDeviceBatchTests
 {
     private static readonly ColumnSpec[] Columns = DeviceBatchTables.Columns;
 
+    /// <summary>
+    /// Gathers into device memory, waited for in each call, or two queued before either is waited for on the
+    /// emulation with its queue deferred (each must keep its own plan while the other is queued).
+    /// </summary>
     [TestMethod]
-    [DataRow(1)]
-    [DataRow(2)]
-    [DataRow(3)]
-    public void GathersIntoDeviceMemoryEqualTheCpuGather(int seed)
+    [DataRow(1, false)]
+    [DataRow(2, false)]
+    [DataRow(3, false)]
+    [DataRow(1, true)]
+    [DataRow(2, true)]
+    public void GathersIntoDeviceMemoryEqualTheCpuGather(int seed, bool queued)
     {
         using var reference = new CpuBackend();
-        var runtime = new EmulatedRuntime();
+        var runtime = new EmulatedRuntime { Deferred = queued };
         using var candidate = new DeviceBackend(runtime);
-        var result = BackendComparison.CompareGathers(reference, candidate, seed, deviceOutput: true);
+        var result = BackendComparison.CompareGathers(reference, candidate, seed, deviceOutput: true, queued: queued);
         Assert.IsTrue(result.Passed, $"{result.Name}: {result.Detail}");
         Assert.IsTrue(runtime.Launches > 0, "no kernel ran");
     }

@@ -3,8 +3,8 @@
 // emulation of kernels/*.cu (host_emulation.cpp is compiled into this library); every call checks what the real
 // driver checks where a mistake in the caller would otherwise go unseen here: a current context on the calling
 // thread, frees of unknown pointers, registering memory twice or unregistering memory never registered, kernel
-// handles that no module gave out, and kernel pointer arguments outside device memory and registered host
-// memory. Signatures follow the CUDA driver API reference (cuda.h).
+// handles that no module gave out, streams used or destroyed after they were destroyed, and kernel pointer
+// arguments outside device memory and registered host memory. Signatures follow the CUDA driver API reference (cuda.h).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,6 +38,7 @@ thread_local void* current = nullptr;
 std::map<void*, size_t> allocations;
 std::map<void*, size_t> registered;
 std::set<std::string> functions;
+std::set<void*> streams; // created and not yet destroyed
 
 bool within(const std::map<void*, size_t>& ranges, const void* p)
 {
@@ -62,6 +63,15 @@ int ready()
     if (!initialized)
         return NotInitialized;
     return current == &context && retains > 0 ? Success : InvalidContext;
+}
+
+// ready(), for a call that queues work on `stream`: null (the legacy default stream) or one not yet destroyed.
+int readyOn(void* stream)
+{
+    if (int r = ready())
+        return r;
+    std::lock_guard<std::mutex> lock(gate);
+    return stream == nullptr || streams.count(stream) ? Success : InvalidHandle;
 }
 }
 
@@ -118,9 +128,27 @@ int cuDevicePrimaryCtxRelease_v2(int device)
 
 int cuCtxSetCurrent(void* ctx) { current = ctx; return ctx == &context || ctx == nullptr ? Success : InvalidContext; }
 
-int cuStreamCreate(void** stream, unsigned int) { *stream = std::malloc(1); return ready(); }
-int cuStreamDestroy_v2(void* stream) { std::free(stream); return ready(); }
-int cuStreamSynchronize(void*) { return ready(); }
+int cuStreamCreate(void** stream, unsigned int)
+{
+    if (int r = ready())
+        return r;
+    *stream = std::malloc(1);
+    std::lock_guard<std::mutex> lock(gate);
+    streams.insert(*stream);
+    return Success;
+}
+
+int cuStreamDestroy_v2(void* stream)
+{
+    if (int r = readyOn(stream))
+        return r;
+    std::lock_guard<std::mutex> lock(gate);
+    streams.erase(stream);
+    std::free(stream);
+    return Success;
+}
+
+int cuStreamSynchronize(void* stream) { return readyOn(stream); }
 
 int cuMemAlloc_v2(unsigned long long* pointer, size_t bytes)
 {
@@ -144,15 +172,38 @@ int cuMemFree_v2(unsigned long long pointer)
     return Success;
 }
 
-int cuMemcpyHtoDAsync_v2(unsigned long long to, const void* from, size_t bytes, void*) { std::memcpy((void*)to, from, bytes); return ready(); }
-int cuMemcpyDtoHAsync_v2(void* to, unsigned long long from, size_t bytes, void*) { std::memcpy(to, (void*)from, bytes); return ready(); }
-int cuMemcpyDtoDAsync_v2(unsigned long long to, unsigned long long from, size_t bytes, void*) { std::memcpy((void*)to, (void*)from, bytes); return ready(); }
-
-int cuMemsetD32Async(unsigned long long to, unsigned int value, size_t count, void*)
+// Copies and fills run at once: the fake device has no queue to run them later.
+int cuMemcpyHtoDAsync_v2(unsigned long long to, const void* from, size_t bytes, void* stream)
 {
+    if (int r = readyOn(stream))
+        return r;
+    std::memcpy((void*)to, from, bytes);
+    return Success;
+}
+
+int cuMemcpyDtoHAsync_v2(void* to, unsigned long long from, size_t bytes, void* stream)
+{
+    if (int r = readyOn(stream))
+        return r;
+    std::memcpy(to, (void*)from, bytes);
+    return Success;
+}
+
+int cuMemcpyDtoDAsync_v2(unsigned long long to, unsigned long long from, size_t bytes, void* stream)
+{
+    if (int r = readyOn(stream))
+        return r;
+    std::memcpy((void*)to, (void*)from, bytes);
+    return Success;
+}
+
+int cuMemsetD32Async(unsigned long long to, unsigned int value, size_t count, void* stream)
+{
+    if (int r = readyOn(stream))
+        return r;
     for (size_t i = 0; i < count; i++)
         ((unsigned int*)to)[i] = value;
-    return ready();
+    return Success;
 }
 
 int cuMemHostRegister_v2(void* p, size_t bytes, unsigned int flags)
@@ -217,9 +268,9 @@ int cuModuleGetFunction(void** function, void*, const char* name)
 }
 
 int cuLaunchKernel(void* function, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
-    unsigned shared, void*, void** params, void** extra)
+    unsigned shared, void* stream, void** params, void** extra)
 {
-    if (int r = ready())
+    if (int r = readyOn(stream))
         return r;
     {
         std::lock_guard<std::mutex> lock(gate);
@@ -241,11 +292,11 @@ int cuLaunchKernel(void* function, unsigned gx, unsigned gy, unsigned gz, unsign
 }
 
 int cuEventCreate(void** event, unsigned int) { *event = std::malloc(1); return ready(); }
-int cuEventRecord(void*, void*) { return ready(); }
+int cuEventRecord(void*, void* stream) { return readyOn(stream); }
 int cuEventSynchronize(void*) { return ready(); }
 int cuEventElapsedTime(float* ms, void*, void*) { *ms = 1.0f; return ready(); }
 int cuEventDestroy_v2(void* event) { std::free(event); return ready(); }
-int cuStreamWaitEvent(void*, void*, unsigned int) { return ready(); }
+int cuStreamWaitEvent(void* stream, void*, unsigned int) { return readyOn(stream); }
 
 int cuGetErrorName(int error, const char** text)
 {

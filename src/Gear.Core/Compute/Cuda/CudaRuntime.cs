@@ -6,6 +6,8 @@ namespace Gear.Core.Compute.Cuda;
 /// One CUDA device through the driver API: its primary context (retained once, made current on whichever
 /// thread calls, since async code hops threads), one non-blocking stream that orders every operation, and the
 /// kernels, compiled by NVRTC for the device's own architecture (see <see cref="Nvrtc.Compile"/>) once per process.
+/// A second queue (<see cref="OpenQueue"/>) is another instance over the same context and kernels with streams
+/// of its own; the first instance owns the context and the modules.
 /// </summary>
 internal sealed unsafe class CudaRuntime : IDeviceRuntime
 {
@@ -18,9 +20,11 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     private readonly CudaDriver _driver;
     private readonly int _device;
     private readonly nint _context;
-    private readonly nint _stream;
-    private readonly nint _uploadStream; // plan uploads of queued gathers: see CopyToDeviceAhead
-    private readonly nint _uploaded;
+    private readonly CudaRuntime? _owner; // set on a second queue: the runtime whose context and kernels it shares
+    // Set once, by OpenStreams; a failure part way leaves zeros, which Dispose skips.
+    private nint _stream;
+    private nint _uploadStream; // plan uploads of queued gathers: see CopyToDeviceAhead
+    private nint _uploaded;
     private readonly List<nint> _modules = [];
     private readonly nint[] _functions = new nint[KernelCatalog.Count];
     private bool _disposed;
@@ -39,9 +43,7 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
         try
         {
             driver.SetCurrent(_context);
-            _stream = driver.CreateStream(CudaDriver.StreamNonBlocking);
-            _uploadStream = driver.CreateStream(CudaDriver.StreamNonBlocking);
-            _uploaded = driver.CreateEvent(CudaDriver.EventDisableTiming);
+            OpenStreams();
             foreach (var file in KernelCatalog.Files)
             {
                 var (image, target) = CompiledKernels.GetOrAdd((ComputeCapability, file),
@@ -61,6 +63,37 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
             Dispose();
             throw;
         }
+    }
+
+    /// <summary>A second queue over <paramref name="owner"/>'s context and kernels (<see cref="OpenQueue"/>).</summary>
+    private CudaRuntime(CudaRuntime owner)
+    {
+        _owner = owner;
+        _driver = owner._driver;
+        _device = owner._device;
+        _context = owner._context;
+        _functions = owner._functions;
+        Name = owner.Name;
+        DeviceName = owner.DeviceName;
+        ComputeCapability = owner.ComputeCapability;
+        KernelTarget = owner.KernelTarget;
+        Enter();
+        try
+        {
+            OpenStreams();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    private void OpenStreams()
+    {
+        _stream = _driver.CreateStream(CudaDriver.StreamNonBlocking);
+        _uploadStream = _driver.CreateStream(CudaDriver.StreamNonBlocking);
+        _uploaded = _driver.CreateEvent(CudaDriver.EventDisableTiming);
     }
 
     /// <inheritdoc/>
@@ -85,11 +118,17 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
             ? runtime
             : throw new ArgumentException($"backend {backend.Name} is not a CUDA backend", nameof(backend));
 
-    /// <summary>The stream every operation is queued on.</summary>
+    /// <summary>The stream this queue's operations go on.</summary>
     internal nint Stream => _stream;
 
     /// <summary>The kernel timing in force (<see cref="KernelTiming"/> sets and clears it), or null.</summary>
     internal KernelTiming? Timing { get; set; }
+
+    /// <summary>
+    /// True once this runtime, or for a second queue the runtime it shares, is disposed: the context is then gone,
+    /// and with it all it had allocated and queued, so frees and waits have nothing left to do.
+    /// </summary>
+    private bool Released => _disposed || _owner is { _disposed: true };
 
     /// <summary>Makes the context current on the calling thread; every entry point calls it first.</summary>
     internal void Enter() => _driver.SetCurrent(_context);
@@ -105,7 +144,7 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     /// <remarks>After <see cref="Dispose"/> a no-op: releasing the context released its memory.</remarks>
     public void Free(ulong address)
     {
-        if (_disposed)
+        if (Released)
             return;
         Enter();
         _driver.Free(address);
@@ -122,7 +161,7 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     /// <remarks>After <see cref="Dispose"/> a no-op, as for <see cref="Free"/>.</remarks>
     public void FreeHost(void* host)
     {
-        if (_disposed)
+        if (Released)
             return;
         Enter();
         _driver.FreeHost(host);
@@ -174,7 +213,7 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     /// <remarks>After <see cref="Dispose"/> a no-op, as for <see cref="Free"/>.</remarks>
     public void UnmapHost(void* host)
     {
-        if (_disposed)
+        if (Released)
             return;
         Enter();
         _driver.UnregisterHost(host);
@@ -194,11 +233,14 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     /// <remarks>After <see cref="Dispose"/> a no-op: the context is gone, and with it all it had queued.</remarks>
     public void Synchronize()
     {
-        if (_disposed)
+        if (Released)
             return;
         Enter();
         _driver.Synchronize(_stream);
     }
+
+    /// <inheritdoc/>
+    public IDeviceRuntime OpenQueue() => new CudaRuntime(_owner ?? this);
 
     /// <inheritdoc/>
     public nint CreateEvent()
@@ -218,7 +260,7 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     /// <remarks>After <see cref="Dispose"/> a no-op: the context is gone, and with it all it had queued.</remarks>
     public void WaitFor(nint marker)
     {
-        if (_disposed)
+        if (Released)
             return;
         Enter();
         _driver.WaitFor(marker);
@@ -228,7 +270,7 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     /// <remarks>After <see cref="Dispose"/> a no-op: the context and its events are gone.</remarks>
     public void DestroyEvent(nint marker)
     {
-        if (_disposed)
+        if (Released)
             return;
         Enter();
         _driver.DestroyEvent(marker);
@@ -237,13 +279,13 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     /// <inheritdoc/>
     public void Dispose()
     {
-        if (_disposed)
+        if (Released)
             return;
         _disposed = true;
         if (_context == 0)
             return;
         _driver.SetCurrent(_context);
-        foreach (var module in _modules)
+        foreach (var module in _modules) // none on a second queue: the kernels are its owner's
             _driver.UnloadModule(module);
         if (_uploaded != 0)
             _driver.DestroyEvent(_uploaded);
@@ -251,6 +293,7 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
             _driver.DestroyStream(_uploadStream);
         if (_stream != 0)
             _driver.DestroyStream(_stream);
-        _driver.ReleasePrimaryContext(_device);
+        if (_owner is null)
+            _driver.ReleasePrimaryContext(_device);
     }
 }

@@ -6,12 +6,15 @@ namespace Gear.Core.Compute.Cuda;
 
 /// <summary>
 /// The compute backend on a device: sum trees in device memory and gathers by kernel, over an
-/// <see cref="IDeviceRuntime"/> (CUDA, or the tests' host emulation). One gate serialises the device's single
-/// queue, so gathers from several threads are safe and run one after another.
+/// <see cref="IDeviceRuntime"/> (CUDA, or the tests' host emulation). Gathers go on the runtime's queue and
+/// selection (sum trees, picks, top-k, importance weights) on a second one, so that a sample's selection, which
+/// waits for its own result, does not also wait for the gathers queued before it (<see cref="QueueGather"/>).
+/// One gate serialises the calls on both, so gathers and selections from several threads are safe.
 /// </summary>
 internal sealed class DeviceBackend : IComputeBackend
 {
     private readonly IDeviceRuntime _runtime;
+    private readonly IDeviceRuntime _selectionQueue;
     private readonly Lock _gate = new();
     private readonly DeviceGather _gather;
     private readonly DeviceSelection _selection;
@@ -24,7 +27,8 @@ internal sealed class DeviceBackend : IComputeBackend
     {
         _runtime = runtime;
         _gather = new DeviceGather(runtime);
-        _selection = new DeviceSelection(runtime, _gate);
+        _selectionQueue = runtime.OpenQueue();
+        _selection = new DeviceSelection(_selectionQueue, _gate);
     }
 
     /// <inheritdoc/>
@@ -67,7 +71,7 @@ internal sealed class DeviceBackend : IComputeBackend
     public IPrioritySumTree CreateSumTree(int capacity)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return new DeviceSumTree(_runtime, _gate, capacity);
+        return new DeviceSumTree(_selectionQueue, _gate, capacity);
     }
 
     /// <inheritdoc/>
@@ -167,6 +171,7 @@ internal sealed class DeviceBackend : IComputeBackend
             _gather.Dispose();
         }
         _selection.Dispose();
+        _selectionQueue.Dispose();
         _runtime.Dispose();
     }
 }

@@ -2,10 +2,10 @@ namespace Gear.Core.Compute.Cuda;
 
 /// <summary>
 /// The few device operations the backend is built on: device memory, copies, host memory mapped for the device,
-/// and kernel launches, all ordered on one queue. <see cref="CudaRuntime"/> is the real one; the tests supply an
-/// emulated one (the same kernels compiled for the host and run serially) that proves the backend's host-side
-/// logic and the kernels' logic without a GPU. Not thread-safe, but for <see cref="WaitFor"/>: the backend serialises
-/// its calls.
+/// and kernel launches, ordered on one queue (a second queue on the same device: <see cref="OpenQueue"/>).
+/// <see cref="CudaRuntime"/> is the real one; the tests supply an emulated one (the same kernels compiled for the
+/// host and run serially) that proves the backend's host-side logic and the kernels' logic without a GPU. Not
+/// thread-safe, but for <see cref="WaitFor"/>: the backend serialises its calls.
 /// </summary>
 internal unsafe interface IDeviceRuntime : IDisposable
 {
@@ -53,8 +53,17 @@ internal unsafe interface IDeviceRuntime : IDisposable
     /// <summary>Queues <paramref name="kernel"/> over a grid of (gridX, gridY) blocks of blockX threads; args as cuLaunchKernel takes them.</summary>
     void Launch(Kernel kernel, uint gridX, uint gridY, uint blockX, void** args);
 
-    /// <summary>Waits for everything queued.</summary>
+    /// <summary>Waits for everything queued (on this queue).</summary>
     void Synchronize();
+
+    /// <summary>
+    /// A second queue on this device, sharing its memory, mappings and kernels: work queued on either runs in that
+    /// queue's own order, neither waiting for nor held up by the other's, so the two must not touch the same device
+    /// memory. The backend selects on one (<see cref="DeviceSelection"/>, <see cref="DeviceSumTree"/>), so that a
+    /// selection and its read-back do not wait for gathers queued before them. Disposing it frees the queue alone,
+    /// and must come before disposing this runtime.
+    /// </summary>
+    IDeviceRuntime OpenQueue();
 
     /// <summary>Creates a marker for a point in the queue (<see cref="Record"/>, <see cref="WaitFor"/>).</summary>
     nint CreateEvent();

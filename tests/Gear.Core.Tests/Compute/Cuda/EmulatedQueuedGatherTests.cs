@@ -85,6 +85,35 @@ public sealed class EmulatedQueuedGatherTests
     }
 
     [TestMethod]
+    public async Task SelectingTheNextBatchLeavesTheGatherQueuedBeforeItQueued()
+    {
+        using var twins = new TwinTables();
+        var (runtime, deviceBackend, onCpu, onDevice) = (twins.Runtime, twins.DeviceBackend, twins.OnCpu, twins.OnDevice);
+        TwinInserts.Insert(new Random(12), Columns, trajectories: 12, maxLength: 30, maxPriority: 5, onCpu, onDevice);
+        var request = new SampleRequest(16, 10, WindowPlacement.Uniform);
+        using var expectedFirst = new WindowBatch(Columns, 16, 10);
+        using var expectedSecond = new WindowBatch(Columns, 16, 10);
+        using var first = DeviceBatch.Create(deviceBackend, Columns, 16, 10);
+        using var second = DeviceBatch.Create(deviceBackend, Columns, 16, 10);
+        await onCpu.SampleAsync(request, new RandomStream(21), expectedFirst, Timeout);
+        await onCpu.SampleAsync(request, new RandomStream(22), expectedSecond, Timeout);
+
+        await first.SampleQueuedAsync(onDevice, request, new RandomStream(21), Timeout);
+        var queuedForFirst = runtime.Outstanding;
+        Assert.IsTrue(queuedForFirst > 0, "the gather ran before it was waited for: the test would prove nothing");
+        var launches = runtime.Launches;
+        await second.SampleQueuedAsync(onDevice, request, new RandomStream(22), Timeout);
+        // Its picks and importance weights are kernels too, besides its gather.
+        Assert.IsTrue(runtime.Launches > launches + 1, "the second sample selected nothing on the device: the test would prove nothing");
+        Assert.IsTrue(runtime.Outstanding > queuedForFirst, "selecting the second batch waited for the gather queued for the first");
+
+        first.WaitForSample();
+        AssertSameWindows(expectedFirst, first);
+        second.WaitForSample();
+        AssertSameWindows(expectedSecond, second);
+    }
+
+    [TestMethod]
     public async Task ATableOnAnotherBackendCannotQueueIntoTheBatchAndHoldsNothing()
     {
         using var cpuBackend = new CpuBackend();

@@ -8,26 +8,23 @@ namespace Gear.Core.Tests.Compute.Cuda;
 /// kernels/shim/host_emulation.h) into a shared library whose launcher runs each kernel one thread at a time.
 /// Device memory is host memory and mapping host memory is the identity, so the backend's host-side logic and
 /// the kernels' logic run exactly as written, minus the GPU's parallelism. With <see cref="Deferred"/> set, queued
-/// work runs late, as on a device: see there.
+/// work runs late, as on a device: see there. A second queue (<see cref="OpenQueue"/>) shares the device's memory,
+/// settings and counts, and defers its own work apart from this one's.
 /// </summary>
 internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
 {
     private static readonly Lazy<nint> Library = new(Build);
-    private readonly delegate* unmanaged<byte*, uint, uint, uint, void**, int> _launch;
-    private readonly byte[][] _names;
+    private readonly EmulatedDevice _device;
 
     /// <summary>Builds the emulation library on first use (Inconclusive without clang-14).</summary>
     public EmulatedRuntime()
     {
         Clang.Require();
-        _launch = (delegate* unmanaged<byte*, uint, uint, uint, void**, int>)NativeLibrary.GetExport(Library.Value, "gear_emu_launch");
-        _names = Enumerable.Range(0, KernelCatalog.Count)
-            .Select(k => System.Text.Encoding.ASCII.GetBytes(KernelCatalog.Symbol((Kernel)k) + "\0")).ToArray();
+        _device = new EmulatedDevice(
+            (delegate* unmanaged<byte*, uint, uint, uint, void**, int>)NativeLibrary.GetExport(Library.Value, "gear_emu_launch"));
     }
 
-    // Page-locked host ranges: from AllocateHost and MapHost. A copy from anywhere else is one the real driver
-    // stages through its own buffer and waits for.
-    private readonly List<(nint Start, long Bytes)> _pinned = [];
+    private EmulatedRuntime(EmulatedDevice device) => _device = device;
 
     private readonly Queue<Action> _queued = new();
     private readonly Dictionary<nint, long> _markers = [];
@@ -41,28 +38,34 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
     /// waiting, rewrites a buffer a queued copy still reads, or lets pages be reused before their gather ran gets
     /// the wrong bytes, and a test sees it. Other kernels run at once, after everything queued before them.
     /// </summary>
-    public bool Deferred { get; set; }
+    public bool Deferred
+    {
+        get => _device.Deferred;
+        set => _device.Deferred = value;
+    }
 
-    /// <summary>Operations queued and not yet run (with <see cref="Deferred"/>).</summary>
+    /// <summary>Operations queued on this queue and not yet run (with <see cref="Deferred"/>).</summary>
     public long Outstanding => _queuedCount - _ranCount;
 
+    // The counts are the device's, over all its queues.
+
     /// <summary>Launches so far (tests check that work really went through the kernels).</summary>
-    public int Launches { get; private set; }
+    public int Launches => _device.Launches;
 
     /// <summary>Host-to-device copies so far.</summary>
-    public int CopiesToDevice { get; private set; }
+    public int CopiesToDevice => _device.CopiesToDevice;
 
     /// <summary>Host-to-device copies so far whose source was pageable memory (neither allocated pinned nor mapped).</summary>
-    public int PageableCopiesToDevice { get; private set; }
+    public int PageableCopiesToDevice => _device.PageableCopiesToDevice;
 
     /// <summary>Device-to-host copies so far.</summary>
-    public int CopiesToHost { get; private set; }
+    public int CopiesToHost => _device.CopiesToHost;
 
     /// <summary>Device-to-host copies so far whose destination was pageable memory.</summary>
-    public int PageableCopiesToHost { get; private set; }
+    public int PageableCopiesToHost => _device.PageableCopiesToHost;
 
     /// <summary>Waits so far.</summary>
-    public int Synchronizations { get; private set; }
+    public int Synchronizations => _device.Synchronizations;
 
     public string Name => "emulated";
 
@@ -73,7 +76,7 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
     public void* AllocateHost(long bytes)
     {
         var host = NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 16), 4096);
-        _pinned.Add(((nint)host, bytes));
+        _device.Pinned.Add(((nint)host, bytes));
         return host;
     }
 
@@ -98,16 +101,16 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
 
     private void CountCopyToDevice(void* source, long bytes)
     {
-        CopiesToDevice++;
+        _device.CopiesToDevice++;
         if (!IsPinned(source, bytes))
-            PageableCopiesToDevice++;
+            _device.PageableCopiesToDevice++;
     }
 
     public void CopyToHost(void* destination, ulong source, long bytes)
     {
-        CopiesToHost++;
+        _device.CopiesToHost++;
         if (!IsPinned(destination, bytes))
-            PageableCopiesToHost++;
+            _device.PageableCopiesToHost++;
         Copy((nint)source, (nint)destination, bytes);
     }
 
@@ -121,7 +124,7 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
 
     public ulong MapHost(void* host, long bytes)
     {
-        _pinned.Add(((nint)host, bytes));
+        _device.Pinned.Add(((nint)host, bytes));
         return (ulong)host;
     }
 
@@ -129,7 +132,7 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
 
     public void Launch(Kernel kernel, uint gridX, uint gridY, uint blockX, void** args)
     {
-        Launches++;
+        _device.Launches++;
         if (Deferred && kernel == Kernel.Gather)
         {
             Enqueue(LaunchLater(kernel, gridX, gridY, blockX, args));
@@ -142,10 +145,12 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
 
     public void Synchronize()
     {
-        Synchronizations++;
+        _device.Synchronizations++;
         lock (_queued)
             RunQueued(_queuedCount);
     }
+
+    public IDeviceRuntime OpenQueue() => new EmulatedRuntime(_device);
 
     public nint CreateEvent()
     {
@@ -179,8 +184,8 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
     private void LaunchNow(Kernel kernel, uint gridX, uint gridY, uint blockX, void** args)
     {
         int result;
-        fixed (byte* name = _names[(int)kernel])
-            result = _launch(name, gridX, gridY, blockX, args);
+        fixed (byte* name = _device.Names[(int)kernel])
+            result = _device.Launch(name, gridX, gridY, blockX, args);
         if (result != 0)
             Assert.Fail($"the emulation library has no kernel {kernel}");
     }
@@ -245,7 +250,7 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
 
     private bool IsPinned(void* source, long bytes)
     {
-        foreach (var (start, length) in _pinned)
+        foreach (var (start, length) in _device.Pinned)
         {
             if ((nint)source >= start && (nint)source + (nint)bytes <= start + (nint)length)
                 return true;
@@ -253,7 +258,7 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
         return false;
     }
 
-    private void Unpin(void* host) => _pinned.RemoveAt(_pinned.FindIndex(range => range.Start == (nint)host));
+    private void Unpin(void* host) => _device.Pinned.RemoveAt(_device.Pinned.FindIndex(range => range.Start == (nint)host));
 
     private static nint Build()
     {
@@ -272,4 +277,32 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
         directory.Delete(recursive: true); // the loaded library stays mapped
         return handle;
     }
+}
+
+/// <summary>What the queues of one emulated device share: the kernels, the page-locked ranges, the settings and the counts.</summary>
+internal sealed unsafe class EmulatedDevice(delegate* unmanaged<byte*, uint, uint, uint, void**, int> launch)
+{
+    public delegate* unmanaged<byte*, uint, uint, uint, void**, int> Launch { get; } = launch;
+
+    /// <summary>Each kernel's symbol, NUL-terminated, by <see cref="Kernel"/>.</summary>
+    public byte[][] Names { get; } = Enumerable.Range(0, KernelCatalog.Count)
+        .Select(k => System.Text.Encoding.ASCII.GetBytes(KernelCatalog.Symbol((Kernel)k) + "\0")).ToArray();
+
+    // Page-locked host ranges: from AllocateHost and MapHost. A copy from anywhere else is one the real driver
+    // stages through its own buffer and waits for.
+    public List<(nint Start, long Bytes)> Pinned { get; } = [];
+
+    public bool Deferred { get; set; }
+
+    public int Launches { get; set; }
+
+    public int CopiesToDevice { get; set; }
+
+    public int PageableCopiesToDevice { get; set; }
+
+    public int CopiesToHost { get; set; }
+
+    public int PageableCopiesToHost { get; set; }
+
+    public int Synchronizations { get; set; }
 }

@@ -40,7 +40,7 @@ public static class BackendComparison
             ?
             [
                 .. results, CompareGathers(reference, candidate, seed, deviceOutput: true), CompareGathers(reference, candidate, seed, queued: true),
-                .. SelectionComparison.Run(device, seed),
+                TableComparison.Compare(candidate, seed, queued: true), .. SelectionComparison.Run(device, seed),
             ]
             : results;
     }

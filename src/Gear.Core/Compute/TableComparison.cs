@@ -1,4 +1,5 @@
 using Gear.Core.Compute.Cpu;
+using Gear.Core.Compute.Cuda;
 using Gear.Core.RateLimiting;
 using Gear.Core.Sampling;
 using Gear.Core.Schema;
@@ -14,17 +15,22 @@ namespace Gear.Core.Compute;
 /// items in the middle of batches. Every batch must have the same keys, starts and probabilities (bit-equal),
 /// importance weights within <see cref="SelectionComparison.WeightTolerance"/> relative, and the same bytes and
 /// mask. On a device backend this runs the selection the tables really use there (device sum tree, device copies
-/// of the uniform and top-k selectors' state, weights by kernel) and its gathers. Part of
-/// <see cref="BackendComparison.Run"/>.
+/// of the uniform and top-k selectors' state, weights by kernel) and its gathers; queued, it samples each round
+/// twice into device memory (<see cref="DeviceBatch.SampleQueuedAsync"/>) before waiting for either gather, so that
+/// the second selection runs while the first gather is queued. Part of <see cref="BackendComparison.Run"/>.
 /// </summary>
 internal static class TableComparison
 {
     private static readonly ColumnSpec[] Columns = [new("obs", DType.F32, 5), new("flag", DType.U8)];
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>The tables' histories, each through 40 rounds of changes and samples.</summary>
-    public static BackendComparisonResult Compare(IComputeBackend candidate, int seed)
+    /// <summary>
+    /// The tables' histories, each through 40 rounds of changes and samples; with <paramref name="queued"/>
+    /// (<paramref name="candidate"/> a device backend), two queued samples a round.
+    /// </summary>
+    public static BackendComparisonResult Compare(IComputeBackend candidate, int seed, bool queued = false)
     {
-        const string name = "table-sampling";
+        var name = queued ? "queued-table-sampling" : "table-sampling";
         var batches = 0;
         (SelectorKind Sampler, ItemGranularity Items, int MaxTimesSampled)[] tables =
         [
@@ -54,19 +60,79 @@ internal static class TableComparison
             };
             using var expectedTable = new Table(spec, reference);
             using var actualTable = new Table(spec, candidate);
-            if (History(new Random(seed), expectedTable, actualTable) is { } problem)
+            var (problem, compared) = queued
+                ? QueuedHistory(new Random(seed), expectedTable, actualTable, candidate)
+                : History(new Random(seed), expectedTable, actualTable);
+            if (problem is not null)
                 return new(name, false, $"{spec.Name}: {problem}");
-            batches += 40;
+            batches += compared;
         }
-        return new(name, true, $"{batches} batches from 6 tables (uniform, prioritized, top-k; trajectory and step items) under inserts, evictions, deletes, priority updates and max_times_sampled: keys, starts, probabilities and bytes equal, weights within {SelectionComparison.WeightTolerance:0e0}");
+        var into = queued ? " (into device memory, two queued before either was waited for)" : "";
+        return new(name, true, $"{batches} batches{into} from 6 tables (uniform, prioritized, top-k; trajectory and step items) under inserts, evictions, deletes, priority updates and max_times_sampled: keys, starts, probabilities and bytes equal, weights within {SelectionComparison.WeightTolerance:0e0}");
     }
 
-    private static string? History(Random random, Table expectedTable, Table actualTable)
+    /// <summary>
+    /// Samples both tables alike (one batch or more) and compares them: the first difference from the reference's, if
+    /// any, the keys sampled and the batches compared.
+    /// </summary>
+    private delegate (string? Difference, ulong[] Sampled, int Batches) SampleAndCompare(SampleRequest request, ulong stream);
+
+    private static (string? Problem, int Batches) History(Random random, Table expectedTable, Table actualTable)
     {
-        Table[] both = [expectedTable, actualTable];
-        var keys = new List<ulong>();
         using var expected = new WindowBatch(Columns, 24, 6);
         using var actual = new WindowBatch(Columns, 24, 6);
+        return History(random, [expectedTable, actualTable], (request, stream) =>
+        {
+            expectedTable.Sample(request, new RandomStream(stream), expected, Timeout);
+            actualTable.Sample(request, new RandomStream(stream), actual, Timeout);
+            return (BatchDifference(expected, actual), expected.Keys.ToArray(), 1);
+        });
+    }
+
+    private static (string? Problem, int Batches) QueuedHistory(Random random, Table expectedTable, Table actualTable, IComputeBackend candidate)
+    {
+        WindowBatch[] expected = [new(Columns, 24, 6), new(Columns, 24, 6)];
+        DeviceBatch[] actual = [DeviceBatch.Create(candidate, Columns, 24, 6), DeviceBatch.Create(candidate, Columns, 24, 6)];
+        try
+        {
+            return History(random, [expectedTable, actualTable], (request, stream) =>
+            {
+                expectedTable.Sample(request, new RandomStream(stream), expected[0], Timeout);
+                // A second sample only where the first left items to sample (max_times_sampled retires them); both
+                // are queued before either is waited for, so the second selection runs while the first gather is queued.
+                var count = expectedTable.GetInfo().ItemCount > 0 ? 2 : 1;
+                if (count == 2)
+                    expectedTable.Sample(request, new RandomStream(stream + 1), expected[1], Timeout);
+                for (var i = 0; i < count; i++)
+                    actual[i].SampleQueuedAsync(actualTable, request, new RandomStream(stream + (ulong)i), Timeout).AsTask().GetAwaiter().GetResult();
+                string? difference = null;
+                var sampled = new List<ulong>();
+                for (var i = 0; i < count; i++)
+                {
+                    actual[i].WaitForSample();
+                    difference ??= DeviceBatchDifference(expected[i], actual[i]);
+                    sampled.AddRange(expected[i].Keys);
+                }
+                return (difference, sampled.ToArray(), count);
+            });
+        }
+        finally
+        {
+            foreach (var batch in actual)
+                batch.Dispose();
+            foreach (var batch in expected)
+                batch.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// 40 rounds of inserts (evicting once the table is full), a delete every fifth round, a sample of both tables
+    /// compared by <paramref name="sample"/>, and new priorities for what was sampled; the first difference, or null.
+    /// </summary>
+    private static (string? Problem, int Batches) History(Random random, Table[] both, SampleAndCompare sample)
+    {
+        var keys = new List<ulong>();
+        var batches = 0;
         for (var round = 0; round < 40; round++)
         {
             for (var t = random.Next(1, 5); t > 0; t--)
@@ -90,18 +156,32 @@ internal static class TableComparison
                     table.Delete(victim);
             }
             var request = new SampleRequest(random.Next(1, 25), 6, WindowPlacement.EndAnchored, ImportanceExponent: 0.4);
-            var stream = (ulong)random.NextInt64();
-            expectedTable.Sample(request, new RandomStream(stream), expected, TimeSpan.FromSeconds(10));
-            actualTable.Sample(request, new RandomStream(stream), actual, TimeSpan.FromSeconds(10));
-            if (BatchDifference(expected, actual) is { } difference)
-                return $"round {round}: {difference}";
+            var (difference, sampled, compared) = sample(request, (ulong)random.NextInt64());
+            if (difference is not null)
+                return ($"round {round}: {difference}", batches);
+            batches += compared;
             // New priorities for what was sampled, as a learner sends them (keys already evicted are ignored alike).
-            var sampled = expected.Keys.ToArray();
             var priorities = sampled.Select(_ => random.NextDouble() * 10).ToArray();
             foreach (var table in both)
                 table.UpdatePriorities(sampled, priorities);
         }
-        return null;
+        return (null, batches);
+    }
+
+    /// <summary>
+    /// <see cref="BatchDifference"/> for a batch gathered into device memory: its device outputs are copied back into
+    /// its host buffers (which the gather leaves unwritten) to be compared, and its device mask with the reference's.
+    /// </summary>
+    private static string? DeviceBatchDifference(WindowBatch expected, DeviceBatch actual)
+    {
+        var windows = actual.Windows;
+        for (var c = 0; c < Columns.Length; c++)
+            actual.CopyColumnToHost(c, windows.Column(c));
+        if (BatchDifference(expected, windows) is { } difference)
+            return difference;
+        var mask = new bool[expected.Mask.Length];
+        actual.CopyMaskToHost(mask);
+        return expected.Mask.SequenceEqual(mask) ? null : "the device mask differs";
     }
 
     private static string? BatchDifference(WindowBatch expected, WindowBatch actual)

@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using Gear.Core.Compute.Cuda;
+using Gear.Core.RateLimiting;
 using Gear.Core.Sampling;
 using Gear.Core.Schema;
 using Gear.Core.Selection;
 using Gear.Core.Storage;
+using Gear.Core.Tables;
 
 namespace Gear.Core.Compute;
 
@@ -157,6 +159,78 @@ public static class BackendMeasurements
             tree.SetBatch(slots, values);
             batches++;
         }
+        return clock.Elapsed.TotalMicroseconds / batches;
+    }
+
+    /// <summary>
+    /// A prioritized learner's loop, for about <paramref name="duration"/>: sample <paramref name="batchSize"/> one-step
+    /// windows from a table of <paramref name="steps"/> step items of <paramref name="columns"/> (α 0.6, β 0.4), then
+    /// send new priorities for them. On a device backend the windows go into device memory (<see cref="DeviceBatch"/>),
+    /// each sample waited for, or with <paramref name="queued"/> into two batches in turn
+    /// (<see cref="DeviceBatch.SampleQueuedAsync"/>), so that a batch's selection and update run while the other's
+    /// gather is on the device; the CPU backend samples into host memory either way. Microseconds per batch.
+    /// </summary>
+    public static double LearnerMicrosecondsPerBatch(IComputeBackend backend, IReadOnlyList<ColumnSpec> columns, int steps, int batchSize,
+        bool queued, TimeSpan duration, int seed = 1)
+    {
+        const int trajectorySteps = 1_024;
+        using var table = new Table(new TableSpec
+        {
+            Name = "learner",
+            Columns = columns,
+            PageSteps = 16,
+            HostCapacityBytes = steps * columns.Sum(c => (long)c.StepBytes),
+            MaxTrajectories = steps / trajectorySteps + 1,
+            Granularity = ItemGranularity.Step,
+            Sampler = SelectorKind.Prioritized,
+            Remover = SelectorKind.Fifo,
+            PriorityExponent = 0.6,
+            RateLimiter = RateLimiterSpec.MinSize(1),
+        }, backend);
+        var random = new Random(seed);
+        var chunk = columns.Select(c => (ReadOnlyMemory<byte>)Enumerable.Range(0, 64 * c.StepBytes).Select(i => (byte)(i * 31 + c.StepBytes)).ToArray()).ToArray();
+        for (var filled = 0; filled + trajectorySteps <= steps; filled += trajectorySteps)
+        {
+            var key = table.OpenTrajectory();
+            for (var appended = 0; appended < trajectorySteps; appended += 64)
+                table.Append(key, 64, chunk);
+            table.Close(key, Enumerable.Range(0, trajectorySteps).Select(_ => random.NextDouble() + 1e-3).ToArray(), Timeout.InfiniteTimeSpan);
+        }
+
+        var request = new SampleRequest(batchSize, 1, WindowPlacement.StartAnchored, ImportanceExponent: 0.4);
+        var stream = new RandomStream((ulong)seed);
+        var newPriorities = Enumerable.Range(0, batchSize).Select(_ => random.NextDouble() + 1e-3).ToArray();
+        var onDevice = backend is DeviceBackend;
+        using var first = onDevice ? DeviceBatch.Create(backend, columns, batchSize, 1) : null;
+        using var second = onDevice && queued ? DeviceBatch.Create(backend, columns, batchSize, 1) : null;
+        using var hostBatch = onDevice ? null : new WindowBatch(columns, batchSize, 1);
+        void Update(WindowBatch sampled) => table.UpdatePriorities(sampled.Keys, newPriorities.AsSpan(0, sampled.Count));
+
+        if (second is null)
+        {
+            var windows = first?.Windows ?? hostBatch!;
+            return PerCallTiming.SecondsPerCall(() => { }, () =>
+            {
+                table.Sample(request, stream, windows, Timeout.InfiniteTimeSpan);
+                Update(windows);
+            }, duration) * 1e6;
+        }
+
+        void Round(DeviceBatch batch)
+        {
+            // Waits for this batch's gather queued two rounds ago (the learner trained on it meanwhile), then queues the next.
+            batch.SampleQueuedAsync(table, request, stream, Timeout.InfiniteTimeSpan).AsTask().GetAwaiter().GetResult();
+            Update(batch.Windows);
+        }
+
+        Round(first!); // warm-up: mappings, kernels, grown plans and scratch
+        Round(second);
+        var batches = 0L;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+            Round(batches++ % 2 == 0 ? first! : second);
+        first!.WaitForSample();
+        second.WaitForSample();
         return clock.Elapsed.TotalMicroseconds / batches;
     }
 

@@ -8,7 +8,9 @@ namespace Gear.Server.Bench;
 /// <summary>
 /// <c>gear bench backends</c>: the CPU backend against the CUDA backend, in process, on the design's gather
 /// workloads (W1–W4), on prioritized selection (sample 256 of 1,000,000, then update those 256) and on the
-/// selection steps beside the sum tree (importance weights, uniform picks, top-k: timings only, no target), with
+/// selection steps beside the sum tree (importance weights, uniform picks, top-k: timings only, no target), on a
+/// prioritized learner's loop (W1 windows into device memory, each waited for or two queued at a time, and the
+/// priority update: timings only), with
 /// two references for each CUDA gather measured in the same run: the device's peak copy bandwidth of the same kind
 /// (<see cref="CudaCopyBandwidth"/>: 256 MiB copies back to back, timed by events), and a synchronous copy of exactly
 /// the bytes one gather moves, timed per call as the gather is (<see cref="CudaSynchronousCopy"/>), so that the
@@ -67,8 +69,14 @@ public static class BackendBench
     /// <summary>The name of the selection steps' rows, for <see cref="Run"/>'s row list.</summary>
     public const string SelectionRow = "selection";
 
-    /// <summary>Every row name <see cref="Run"/> accepts: the gather workloads', then the two selection rows.</summary>
-    public static IReadOnlyList<string> RowNames { get; } = [.. Workloads.Select(workload => workload.Name), PrioritizedRow, SelectionRow];
+    /// <summary>The name of the prioritized learner's row, for <see cref="Run"/>'s row list.</summary>
+    public const string LearnerRow = "learner";
+
+    /// <summary>Every row name <see cref="Run"/> accepts: the gather workloads', then the selection rows and the learner's.</summary>
+    public static IReadOnlyList<string> RowNames { get; } = [.. Workloads.Select(workload => workload.Name), PrioritizedRow, SelectionRow, LearnerRow];
+
+    // The learner's table: W1's gather arena (see Workloads), sampled as W1's learner samples it.
+    private const int LearnerSteps = 8_192;
 
     /// <summary>
     /// Runs the measurements (progress to <paramref name="log"/>) and returns what they measured: every row, or only
@@ -114,10 +122,21 @@ public static class BackendBench
             ];
         }
 
+        BackendLearnerRow? learner = null;
+        if (Wanted(LearnerRow))
+        {
+            log.WriteLine("gear bench backends: learner");
+            double Measure(IComputeBackend backend, bool queued) =>
+                BackendMeasurements.LearnerMicrosecondsPerBatch(backend, W1, LearnerSteps, PrioritizedBatch, queued, duration);
+            learner = new BackendLearnerRow(
+                $"prioritized sample of {PrioritizedBatch} W1 steps of {LearnerSteps:N0} (into device memory on cuda) + update of their priorities",
+                Measure(cpu, queued: false), cuda is null ? null : Measure(cuda, queued: false), cuda is null ? null : Measure(cuda, queued: true));
+        }
+
         return new BackendBenchReport(
             $"{Environment.ProcessorCount} cores, .NET {Environment.Version}", duration.TotalSeconds, description, cuda is not null,
             peak?.DeviceToDeviceBytesPerSecond, peak?.PinnedHostToDeviceBytesPerSecond,
-            gathers, prioritized, PrioritizedBatch, PrioritizedLeaves, selection);
+            gathers, prioritized, PrioritizedBatch, PrioritizedLeaves, selection, learner);
     }
 
     private static BackendGatherRow MeasureGather(GatherWorkload workload, CpuBackend cpu, IComputeBackend? cuda, CudaCopyBandwidth? peak, TimeSpan duration)

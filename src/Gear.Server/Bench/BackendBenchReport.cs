@@ -47,6 +47,14 @@ public sealed record BackendPrioritizedRow(string What, double CpuMicroseconds, 
 /// <param name="CudaMicroseconds">The CUDA backend's (null: not run).</param>
 public sealed record BackendSelectionRow(string Step, double CpuMicroseconds, double? CudaMicroseconds);
 
+/// <summary>A prioritized learner's loop on both backends, in microseconds per batch (no target).</summary>
+/// <param name="What">The loop, in words.</param>
+/// <param name="CpuMicroseconds">The CPU backend's time per batch.</param>
+/// <param name="CudaMicroseconds">The CUDA backend's, each sample waited for (null: not run).</param>
+/// <param name="CudaQueuedMicroseconds">The CUDA backend's, samples queued into two device batches in turn, so that a
+/// batch's selection and update overlap the other's gather (null: not run).</param>
+public sealed record BackendLearnerRow(string What, double CpuMicroseconds, double? CudaMicroseconds, double? CudaQueuedMicroseconds);
+
 /// <summary>Everything one <c>gear bench backends</c> run measured.</summary>
 /// <param name="Machine">Cores and runtime.</param>
 /// <param name="SecondsPerRow">Measured time per row and backend.</param>
@@ -59,8 +67,9 @@ public sealed record BackendSelectionRow(string Step, double CpuMicroseconds, do
 /// <param name="SelectionBatch">Items per selection batch.</param>
 /// <param name="SelectionItems">Items held by the selectors.</param>
 /// <param name="Selection">The selection steps (empty: not among the rows asked for).</param>
+/// <param name="Learner">The prioritized learner's loop (null: not among the rows asked for).</param>
 public sealed record BackendBenchReport(
     string Machine, double SecondsPerRow, string Device, bool CudaRan,
     double? PeakDeviceToDeviceBytesPerSecond, double? PeakPinnedHostToDeviceBytesPerSecond,
     IReadOnlyList<BackendGatherRow> Gathers, BackendPrioritizedRow? Prioritized,
-    int SelectionBatch, int SelectionItems, IReadOnlyList<BackendSelectionRow> Selection);
+    int SelectionBatch, int SelectionItems, IReadOnlyList<BackendSelectionRow> Selection, BackendLearnerRow? Learner);

@@ -60,6 +60,13 @@ public static class BackendBenchWriter
             text.AppendLine(c, $"selection of {report.SelectionBatch} from {report.SelectionItems:N0} (µs per batch; cuda: kernels over device copies of the selectors' state, which a call brings up to date with the changes since the last):");
         foreach (var step in report.Selection)
             text.AppendLine(c, $"  {step.Step}: cpu {step.CpuMicroseconds:F1} µs, cuda {(step.CudaMicroseconds is double value ? value.ToString("F1", c) + " µs" : "not run")}");
+
+        if (report.Learner is { } learner)
+        {
+            text.AppendLine(learner.CudaMicroseconds is double waited && learner.CudaQueuedMicroseconds is double queued
+                ? string.Create(c, $"learner: cpu {learner.CpuMicroseconds:F1} µs, cuda {waited:F1} µs each waited for, {queued:F1} µs two queued at a time, per batch ({learner.What})")
+                : string.Create(c, $"learner: cpu {learner.CpuMicroseconds:F1} µs per batch, cuda not run ({learner.What})"));
+        }
         return text.ToString();
     }
 

@@ -51,7 +51,7 @@ public sealed class BenchSmokeTests
     }
 
     /// <summary>
-    /// gear bench backends measures every gather workload, prioritized selection and the selection steps on the CPU; without a usable GPU
+    /// gear bench backends measures every gather workload, prioritized selection, the selection steps and the learner's loop on the CPU; without a usable GPU
     /// it says that the CUDA rows were not run, and why, instead of inventing figures.
     /// </summary>
     [TestMethod]
@@ -88,6 +88,11 @@ public sealed class BenchSmokeTests
         StringAssert.Matches(stdout, new System.Text.RegularExpressions.Regex(@"prioritized: cpu \d+(\.\d)? µs per batch, cuda not run"));
         foreach (var step in new[] { "importance weights", "uniform picks", "top-k" })
             StringAssert.Matches(stdout, new System.Text.RegularExpressions.Regex(step + @": cpu \d+\.\d µs, cuda not run"));
+        var learner = report.RootElement.GetProperty("Learner");
+        Assert.IsTrue(learner.GetProperty("CpuMicroseconds").GetDouble() > 0, learner.ToString());
+        foreach (var absent in new[] { "CudaMicroseconds", "CudaQueuedMicroseconds" })
+            Assert.AreEqual(JsonValueKind.Null, learner.GetProperty(absent).ValueKind, $"{absent} without a GPU: {learner}");
+        StringAssert.Matches(stdout, new System.Text.RegularExpressions.Regex(@"learner: cpu \d+\.\d µs per batch, cuda not run"));
     }
 
     /// <summary>
@@ -106,6 +111,7 @@ public sealed class BenchSmokeTests
         var gathers = report.RootElement.GetProperty("Gathers").EnumerateArray().Select(row => row.GetProperty("Workload").GetString()).ToArray();
         CollectionAssert.AreEqual(new[] { "w2-gather" }, gathers);
         Assert.AreEqual(JsonValueKind.Null, report.RootElement.GetProperty("Prioritized").ValueKind);
+        Assert.AreEqual(JsonValueKind.Null, report.RootElement.GetProperty("Learner").ValueKind);
         Assert.AreEqual(3, report.RootElement.GetProperty("Selection").GetArrayLength());
         Assert.IsFalse(stdout.Contains("prioritized:", StringComparison.Ordinal), stdout);
         StringAssert.Contains(stdout, "top-k: cpu ");

@@ -77,8 +77,9 @@ public sealed class FakeCudaTests
     /// gear bench backends with a device runs every CUDA row through the bindings: each gather gets both references
     /// (the peak copy, which the fake times at 1 ms per event pair, and the same-bytes copy, timed per call), both
     /// ratios, the kernel alone timed by events around each gather launch (which the fake also times at 1 ms), and
-    /// the rows into device memory a target judged on the peak ratio, in the table and in the JSON. The figures are
-    /// the emulation's, so only their presence and arithmetic are checked.
+    /// the rows into device memory a target judged on the peak ratio, in the table and in the JSON; the learner's loop
+    /// both ways (each sample waited for, two queued at a time). The figures are the emulation's, so only their
+    /// presence and arithmetic are checked.
     /// </summary>
     [TestMethod]
     [Timeout(170_000)]
@@ -113,6 +114,12 @@ public sealed class FakeCudaTests
             StringAssert.Contains(row, gather.GetProperty("RatioToSameBytesCopy").GetDouble().ToString("F2", System.Globalization.CultureInfo.InvariantCulture), row);
             StringAssert.Contains(row, gather.GetProperty("KernelRatioToPeakCopy").GetDouble().ToString("F2", System.Globalization.CultureInfo.InvariantCulture), row);
         }
+        var learner = report.RootElement.GetProperty("Learner");
+        var waited = learner.GetProperty("CudaMicroseconds").GetDouble();
+        var queued = learner.GetProperty("CudaQueuedMicroseconds").GetDouble();
+        Assert.IsTrue(waited > 0 && queued > 0, learner.ToString());
+        StringAssert.Contains(gear.Stdout,
+            $"cuda {waited.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)} µs each waited for, {queued.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)} µs two queued at a time");
     }
 
     [ClassCleanup]

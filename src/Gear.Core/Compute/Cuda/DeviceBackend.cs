@@ -22,12 +22,20 @@ internal sealed class DeviceBackend : IComputeBackend
     private readonly List<IGatherTarget> _batches = [];
     private bool _disposed;
 
-    /// <summary>Creates a backend that owns <paramref name="runtime"/>.</summary>
+    /// <summary>Creates a backend that owns <paramref name="runtime"/> (and disposes it if this fails).</summary>
     public DeviceBackend(IDeviceRuntime runtime)
     {
         _runtime = runtime;
         _gather = new DeviceGather(runtime);
-        _selectionQueue = runtime.OpenQueue();
+        try
+        {
+            _selectionQueue = runtime.OpenQueue();
+        }
+        catch
+        {
+            runtime.Dispose();
+            throw;
+        }
         _selection = new DeviceSelection(_selectionQueue, _gate);
     }
 

@@ -30,6 +30,16 @@ public sealed class EmulatedBackendTests
         Assert.IsTrue(runtime.Launches > 0, "no kernel ran");
     }
 
+    /// <summary>A backend that cannot open its selection queue fails with the driver's error and lets its runtime go.</summary>
+    [TestMethod]
+    public void ABackendThatCannotOpenItsSelectionQueueDisposesItsRuntime()
+    {
+        var runtime = new EmulatedRuntime { FailToOpenQueue = true };
+        var error = Assert.ThrowsException<CudaException>(() => new DeviceBackend(runtime));
+        StringAssert.Contains(error.Message, "cuStreamCreate");
+        Assert.IsTrue(runtime.Disposed, "the runtime (on a GPU, its retained context and streams) was left behind");
+    }
+
     /// <summary>
     /// A warm prioritized round trip, as a learner's batch makes it: the stratified sample and the update of what
     /// was sampled each send their inputs in one copy from pinned memory and take their results back in one copy

@@ -150,7 +150,14 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
             RunQueued(_queuedCount);
     }
 
-    public IDeviceRuntime OpenQueue() => new EmulatedRuntime(_device);
+    public IDeviceRuntime OpenQueue() =>
+        FailToOpenQueue ? throw new CudaException("cuStreamCreate", 2, "CUDA_ERROR_OUT_OF_MEMORY") : new EmulatedRuntime(_device);
+
+    /// <summary>When set, <see cref="OpenQueue"/> fails as a device out of streams would.</summary>
+    public bool FailToOpenQueue { get; set; }
+
+    /// <summary>Whether <see cref="Dispose"/> was called.</summary>
+    public bool Disposed { get; private set; }
 
     public nint CreateEvent()
     {
@@ -244,9 +251,7 @@ internal sealed unsafe class EmulatedRuntime : IDeviceRuntime
         }
     }
 
-    public void Dispose()
-    {
-    }
+    public void Dispose() => Disposed = true;
 
     private bool IsPinned(void* source, long bytes)
     {

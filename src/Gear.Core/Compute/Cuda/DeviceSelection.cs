@@ -16,6 +16,13 @@ internal sealed unsafe class DeviceSelection(IDeviceRuntime runtime, Lock gate) 
 
     private const int HistogramBytes = HistogramCopies * 256 * sizeof(uint);
 
+    /// <summary>
+    /// Top-k passes queued between two looks at whether the search has settled. Distinct random priorities settle
+    /// within a few passes (of 16), and the launches of the passes after it, though they return at once, cost more
+    /// than a look (a copy of the state back and a wait), which the first settled look saves them.
+    /// </summary>
+    private const int TopKPassesPerLook = 4;
+
     // Grow-only scratch for each call's arrays, in the order the call lists them.
     private readonly DeviceBuffer _first = new(runtime);
     private readonly DeviceBuffer _second = new(runtime);
@@ -100,13 +107,13 @@ internal sealed unsafe class DeviceSelection(IDeviceRuntime runtime, Lock gate) 
     /// best after the last held slot. Call under the gate, after flushing the copies.
     /// </summary>
     /// <remarks>
-    /// A radix select of the k-th best (priority, stamp) key, k = min(choices, held): 16 byte passes, each a
+    /// A radix select of the k-th best (priority, stamp) key, k = min(choices, held): up to 16 byte passes, each a
     /// histogram over the capacity (counted in <see cref="HistogramCopies"/> copies, so that the many slots of one
     /// byte do not queue on one counter), a merge of the copies and a one-thread narrowing, so 48 launches and
-    /// O(16 · capacity) work at most: once a byte holds exactly the slots still wanted, the later passes' launches
-    /// return at once (with distinct random priorities, after three or four passes); then the
-    /// k slots at or above it are collected and each ranked among the others, O(capacity + k²). The choices past
-    /// the k-th repeat the list on the host, as the CPU selector does.
+    /// O(16 · capacity) work at most: once a byte holds exactly the slots still wanted the search has settled, and
+    /// the host, which looks every <see cref="TopKPassesPerLook"/> passes, queues no more (a pass queued after it
+    /// returns at once); then the k slots at or above the prefix are collected and each ranked among the others,
+    /// O(capacity + k²). The choices past the k-th repeat the list on the host, as the CPU selector does.
     /// </remarks>
     public void TopK(ulong priorities, ulong stamps, int capacity, int held, Span<int> slots)
     {
@@ -123,7 +130,8 @@ internal sealed unsafe class DeviceSelection(IDeviceRuntime runtime, Lock gate) 
             runtime.Fill32(histogram, 0, HistogramBytes / sizeof(uint));
             var blocks = LaunchShape.Blocks(capacity);
             void** args = stackalloc void*[6];
-            for (var pass = 0; pass < 16; pass++)
+            var settled = false;
+            for (var pass = 0; pass < 16 && !settled; pass++)
             {
                 args[0] = &priorities; args[1] = &stamps; args[2] = &capacity; args[3] = &state;
                 args[4] = &pass; args[5] = &histogram;
@@ -132,6 +140,13 @@ internal sealed unsafe class DeviceSelection(IDeviceRuntime runtime, Lock gate) 
                 runtime.Launch(Kernel.TopKMerge, 1, 1, LaunchShape.BlockThreads, args);
                 args[0] = &state; args[1] = &pass; args[2] = &histogram;
                 runtime.Launch(Kernel.TopKNarrow, 1, 1, 1, args);
+                if (pass % TopKPassesPerLook == TopKPassesPerLook - 1 && pass < 15)
+                {
+                    DeviceTopKState found;
+                    runtime.CopyToHost(&found, state, sizeof(DeviceTopKState));
+                    runtime.Synchronize();
+                    settled = found.Settled != 0;
+                }
             }
             args[0] = &priorities; args[1] = &stamps; args[2] = &capacity; args[3] = &state; args[4] = &candidates;
             runtime.Launch(Kernel.TopKCollect, blocks, 1, LaunchShape.BlockThreads, args);

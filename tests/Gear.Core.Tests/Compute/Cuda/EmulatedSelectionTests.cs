@@ -105,6 +105,46 @@ public sealed class EmulatedSelectionTests
         Assert.IsTrue(device.SequenceEqual(host));
     }
 
+    /// <summary>
+    /// Top-k stops queueing radix passes once a look finds the search settled: distinct random priorities settle in a
+    /// few of the 16 passes, while equal priorities, ordered by their stamps, need the last ones. Either way the
+    /// choices are the CPU's.
+    /// </summary>
+    [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public void TopKQueuesOnlyThePassesItNeeds(bool equalPriorities)
+    {
+        const int items = 10_000, k = 256;
+        var runtime = new EmulatedRuntime();
+        IComputeBackend backend = new DeviceBackend(runtime);
+        using (backend)
+        {
+            var onDevice = backend.SamplingSelector(new TopKSelector(items));
+            var onCpu = new TopKSelector(items);
+            var random = new Random(4);
+            for (var s = 0; s < items; s++)
+            {
+                var priority = equalPriorities ? 1.0 : random.NextDouble();
+                onDevice.Insert(s, priority);
+                onCpu.Insert(s, priority);
+            }
+            var (uniforms, probabilities) = (new double[k], new double[k]);
+            var (expected, actual) = (new int[k], new int[k]);
+            onDevice.Select(uniforms, actual, probabilities); // the first selection copies the whole state in
+            var launches = runtime.Launches;
+            onDevice.Select(uniforms, actual, probabilities);
+            onCpu.Select(uniforms, expected, probabilities);
+            CollectionAssert.AreEqual(expected, actual);
+            var passes = (runtime.Launches - launches - 2) / 3; // three launches a pass, then collect and rank
+            if (equalPriorities)
+                Assert.IsTrue(passes > 12, $"{passes} passes: the stamps' bytes were not reached");
+            else
+                Assert.IsTrue(passes <= 8, $"{passes} of 16 passes queued for distinct priorities");
+            ((IDisposable)onDevice).Dispose();
+        }
+    }
+
     [TestMethod]
     public void TheDeviceRefusesWhatTheCpuRefuses()
     {

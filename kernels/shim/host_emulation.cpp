@@ -5,6 +5,7 @@
 #include <cstring>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 thread_local GearDim3 threadIdx, blockIdx, blockDim, gridDim;
 
@@ -41,16 +42,27 @@ bool pointersAllowed(void (*)(A...), void** args, std::index_sequence<I...>)
     return (pointerAllowed<A>(args[I]) && ...);
 }
 
+// Each argument's value, kept by its parameter's size.
+template <typename... A, std::size_t... I>
+std::vector<std::vector<unsigned char>> copyArgs(void (*)(A...), void** args, std::index_sequence<I...>)
+{
+    std::vector<std::vector<unsigned char>> kept;
+    (kept.emplace_back(static_cast<unsigned char*>(args[I]), static_cast<unsigned char*>(args[I]) + sizeof(A)), ...);
+    return kept;
+}
+
 struct Entry
 {
     const char* name;
     void (*call)(void** args);
     bool (*check)(void** args);
+    std::vector<std::vector<unsigned char>> (*copy)(void** args);
 };
 
 #define GEAR_KERNEL(name) { #name, \
     [](void** args) { invoke(name, args, std::make_index_sequence<kernel_arity(name)>{}); }, \
-    [](void** args) { return pointersAllowed(name, args, std::make_index_sequence<kernel_arity(name)>{}); } }
+    [](void** args) { return pointersAllowed(name, args, std::make_index_sequence<kernel_arity(name)>{}); }, \
+    [](void** args) { return copyArgs(name, args, std::make_index_sequence<kernel_arity(name)>{}); } }
 
 template <typename... A>
 constexpr std::size_t kernel_arity(void (*)(A...)) { return sizeof...(A); }
@@ -97,5 +109,25 @@ extern "C" int gear_emu_launch(const char* name, unsigned gridX, unsigned gridY,
                 }
         return 0;
     }
+    return -1;
+}
+
+// For a launcher that runs a kernel later (the fake driver's streams): a copy of each argument's value, since the
+// caller of cuLaunchKernel may reuse the arguments' storage once the call returns. Empty when no kernel has that name.
+std::vector<std::vector<unsigned char>> gear_emu_copy_args(const char* name, void** args)
+{
+    for (const Entry& entry : kernels)
+        if (std::strcmp(entry.name, name) == 0)
+            return entry.copy(args);
+    return {};
+}
+
+// Whether kernel `name`'s pointer arguments pass gear_emu_pointer_check, as gear_emu_launch checks them: 0, -1 when
+// no kernel has that name, -2 when one fails; for a launcher that checks at the launch and runs the kernel later.
+int gear_emu_pointer_check_args(const char* name, void** args)
+{
+    for (const Entry& entry : kernels)
+        if (std::strcmp(entry.name, name) == 0)
+            return gear_emu_pointer_check == nullptr || entry.check(args) ? 0 : -2;
     return -1;
 }

@@ -4,14 +4,25 @@
 // driver checks where a mistake in the caller would otherwise go unseen here: a current context on the calling
 // thread, frees of unknown pointers, registering memory twice or unregistering memory never registered, kernel
 // handles that no module gave out, streams used or destroyed after they were destroyed, and kernel pointer
-// arguments outside device memory and registered host memory. Signatures follow the CUDA driver API reference (cuda.h).
+// arguments outside device memory and registered host memory.
+//
+// Streams run late, as a GPU's do: copies, fills and launches queued on a stream run, in that stream's order,
+// only when something waits for them (cuStreamSynchronize, cuEventSynchronize, a cuStreamWaitEvent's turn, a copy
+// into pageable memory, a free), so a caller that reads a result before waiting, rewrites pinned memory a queued
+// copy still reads, or orders two streams without an event gets wrong bytes here too. Copies from pageable
+// memory take the bytes at the call, as the real driver stages them. Signatures follow the CUDA driver API
+// reference (cuda.h).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "../../kernels/shim/host_emulation.cpp"
 
@@ -38,7 +49,29 @@ thread_local void* current = nullptr;
 std::map<void*, size_t> allocations;
 std::map<void*, size_t> registered;
 std::set<std::string> functions;
-std::set<void*> streams; // created and not yet destroyed
+std::map<void*, size_t> hostAllocations; // from cuMemHostAlloc: page-locked, as registered memory is
+
+// A stream's work not yet run, in order; `queued` and `ran` count every operation ever queued and run, so that an
+// event is a position in the stream.
+struct Stream
+{
+    std::deque<std::function<void()>> pending;
+    size_t queued = 0;
+    size_t ran = 0;
+};
+
+// Where an event was last recorded: a stream and how much of its work came before.
+struct Event
+{
+    std::shared_ptr<Stream> stream;
+    size_t position = 0;
+};
+
+// The streams and the work they run: one operation at a time, under `device` (taken before `gate`); an operation
+// may run another stream's work (a cuStreamWaitEvent's turn), hence recursive.
+std::recursive_mutex device;
+std::map<void*, std::shared_ptr<Stream>> streams; // created and not yet destroyed, by handle
+int asyncError = 0; // the first failure of work run after its call returned, which waits report from then on
 
 bool within(const std::map<void*, size_t>& ranges, const void* p)
 {
@@ -66,12 +99,66 @@ int ready()
 }
 
 // ready(), for a call that queues work on `stream`: null (the legacy default stream) or one not yet destroyed.
+// Under `device`.
 int readyOn(void* stream)
 {
     if (int r = ready())
         return r;
-    std::lock_guard<std::mutex> lock(gate);
     return stream == nullptr || streams.count(stream) ? Success : InvalidHandle;
+}
+
+// Runs `stream`'s work up to `position` (under `device`).
+void runUntil(Stream& stream, size_t position)
+{
+    while (stream.ran < position)
+    {
+        auto operation = std::move(stream.pending.front());
+        stream.pending.pop_front();
+        stream.ran++;
+        operation();
+    }
+}
+
+void runAll()
+{
+    for (auto& [handle, stream] : streams)
+        runUntil(*stream, stream->queued);
+}
+
+// Queues `operation` on `stream`; on the legacy default stream, runs it now, after everything queued (under `device`).
+void enqueue(void* stream, std::function<void()> operation)
+{
+    if (stream == nullptr)
+    {
+        runAll();
+        operation();
+        return;
+    }
+    auto& queue = *streams.at(stream);
+    queue.pending.push_back(std::move(operation));
+    queue.queued++;
+}
+
+// Runs everything queued on `stream` (or, for the legacy default stream, on every stream); under `device`.
+int drain(void* stream)
+{
+    if (stream == nullptr)
+        runAll();
+    else
+        runUntil(*streams.at(stream), streams.at(stream)->queued);
+    return asyncError;
+}
+
+bool pageLocked(const void* p, size_t bytes)
+{
+    std::lock_guard<std::mutex> lock(gate);
+    auto inside = [&](const std::map<void*, size_t>& ranges) {
+        for (auto& [start, length] : ranges)
+            if ((const char*)p >= (const char*)start && (const char*)p + bytes <= (const char*)start + length)
+                return true;
+        return false;
+    };
+    return inside(hostAllocations) || inside(registered);
 }
 }
 
@@ -132,23 +219,33 @@ int cuStreamCreate(void** stream, unsigned int)
 {
     if (int r = ready())
         return r;
-    *stream = std::malloc(1);
-    std::lock_guard<std::mutex> lock(gate);
-    streams.insert(*stream);
+    std::lock_guard<std::recursive_mutex> lock(device);
+    auto created = std::make_shared<Stream>();
+    *stream = created.get();
+    streams[*stream] = created;
     return Success;
 }
 
+// The real driver lets queued work finish after a destroy; here it runs first.
 int cuStreamDestroy_v2(void* stream)
 {
+    std::lock_guard<std::recursive_mutex> lock(device);
     if (int r = readyOn(stream))
         return r;
-    std::lock_guard<std::mutex> lock(gate);
+    if (stream == nullptr)
+        return InvalidHandle;
+    drain(stream);
     streams.erase(stream);
-    std::free(stream);
     return Success;
 }
 
-int cuStreamSynchronize(void* stream) { return readyOn(stream); }
+int cuStreamSynchronize(void* stream)
+{
+    std::lock_guard<std::recursive_mutex> lock(device);
+    if (int r = readyOn(stream))
+        return r;
+    return drain(stream);
+}
 
 int cuMemAlloc_v2(unsigned long long* pointer, size_t bytes)
 {
@@ -165,6 +262,8 @@ int cuMemFree_v2(unsigned long long pointer)
 {
     if (int r = ready())
         return r;
+    std::lock_guard<std::recursive_mutex> running(device);
+    runAll(); // queued work may still read it: a free waits for the device, as cuMemFree's implicit synchronization does
     std::lock_guard<std::mutex> lock(gate);
     if (allocations.erase((void*)pointer) == 0)
         return InvalidValue;
@@ -172,37 +271,56 @@ int cuMemFree_v2(unsigned long long pointer)
     return Success;
 }
 
-// Copies and fills run at once: the fake device has no queue to run them later.
 int cuMemcpyHtoDAsync_v2(unsigned long long to, const void* from, size_t bytes, void* stream)
 {
+    std::lock_guard<std::recursive_mutex> lock(device);
     if (int r = readyOn(stream))
         return r;
-    std::memcpy((void*)to, from, bytes);
+    if (pageLocked(from, bytes))
+    {
+        enqueue(stream, [=] { std::memcpy((void*)to, from, bytes); });
+        return Success;
+    }
+    auto staged = std::make_shared<std::vector<unsigned char>>((const unsigned char*)from, (const unsigned char*)from + bytes);
+    enqueue(stream, [=] { std::memcpy((void*)to, staged->data(), bytes); });
     return Success;
 }
 
+// Into page-locked memory the copy is queued; into pageable memory it waits for the stream and copies at once.
 int cuMemcpyDtoHAsync_v2(void* to, unsigned long long from, size_t bytes, void* stream)
 {
+    std::lock_guard<std::recursive_mutex> lock(device);
     if (int r = readyOn(stream))
         return r;
-    std::memcpy(to, (void*)from, bytes);
+    if (pageLocked(to, bytes))
+    {
+        enqueue(stream, [=] { std::memcpy(to, (const void*)from, bytes); });
+        return Success;
+    }
+    if (int r = drain(stream))
+        return r;
+    std::memcpy(to, (const void*)from, bytes);
     return Success;
 }
 
 int cuMemcpyDtoDAsync_v2(unsigned long long to, unsigned long long from, size_t bytes, void* stream)
 {
+    std::lock_guard<std::recursive_mutex> lock(device);
     if (int r = readyOn(stream))
         return r;
-    std::memcpy((void*)to, (void*)from, bytes);
+    enqueue(stream, [=] { std::memcpy((void*)to, (const void*)from, bytes); });
     return Success;
 }
 
 int cuMemsetD32Async(unsigned long long to, unsigned int value, size_t count, void* stream)
 {
+    std::lock_guard<std::recursive_mutex> lock(device);
     if (int r = readyOn(stream))
         return r;
-    for (size_t i = 0; i < count; i++)
-        ((unsigned int*)to)[i] = value;
+    enqueue(stream, [=] {
+        for (size_t i = 0; i < count; i++)
+            ((unsigned int*)to)[i] = value;
+    });
     return Success;
 }
 
@@ -224,6 +342,8 @@ int cuMemHostUnregister(void* p)
 {
     if (int r = ready())
         return r;
+    std::lock_guard<std::recursive_mutex> running(device);
+    runAll(); // as for cuMemFree: queued work may still read it
     std::lock_guard<std::mutex> lock(gate);
     return registered.erase(p) == 1 ? Success : NotRegistered;
 }
@@ -242,8 +362,28 @@ int cuMemHostGetDevicePointer_v2(unsigned long long* device, void* p, unsigned i
     return InvalidValue;
 }
 
-int cuMemHostAlloc(void** p, size_t bytes, unsigned int) { *p = std::aligned_alloc(4096, (bytes + 4095) / 4096 * 4096); return ready(); }
-int cuMemFreeHost(void* p) { std::free(p); return ready(); }
+int cuMemHostAlloc(void** p, size_t bytes, unsigned int)
+{
+    if (int r = ready())
+        return r;
+    *p = std::aligned_alloc(4096, (bytes + 4095) / 4096 * 4096);
+    std::lock_guard<std::mutex> lock(gate);
+    hostAllocations[*p] = bytes;
+    return Success;
+}
+
+int cuMemFreeHost(void* p)
+{
+    if (int r = ready())
+        return r;
+    std::lock_guard<std::recursive_mutex> running(device);
+    runAll(); // as for cuMemFree: a queued copy may still read or write it
+    std::lock_guard<std::mutex> lock(gate);
+    if (hostAllocations.erase(p) == 0)
+        return InvalidValue;
+    std::free(p);
+    return Success;
+}
 
 // A "CUBIN" or "PTX" from the fake NVRTC names its source file; the module is that name.
 int cuModuleLoadData(void** module, const void* image)
@@ -267,9 +407,12 @@ int cuModuleGetFunction(void** function, void*, const char* name)
     return Success;
 }
 
+// Checks the launch and its pointer arguments now and queues the kernel with a copy of the arguments' values; a
+// pointer freed before the kernel runs fails it then, and the next wait reports it.
 int cuLaunchKernel(void* function, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
     unsigned shared, void* stream, void** params, void** extra)
 {
+    std::lock_guard<std::recursive_mutex> running(device);
     if (int r = readyOn(stream))
         return r;
     {
@@ -279,24 +422,85 @@ int cuLaunchKernel(void* function, unsigned gx, unsigned gy, unsigned gz, unsign
             known |= name.c_str() == function;
         if (!known)
             return InvalidHandle;
+        switch (gear_emu_pointer_check_args((const char*)function, params))
+        {
+        case -1: return NotFound;
+        case -2: return IllegalAddress;
+        }
     }
     if (gz != 1 || by != 1 || bz != 1 || shared != 0 || extra != nullptr || gx == 0 || bx == 0 || bx > 1024 || gy > 65535)
         return InvalidValue;
-    std::lock_guard<std::mutex> lock(gate); // one launch at a time, and the pointer check sees stable maps
-    switch (gear_emu_launch((const char*)function, gx, gy, bx, params))
-    {
-    case 0: return Success;
-    case -2: return IllegalAddress;
-    default: return NotFound;
-    }
+    auto kept = std::make_shared<std::vector<std::vector<unsigned char>>>(gear_emu_copy_args((const char*)function, params));
+    enqueue(stream, [=] {
+        std::vector<void*> arguments;
+        for (auto& value : *kept)
+            arguments.push_back(value.data());
+        std::lock_guard<std::mutex> lock(gate); // the pointer check sees stable maps
+        int result = gear_emu_launch((const char*)function, gx, gy, bx, arguments.data());
+        if (result != 0 && asyncError == 0)
+            asyncError = result == -2 ? IllegalAddress : NotFound;
+    });
+    return Success;
 }
 
-int cuEventCreate(void** event, unsigned int) { *event = std::malloc(1); return ready(); }
-int cuEventRecord(void*, void* stream) { return readyOn(stream); }
-int cuEventSynchronize(void*) { return ready(); }
+int cuEventCreate(void** event, unsigned int)
+{
+    if (int r = ready())
+        return r;
+    *event = new Event();
+    return Success;
+}
+
+int cuEventRecord(void* event, void* stream)
+{
+    std::lock_guard<std::recursive_mutex> lock(device);
+    if (int r = readyOn(stream))
+        return r;
+    auto& marker = *(Event*)event;
+    if (stream == nullptr)
+    {
+        runAll();
+        marker = Event();
+        return Success;
+    }
+    marker.stream = streams.at(stream);
+    marker.position = marker.stream->queued;
+    return Success;
+}
+
+int cuEventSynchronize(void* event)
+{
+    std::lock_guard<std::recursive_mutex> lock(device);
+    if (int r = ready())
+        return r;
+    auto& marker = *(Event*)event;
+    if (marker.stream)
+        runUntil(*marker.stream, marker.position);
+    return asyncError;
+}
+
 int cuEventElapsedTime(float* ms, void*, void*) { *ms = 1.0f; return ready(); }
-int cuEventDestroy_v2(void* event) { std::free(event); return ready(); }
-int cuStreamWaitEvent(void* stream, void*, unsigned int) { return readyOn(stream); }
+
+int cuEventDestroy_v2(void* event)
+{
+    std::lock_guard<std::recursive_mutex> lock(device);
+    delete (Event*)event;
+    return ready();
+}
+
+// The waiting stream's next operation runs the event's stream up to where the event was recorded, as it is now.
+int cuStreamWaitEvent(void* stream, void* event, unsigned int)
+{
+    std::lock_guard<std::recursive_mutex> lock(device);
+    if (int r = readyOn(stream))
+        return r;
+    auto marker = *(Event*)event;
+    enqueue(stream, [=] {
+        if (marker.stream)
+            runUntil(*marker.stream, marker.position);
+    });
+    return Success;
+}
 
 int cuGetErrorName(int error, const char** text)
 {

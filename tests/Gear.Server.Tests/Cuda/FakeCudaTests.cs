@@ -8,9 +8,12 @@ namespace Gear.Server.Tests.Cuda;
 /// The CUDA backend through its real bindings, without a GPU: the <c>gear</c> child process loads a fake
 /// <c>libcuda.so.1</c> and <c>libnvrtc.so.13</c> (tests/fake-cuda, built here with clang-14 and found through
 /// LD_LIBRARY_PATH) whose kernels are the host emulation of kernels/*.cu and whose calls check what the real
-/// driver checks (a current context on the calling thread, frees and registrations that match). This runs the
-/// function-pointer bindings, context handling, NVRTC options, module loading and launches that the emulation
-/// tests bypass. It proves the code paths, not the GPU: a real device runs the Gpu test category.
+/// driver checks (a current context on the calling thread, frees and registrations that match, live streams), and
+/// whose streams run their work late, only when something waits for it, as a GPU's do. This runs the
+/// function-pointer bindings, context handling, NVRTC options, module loading, launches and the ordering of the
+/// backend's streams (gathers, plan uploads, selection) that the emulation tests bypass: left unordered, the
+/// selftest's comparisons fail here (a gather queued without waiting for its plan's upload crashed the child).
+/// It proves the code paths, not the GPU: a real device runs the Gpu test category.
 /// </summary>
 [TestClass]
 public sealed class FakeCudaTests

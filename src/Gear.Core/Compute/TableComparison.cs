@@ -62,7 +62,7 @@ internal static class TableComparison
             using var actualTable = new Table(spec, candidate);
             var (problem, compared) = queued
                 ? QueuedHistory(new Random(seed), expectedTable, actualTable, candidate)
-                : History(new Random(seed), expectedTable, actualTable);
+                : PlainHistory(new Random(seed), expectedTable, actualTable);
             if (problem is not null)
                 return new(name, false, $"{spec.Name}: {problem}");
             batches += compared;
@@ -77,7 +77,8 @@ internal static class TableComparison
     /// </summary>
     private delegate (string? Difference, ulong[] Sampled, int Batches) SampleAndCompare(SampleRequest request, ulong stream);
 
-    private static (string? Problem, int Batches) History(Random random, Table expectedTable, Table actualTable)
+    /// <summary>One sample a round, gathered before it returns.</summary>
+    private static (string? Problem, int Batches) PlainHistory(Random random, Table expectedTable, Table actualTable)
     {
         using var expected = new WindowBatch(Columns, 24, 6);
         using var actual = new WindowBatch(Columns, 24, 6);
@@ -89,6 +90,7 @@ internal static class TableComparison
         });
     }
 
+    /// <summary>Two samples a round into device memory, both queued before either gather is waited for.</summary>
     private static (string? Problem, int Batches) QueuedHistory(Random random, Table expectedTable, Table actualTable, IComputeBackend candidate)
     {
         WindowBatch[] expected = [new(Columns, 24, 6), new(Columns, 24, 6)];

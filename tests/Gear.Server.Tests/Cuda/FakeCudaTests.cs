@@ -1,5 +1,9 @@
 using Gear.Core.Tests.Compute.Cuda;
+using Gear.Protocol;
+using Gear.Protocol.Grpc;
+using Gear.Protocol.V1;
 using Gear.Server.Tests.Configuration;
+using Gear.Server.Tests.Service;
 using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Cuda;
@@ -72,6 +76,42 @@ public sealed class FakeCudaTests
         await gear.WaitForLineAsync(l => l.Contains("ready: serving"), TimeSpan.FromSeconds(30));
 
         // Shutting down releases the device through the bindings; a failed release would be an error exit.
+        gear.Terminate();
+        Assert.AreEqual(0, await gear.WaitForExitAsync(TimeSpan.FromSeconds(30)), $"stdout:\n{gear.Stdout}\nstderr:\n{gear.Stderr}");
+    }
+
+    /// <summary>
+    /// gear serve on the fake device samples, through the CUDA backend (selection on its own stream, gathers by kernel
+    /// into pinned host memory, both run late by the fake), exactly the bytes that were inserted, for uniform and
+    /// prioritized tables.
+    /// </summary>
+    [TestMethod]
+    [Timeout(120_000)]
+    public async Task ServeOnTheFakeDeviceSamplesTheBytesInserted()
+    {
+        Clang.Require();
+        using var gear = GearProcess.StartServe(["--grpc", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data-plane", "127.0.0.1:0"], Environment());
+        await gear.WaitForLineAsync(l => l.Contains("ready: serving"), TimeSpan.FromSeconds(60));
+        StringAssert.Contains(gear.Stdout, "backend cuda:0");
+        using var channel = GrpcChannel.ForAddress(gear.GrpcAddress);
+        var client = new ReplayClient(channel);
+        foreach (var sampler in new[] { Selector.Uniform, Selector.Prioritized })
+        {
+            var name = await client.CreateTableAsync(KnownSteps.Spec(KnownSteps.NewName(), sampler));
+            var trajectories = await client.InsertAsync(name, Enumerable.Range(1, 12).Select(i => (ulong)i), length: 9, priority: 2);
+            for (var seed = 1UL; seed <= 3; seed++)
+            {
+                var reply = await client.Unary(ReplayMethods.Sample, new SampleRequest { Table = name, BatchSize = 16, WindowLength = 4, Seed = seed });
+                Assert.AreEqual(16, reply.Keys.Count, $"{sampler}, seed {seed}");
+                for (var w = 0; w < reply.Keys.Count; w++)
+                {
+                    var (trajectory, start) = (trajectories[reply.Keys[w]], reply.StartSteps[w]);
+                    CollectionAssert.AreEqual(KnownSteps.Obs(trajectory, start, 4), reply.Columns[0].Span.Slice(w * 48, 48).ToArray(), $"{sampler}, seed {seed}, window {w}: obs");
+                    CollectionAssert.AreEqual(KnownSteps.Action(trajectory, start, 4), reply.Columns[1].Span.Slice(w * 16, 16).ToArray(), $"{sampler}, seed {seed}, window {w}: action");
+                }
+            }
+        }
+
         gear.Terminate();
         Assert.AreEqual(0, await gear.WaitForExitAsync(TimeSpan.FromSeconds(30)), $"stdout:\n{gear.Stdout}\nstderr:\n{gear.Stderr}");
     }

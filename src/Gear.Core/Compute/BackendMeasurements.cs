@@ -101,24 +101,32 @@ public static class BackendMeasurements
     {
         using var first = DeviceBatch.Create(backend, workload.Columns, workload.BatchSize, workload.WindowLength);
         using var second = DeviceBatch.Create(backend, workload.Columns, workload.BatchSize, workload.WindowLength);
-        void Round(DeviceBatch batch)
+        return SecondsPerAlternatingRound(first, second, batch =>
         {
             batch.WaitForGather();
             draw(batch.Windows);
             batch.QueueGather(storage);
-        }
+        }, batch => batch.WaitForGather(), duration);
+    }
 
-        Round(first); // warm-up: first-touch mappings, compiled kernels, grown plans
-        Round(second);
-        first.WaitForGather();
-        second.WaitForGather();
-        var gathers = 0L;
+    /// <summary>
+    /// Rounds on two device batches in turn for about <paramref name="duration"/>, after a warm-up round on each
+    /// (first-touch mappings, compiled kernels, grown plans and scratch) that is waited for: seconds per round over
+    /// the whole run, the last two rounds' waits (<paramref name="wait"/>) included.
+    /// </summary>
+    private static double SecondsPerAlternatingRound(DeviceBatch first, DeviceBatch second, Action<DeviceBatch> round, Action<DeviceBatch> wait, TimeSpan duration)
+    {
+        round(first);
+        round(second);
+        wait(first);
+        wait(second);
+        var rounds = 0L;
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < duration)
-            Round(gathers++ % 2 == 0 ? first : second);
-        first.WaitForGather();
-        second.WaitForGather();
-        return clock.Elapsed.TotalSeconds / gathers;
+            round(rounds++ % 2 == 0 ? first : second);
+        wait(first);
+        wait(second);
+        return clock.Elapsed.TotalSeconds / rounds;
     }
 
     /// <summary>The window bytes one gather of <paramref name="workload"/> moves (every column; the mask not counted).</summary>
@@ -216,22 +224,12 @@ public static class BackendMeasurements
             }, duration) * 1e6;
         }
 
-        void Round(DeviceBatch batch)
+        return SecondsPerAlternatingRound(first!, second, batch =>
         {
             // Waits for this batch's gather queued two rounds ago (the learner trained on it meanwhile), then queues the next.
             batch.SampleQueuedAsync(table, request, stream, Timeout.InfiniteTimeSpan).AsTask().GetAwaiter().GetResult();
             Update(batch.Windows);
-        }
-
-        Round(first!); // warm-up: mappings, kernels, grown plans and scratch
-        Round(second);
-        var batches = 0L;
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < duration)
-            Round(batches++ % 2 == 0 ? first! : second);
-        first!.WaitForSample();
-        second.WaitForSample();
-        return clock.Elapsed.TotalMicroseconds / batches;
+        }, batch => batch.WaitForSample(), duration) * 1e6;
     }
 
     /// <summary>

@@ -23,10 +23,8 @@ public sealed class EmulatedQueuedGatherTests
     [TestMethod]
     public async Task AQueuedSampleHoldsItsPagesUntilItIsWaitedFor()
     {
-        using var twins = new TwinTables();
-        var (runtime, deviceBackend, onCpu, onDevice) = (twins.Runtime, twins.DeviceBackend, twins.OnCpu, twins.OnDevice);
-        var random = new Random(5);
-        TwinInserts.Insert(random, Columns, trajectories: 12, maxLength: 30, maxPriority: 5, onCpu, onDevice);
+        using var twins = new TwinTables(insertSeed: 5);
+        var (runtime, deviceBackend, onCpu, onDevice) = twins;
         var request = new SampleRequest(16, 10, WindowPlacement.Uniform);
         using var expected = new WindowBatch(Columns, 16, 10);
         using var actual = DeviceBatch.Create(deviceBackend, Columns, 16, 10);
@@ -37,7 +35,7 @@ public sealed class EmulatedQueuedGatherTests
         Assert.IsTrue(runtime.Outstanding > 0, "the gather ran before it was waited for: the test would prove nothing");
         // Enough new trajectories to evict every sampled one: without the hold their pages would be rewritten
         // before the queued gather reads them.
-        TwinInserts.Insert(random, Columns, trajectories: 60, maxLength: 30, maxPriority: 5, onDevice);
+        TwinInserts.Insert(new Random(55), Columns, trajectories: 60, maxLength: 30, maxPriority: 5, onDevice);
         Assert.IsTrue(runtime.Outstanding > 0, "the inserts ran the queued gather");
 
         actual.WaitForSample();
@@ -48,9 +46,8 @@ public sealed class EmulatedQueuedGatherTests
     [TestMethod]
     public async Task DroppingTheTableRunsItsQueuedGatherBeforeThePagesGo()
     {
-        using var twins = new TwinTables();
-        var (runtime, deviceBackend, onCpu, onDevice) = (twins.Runtime, twins.DeviceBackend, twins.OnCpu, twins.OnDevice);
-        TwinInserts.Insert(new Random(11), Columns, trajectories: 12, maxLength: 30, maxPriority: 5, onCpu, onDevice);
+        using var twins = new TwinTables(insertSeed: 11);
+        var (runtime, deviceBackend, onCpu, onDevice) = twins;
         var request = new SampleRequest(16, 10, WindowPlacement.Uniform);
         using var expected = new WindowBatch(Columns, 16, 10);
         using var actual = DeviceBatch.Create(deviceBackend, Columns, 16, 10);
@@ -67,9 +64,8 @@ public sealed class EmulatedQueuedGatherTests
     [TestMethod]
     public async Task SamplingAgainWaitsForTheQueuedSampleAndReleasesIt()
     {
-        using var twins = new TwinTables();
-        var (runtime, deviceBackend, onCpu, onDevice) = (twins.Runtime, twins.DeviceBackend, twins.OnCpu, twins.OnDevice);
-        TwinInserts.Insert(new Random(6), Columns, trajectories: 12, maxLength: 30, maxPriority: 5, onCpu, onDevice);
+        using var twins = new TwinTables(insertSeed: 6);
+        var (runtime, deviceBackend, onCpu, onDevice) = twins;
         var request = new SampleRequest(8, 6, WindowPlacement.EndAnchored);
         using var expected = new WindowBatch(Columns, 8, 6);
         using var actual = DeviceBatch.Create(deviceBackend, Columns, 8, 6);
@@ -87,9 +83,8 @@ public sealed class EmulatedQueuedGatherTests
     [TestMethod]
     public async Task SelectingTheNextBatchLeavesTheGatherQueuedBeforeItQueued()
     {
-        using var twins = new TwinTables();
-        var (runtime, deviceBackend, onCpu, onDevice) = (twins.Runtime, twins.DeviceBackend, twins.OnCpu, twins.OnDevice);
-        TwinInserts.Insert(new Random(12), Columns, trajectories: 12, maxLength: 30, maxPriority: 5, onCpu, onDevice);
+        using var twins = new TwinTables(insertSeed: 12);
+        var (runtime, deviceBackend, onCpu, onDevice) = twins;
         var request = new SampleRequest(16, 10, WindowPlacement.Uniform);
         using var expectedFirst = new WindowBatch(Columns, 16, 10);
         using var expectedSecond = new WindowBatch(Columns, 16, 10);
@@ -201,18 +196,19 @@ public sealed class EmulatedQueuedGatherTests
     }
 
     /// <summary>
-    /// The same table on the CPU and on the deferred emulation. Uniform over trajectory items: inserts touch nothing on
-    /// the device, so a queued gather stays queued across them.
+    /// The same table on the CPU and on the deferred emulation, both given the same 12 random trajectories. Uniform over
+    /// trajectory items: inserts touch nothing on the device, so a queued gather stays queued across them.
     /// </summary>
     private sealed class TwinTables : IDisposable
     {
         private readonly CpuBackend _cpuBackend = new();
 
-        public TwinTables()
+        public TwinTables(int insertSeed)
         {
             DeviceBackend = new DeviceBackend(Runtime);
             OnCpu = new Table(DeviceBatchTables.Spec("cpu", SelectorKind.Uniform), _cpuBackend);
             OnDevice = new Table(DeviceBatchTables.Spec("device", SelectorKind.Uniform), DeviceBackend);
+            TwinInserts.Insert(new Random(insertSeed), Columns, trajectories: 12, maxLength: 30, maxPriority: 5, OnCpu, OnDevice);
         }
 
         public EmulatedRuntime Runtime { get; } = new() { Deferred = true };
@@ -222,6 +218,9 @@ public sealed class EmulatedQueuedGatherTests
         public Table OnCpu { get; }
 
         public Table OnDevice { get; }
+
+        public void Deconstruct(out EmulatedRuntime runtime, out DeviceBackend deviceBackend, out Table onCpu, out Table onDevice) =>
+            (runtime, deviceBackend, onCpu, onDevice) = (Runtime, DeviceBackend, OnCpu, OnDevice);
 
         public void Dispose()
         {

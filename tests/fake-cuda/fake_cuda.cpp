@@ -73,10 +73,11 @@ std::recursive_mutex device;
 std::map<void*, std::shared_ptr<Stream>> streams; // created and not yet destroyed, by handle
 int asyncError = 0; // the first failure of work run after its call returned, which waits report from then on
 
-bool within(const std::map<void*, size_t>& ranges, const void* p)
+// Whether [p, p + bytes) lies inside one of the ranges (p may be one past the end when bytes is 0).
+bool within(const std::map<void*, size_t>& ranges, const void* p, size_t bytes = 0)
 {
     for (auto& [start, length] : ranges)
-        if ((const char*)p >= (const char*)start && (const char*)p <= (const char*)start + length)
+        if ((const char*)p >= (const char*)start && (const char*)p + bytes <= (const char*)start + length)
             return true;
     return false;
 }
@@ -152,13 +153,7 @@ int drain(void* stream)
 bool pageLocked(const void* p, size_t bytes)
 {
     std::lock_guard<std::mutex> lock(gate);
-    auto inside = [&](const std::map<void*, size_t>& ranges) {
-        for (auto& [start, length] : ranges)
-            if ((const char*)p >= (const char*)start && (const char*)p + bytes <= (const char*)start + length)
-                return true;
-        return false;
-    };
-    return inside(hostAllocations) || inside(registered);
+    return within(hostAllocations, p, bytes) || within(registered, p, bytes);
 }
 }
 

@@ -26,7 +26,7 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     private nint _uploadStream; // plan uploads of queued gathers: see CopyToDeviceAhead
     private nint _uploaded;
     private readonly List<nint> _modules = [];
-    private readonly nint[] _functions = new nint[KernelCatalog.Count];
+    private readonly nint[] _functions; // by Kernel; a second queue shares its owner's
     private bool _disposed;
 
     /// <summary>Opens device <paramref name="ordinal"/> and compiles the kernels for it.</summary>
@@ -35,6 +35,7 @@ internal sealed unsafe class CudaRuntime : IDeviceRuntime
     {
         _driver = driver;
         _device = driver.Device(ordinal);
+        _functions = new nint[KernelCatalog.Count];
         Name = $"cuda:{ordinal}";
         DeviceName = driver.DeviceName(_device);
         ComputeCapability = driver.Attribute(_device, CudaDriver.AttributeComputeCapabilityMajor) * 10

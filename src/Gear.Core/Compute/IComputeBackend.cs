@@ -26,6 +26,18 @@ public interface IComputeBackend : IDisposable
     void Gather(PagedStorage storage, WindowBatch output);
 
     /// <summary>
+    /// Throws unless this backend can gather into <paramref name="output"/>. A table asks before it chooses anything,
+    /// so that an output it cannot fill changes nothing: no sample counted, no rate-limiter permission used. Here: the
+    /// output must have host column buffers (a <see cref="Cuda.DeviceBatch"/>'s has none).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The output is one this backend cannot write.</exception>
+    internal void CheckOutput(WindowBatch output)
+    {
+        if (!output.HasHostColumns)
+            throw new InvalidOperationException($"This batch's outputs are in device memory (a DeviceBatch); the {Name} backend cannot gather into them: sample it from a table on that batch's CUDA backend.");
+    }
+
+    /// <summary>
     /// The selector a table samples with, made from the CPU's <paramref name="selector"/> (still empty): the
     /// selector itself here. A device backend returns one that makes its choices by kernel from device copies of
     /// the selector's state where it has such kernels (uniform, top-k; prioritized selection keeps its sum tree on

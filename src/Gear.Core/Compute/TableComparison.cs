@@ -171,22 +171,39 @@ internal static class TableComparison
     }
 
     /// <summary>
-    /// <see cref="BatchDifference"/> for a batch gathered into device memory: its device outputs are copied back into
-    /// its host buffers (which the gather leaves unwritten) to be compared, and its device mask with the reference's.
+    /// <see cref="BatchDifference"/> for a batch gathered into device memory (it has no host columns): its device
+    /// outputs and mask are copied back to be compared with the reference's.
     /// </summary>
     private static string? DeviceBatchDifference(WindowBatch expected, DeviceBatch actual)
     {
-        var windows = actual.Windows;
-        for (var c = 0; c < Columns.Length; c++)
-            actual.CopyColumnToHost(c, windows.Column(c));
-        if (BatchDifference(expected, windows) is { } difference)
+        if (WindowDifference(expected, actual.Windows) is { } difference)
             return difference;
+        for (var c = 0; c < Columns.Length; c++)
+        {
+            var copied = new byte[expected.Column(c).Length];
+            actual.CopyColumnToHost(c, copied);
+            if (!expected.Column(c).SequenceEqual(copied))
+                return $"column '{Columns[c].Name}' differs";
+        }
         var mask = new bool[expected.Mask.Length];
         actual.CopyMaskToHost(mask);
         return expected.Mask.SequenceEqual(mask) ? null : "the device mask differs";
     }
 
     private static string? BatchDifference(WindowBatch expected, WindowBatch actual)
+    {
+        if (WindowDifference(expected, actual) is { } difference)
+            return difference;
+        for (var c = 0; c < Columns.Length; c++)
+        {
+            if (!expected.Column(c).SequenceEqual(actual.Column(c)))
+                return $"column '{Columns[c].Name}' differs";
+        }
+        return expected.Mask.SequenceEqual(actual.Mask) ? null : "the mask differs";
+    }
+
+    /// <summary>Where the windows' count, keys, starts, probabilities or weights first differ, or null.</summary>
+    private static string? WindowDifference(WindowBatch expected, WindowBatch actual)
     {
         if (expected.Count != actual.Count)
             return $"{actual.Count} windows, expected {expected.Count}";
@@ -199,12 +216,7 @@ internal static class TableComparison
             if (!(Math.Abs(actual.ImportanceWeights[w] - expected.ImportanceWeights[w]) <= SelectionComparison.WeightTolerance * expected.ImportanceWeights[w]))
                 return $"window {w} has weight {actual.ImportanceWeights[w]:R}, expected {expected.ImportanceWeights[w]:R}";
         }
-        for (var c = 0; c < Columns.Length; c++)
-        {
-            if (!expected.Column(c).SequenceEqual(actual.Column(c)))
-                return $"column '{Columns[c].Name}' differs";
-        }
-        return expected.Mask.SequenceEqual(actual.Mask) ? null : "the mask differs";
+        return null;
     }
 
     private static byte[] RandomBytes(Random random, int count)

@@ -14,7 +14,7 @@ namespace Gear.Core.Sampling;
 /// </summary>
 public sealed unsafe class WindowBatch : IDisposable
 {
-    private readonly NativeBuffer[] _columns;
+    private readonly NativeBuffer[]? _columns; // null: the windows go to device memory (a DeviceBatch)
     private readonly int[] _stepBytes;
     private readonly NativeBuffer _mask;
     private readonly ulong[] _keys;
@@ -26,6 +26,15 @@ public sealed unsafe class WindowBatch : IDisposable
     /// <summary>Allocates buffers for <paramref name="batchSize"/> windows of <paramref name="windowLength"/> steps.</summary>
     /// <exception cref="GearException">InvalidArgument when the geometry is out of range or a buffer would exceed 2 GiB.</exception>
     public WindowBatch(IReadOnlyList<ColumnSpec> columns, int batchSize, int windowLength)
+        : this(columns, batchSize, windowLength, hostColumns: true)
+    {
+    }
+
+    /// <summary>
+    /// With <paramref name="hostColumns"/> false, no column buffers on the host: for a <see cref="Compute.Cuda.DeviceBatch"/>,
+    /// whose gathers write device memory (and which would otherwise reserve the same bytes on the host for nothing).
+    /// </summary>
+    private WindowBatch(IReadOnlyList<ColumnSpec> columns, int batchSize, int windowLength, bool hostColumns)
     {
         new SampleRequest(batchSize, windowLength).Validate();
         ArgumentNullException.ThrowIfNull(columns);
@@ -43,7 +52,7 @@ public sealed unsafe class WindowBatch : IDisposable
         WindowLength = windowLength;
         Columns = columns;
         _stepBytes = columns.Select(c => c.StepBytes).ToArray();
-        _columns = columns.Select(c => new NativeBuffer(steps * c.StepBytes)).ToArray();
+        _columns = hostColumns ? columns.Select(c => new NativeBuffer(steps * c.StepBytes)).ToArray() : null;
         _mask = new NativeBuffer(steps);
         _keys = new ulong[batchSize];
         _trajectoryKeys = new ulong[batchSize];
@@ -56,6 +65,10 @@ public sealed unsafe class WindowBatch : IDisposable
         Sources = new WindowSource[batchSize];
         Runs = new Compute.Cpu.WindowRun[batchSize];
     }
+
+    /// <summary>A batch whose windows a device backend gathers into device memory: metadata and mask on the host, no column buffers.</summary>
+    internal static WindowBatch WithoutHostColumns(IReadOnlyList<ColumnSpec> columns, int batchSize, int windowLength) =>
+        new(columns, batchSize, windowLength, hostColumns: false);
 
     /// <summary>The columns this batch holds, in table order.</summary>
     public IReadOnlyList<ColumnSpec> Columns { get; }
@@ -79,7 +92,7 @@ public sealed unsafe class WindowBatch : IDisposable
     public int WindowBytes(int column) => _stepBytes[column] * WindowLength;
 
     /// <summary>The filled part of <paramref name="column"/>'s buffer: Count × L steps.</summary>
-    public Span<byte> Column(int column) => new(_columns[column].Pointer, Count * WindowBytes(column));
+    public Span<byte> Column(int column) => new(HostColumn(column).Pointer, Count * WindowBytes(column));
 
     /// <summary>The filled part of <paramref name="column"/>'s buffer, as elements of <typeparamref name="T"/>.</summary>
     public Span<T> Column<T>(int column) where T : unmanaged => MemoryMarshal.Cast<byte, T>(Column(column));
@@ -117,7 +130,7 @@ public sealed unsafe class WindowBatch : IDisposable
     /// Start of column <paramref name="column"/>'s native buffer (room for the full batch), for code that sends
     /// or copies the gathered bytes without a managed copy. Valid until the batch is disposed.
     /// </summary>
-    public byte* ColumnPointer(int column) => _columns[column].Pointer;
+    public byte* ColumnPointer(int column) => HostColumn(column).Pointer;
 
     /// <summary>Start of the mask's native buffer (room for the full batch). Valid until the batch is disposed.</summary>
     public bool* MaskPointer => (bool*)_mask.Pointer;
@@ -149,7 +162,14 @@ public sealed unsafe class WindowBatch : IDisposable
     internal Tables.Table? HeldBy { get; set; }
 
     /// <summary>Bytes reserved for <paramref name="column"/>'s buffer (room for the full batch, page-aligned).</summary>
-    internal long ColumnCapacity(int column) => _columns[column].Capacity;
+    internal long ColumnCapacity(int column) => HostColumn(column).Capacity;
+
+    /// <summary>Whether the gathered windows land in host column buffers (false for a <see cref="Compute.Cuda.DeviceBatch"/>'s).</summary>
+    internal bool HasHostColumns => _columns is not null;
+
+    private NativeBuffer HostColumn(int column) => _columns?[column]
+        ?? throw new InvalidOperationException(
+            "This batch's windows are gathered into device memory (a DeviceBatch) and it has no host column buffers: read them on the device, or copy them with DeviceBatch.CopyColumnToHost.");
 
     /// <summary>Bytes reserved for the mask (room for the full batch, page-aligned).</summary>
     internal long MaskCapacity => _mask.Capacity;
@@ -178,7 +198,7 @@ public sealed unsafe class WindowBatch : IDisposable
     {
         DeviceMapping?.Dispose();
         DeviceMapping = null;
-        foreach (var column in _columns)
+        foreach (var column in _columns ?? [])
             column.Dispose();
         _mask.Dispose();
     }

@@ -53,6 +53,7 @@ public sealed partial class Table
         request.Validate();
         if (!output.Fits(Spec.Columns))
             throw GearException.InvalidArgument($"the output batch's columns do not match the columns of table '{Name}'");
+        _backend.CheckOutput(output);
         if (request.BatchSize > output.BatchSize)
             throw GearException.InvalidArgument($"batch_size {request.BatchSize} exceeds the output batch's {output.BatchSize} windows");
         if (request.WindowLength != output.WindowLength)

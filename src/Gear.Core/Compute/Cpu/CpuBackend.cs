@@ -35,8 +35,7 @@ public sealed class CpuBackend : IComputeBackend
     /// <inheritdoc/>
     public void Gather(PagedStorage storage, WindowBatch output)
     {
-        if (output.DeviceMapping is Cuda.DeviceColumns)
-            throw new InvalidOperationException("This batch's outputs are in device memory (a DeviceBatch); sample it from a table on that CUDA backend.");
+        ((IComputeBackend)this).CheckOutput(output);
         if (_workers is not null && output.Count > 1 && BatchBytes(storage, output) >= ParallelGatherThresholdBytes
             && _workers.TryGather(storage, output))
             return;

@@ -135,13 +135,18 @@ internal sealed class DeviceBackend : IComputeBackend
         }
     }
 
+    /// <summary>Any batch with host columns (registered at its first gather), or a <see cref="DeviceBatch"/> of this backend's.</summary>
+    void IComputeBackend.CheckOutput(WindowBatch output)
+    {
+        if (output.DeviceMapping is DeviceColumns onDevice && !(ReferenceEquals(onDevice.Runtime, _runtime) && !onDevice.Released))
+            throw new InvalidOperationException("This batch's outputs are in the memory of another device backend; sample it from a table on that backend.");
+    }
+
     private IGatherTarget MappingOf(WindowBatch batch)
     {
+        ((IComputeBackend)this).CheckOutput(batch);
         if (batch.DeviceMapping is DeviceColumns onDevice)
-        {
-            return ReferenceEquals(onDevice.Runtime, _runtime) && !onDevice.Released ? onDevice
-                : throw new InvalidOperationException("This batch's outputs are in the memory of another device backend; sample it from a table on that backend.");
-        }
+            return onDevice;
         if (batch.DeviceMapping is BatchMapping existing && existing.Maps(batch, _runtime))
             return existing;
         batch.DeviceMapping?.Dispose(); // another backend's: its registration must go before this one's

@@ -152,4 +152,45 @@ public sealed class EmulatedDeviceBatchTests
         Assert.ThrowsException<ObjectDisposedException>(() => batch.ColumnAddress(0));
     }
 
+    [TestMethod]
+    public void ADeviceBatchHasNoHostColumnBuffers()
+    {
+        using var backend = new DeviceBackend(new EmulatedRuntime());
+        using var batch = DeviceBatch.Create(backend, Columns, 4, 2);
+        var refused = Assert.ThrowsException<InvalidOperationException>(() => batch.Windows.Column(0));
+        StringAssert.Contains(refused.Message, "CopyColumnToHost");
+        Assert.ThrowsException<InvalidOperationException>(() => batch.Windows.Column<float>(0));
+    }
+
+    /// <summary>
+    /// A table on another backend refuses a device batch before it chooses anything: no window counted, no item's
+    /// count raised, and the next sample, into an output it can fill, draws exactly what it would have drawn anyway.
+    /// </summary>
+    [TestMethod]
+    [DataRow(false)]
+    [DataRow(true)]
+    public async Task ATableOnAnotherBackendRefusesADeviceBatchBeforeChoosing(bool otherDevice)
+    {
+        using var batchBackend = new DeviceBackend(new EmulatedRuntime());
+        using IComputeBackend tableBackend = otherDevice ? new DeviceBackend(new EmulatedRuntime()) : new CpuBackend();
+        using var table = new Table(DeviceBatchTables.Spec("other", SelectorKind.Uniform), tableBackend);
+        using var twinBackend = new CpuBackend();
+        using var twin = new Table(DeviceBatchTables.Spec("twin", SelectorKind.Uniform), twinBackend);
+        TwinInserts.Insert(new Random(5), Columns, trajectories: 6, maxLength: 20, maxPriority: 3, table, twin);
+        using var deviceBatch = DeviceBatch.Create(batchBackend, Columns, 8, 4);
+        var request = new SampleRequest(8, 4, WindowPlacement.Uniform);
+        var random = new RandomStream(9);
+
+        Assert.ThrowsException<InvalidOperationException>(() => table.Sample(request, random, deviceBatch.Windows, TimeSpan.FromSeconds(5)));
+        await Assert.ThrowsExceptionAsync<InvalidOperationException>(() => deviceBatch.SampleQueuedAsync(table, request, random, TimeSpan.FromSeconds(5)).AsTask());
+        Assert.AreEqual(0, table.GetInfo().WindowsSampled, "windows counted by refused samples");
+        Assert.IsNull(deviceBatch.Windows.HeldBy, "a refused queued sample holds pages");
+
+        using var expected = new WindowBatch(Columns, 8, 4);
+        using var actual = new WindowBatch(Columns, 8, 4);
+        twin.Sample(request, new RandomStream(9), expected, TimeSpan.FromSeconds(5));
+        table.Sample(request, random, actual, TimeSpan.FromSeconds(5));
+        CollectionAssert.AreEqual(expected.Keys.ToArray(), actual.Keys.ToArray(), "the refusals drew randoms or changed the table");
+        Assert.IsTrue(expected.Column(0).SequenceEqual(actual.Column(0)));
+    }
 }

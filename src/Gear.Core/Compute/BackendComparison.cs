@@ -213,9 +213,12 @@ public static class BackendComparison
         }
         expected.Count = actual.Count = batchSize;
         gather.OnDevice?.Poison(Poison);
-        for (var c = 0; c < columns.Length && actual.HasHostColumns; c++)
-            new Span<byte>(actual.ColumnPointer(c), batchSize * actual.WindowBytes(c)).Fill(Poison);
-        new Span<byte>(actual.MaskPointer, batchSize * windowLength).Fill(Poison);
+        if (actual.HasHostBuffers)
+        {
+            for (var c = 0; c < columns.Length; c++)
+                new Span<byte>(actual.ColumnPointer(c), batchSize * actual.WindowBytes(c)).Fill(Poison);
+            new Span<byte>(actual.MaskPointer, batchSize * windowLength).Fill(Poison);
+        }
         reference.Gather(storage, expected);
         return gather;
     }
@@ -241,8 +244,12 @@ public static class BackendComparison
                 return $", column '{columns[c].Name}': byte {difference} (window {difference / expected.WindowBytes(c)}) differs";
         }
         var positions = expected.Count * expected.WindowLength;
-        var mask = new ReadOnlySpan<byte>(actual.MaskPointer, positions);
-        if (onDevice is not null)
+        ReadOnlySpan<byte> mask;
+        if (onDevice is null)
+        {
+            mask = new ReadOnlySpan<byte>(actual.MaskPointer, positions);
+        }
+        else
         {
             var copied = new bool[positions];
             onDevice.CopyMaskToHost(copied);

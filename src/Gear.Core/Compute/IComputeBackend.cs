@@ -28,12 +28,12 @@ public interface IComputeBackend : IDisposable
     /// <summary>
     /// Throws unless this backend can gather into <paramref name="output"/>. A table asks before it chooses anything,
     /// so that an output it cannot fill changes nothing: no sample counted, no rate-limiter permission used. Here: the
-    /// output must have host column buffers (a <see cref="Cuda.DeviceBatch"/>'s has none).
+    /// output must have host buffers (a <see cref="Cuda.DeviceBatch"/>'s has none).
     /// </summary>
     /// <exception cref="InvalidOperationException">The output is one this backend cannot write.</exception>
     internal void CheckOutput(WindowBatch output)
     {
-        if (!output.HasHostColumns)
+        if (!output.HasHostBuffers)
             throw new InvalidOperationException($"This batch's outputs are in device memory (a DeviceBatch); the {Name} backend cannot gather into them: sample it from a table on that batch's CUDA backend.");
     }
 

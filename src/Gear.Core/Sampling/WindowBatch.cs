@@ -14,9 +14,9 @@ namespace Gear.Core.Sampling;
 /// </summary>
 public sealed unsafe class WindowBatch : IDisposable
 {
-    private readonly NativeBuffer[]? _columns; // null: the windows go to device memory (a DeviceBatch)
+    private readonly NativeBuffer[]? _columns; // null, and _mask too: the windows go to device memory (a DeviceBatch)
     private readonly int[] _stepBytes;
-    private readonly NativeBuffer _mask;
+    private readonly NativeBuffer? _mask;
     private readonly ulong[] _keys;
     private readonly ulong[] _trajectoryKeys;
     private readonly int[] _starts;
@@ -26,15 +26,16 @@ public sealed unsafe class WindowBatch : IDisposable
     /// <summary>Allocates buffers for <paramref name="batchSize"/> windows of <paramref name="windowLength"/> steps.</summary>
     /// <exception cref="GearException">InvalidArgument when the geometry is out of range or a buffer would exceed 2 GiB.</exception>
     public WindowBatch(IReadOnlyList<ColumnSpec> columns, int batchSize, int windowLength)
-        : this(columns, batchSize, windowLength, hostColumns: true)
+        : this(columns, batchSize, windowLength, hostBuffers: true)
     {
     }
 
     /// <summary>
-    /// With <paramref name="hostColumns"/> false, no column buffers on the host: for a <see cref="Compute.Cuda.DeviceBatch"/>,
-    /// whose gathers write device memory (and which would otherwise reserve the same bytes on the host for nothing).
+    /// With <paramref name="hostBuffers"/> false, no column buffers and no mask on the host: for a
+    /// <see cref="Compute.Cuda.DeviceBatch"/>, whose gathers write them in device memory (host copies would reserve
+    /// the same bytes for nothing, and a host mask would go stale).
     /// </summary>
-    private WindowBatch(IReadOnlyList<ColumnSpec> columns, int batchSize, int windowLength, bool hostColumns)
+    private WindowBatch(IReadOnlyList<ColumnSpec> columns, int batchSize, int windowLength, bool hostBuffers)
     {
         new SampleRequest(batchSize, windowLength).Validate();
         ArgumentNullException.ThrowIfNull(columns);
@@ -52,8 +53,8 @@ public sealed unsafe class WindowBatch : IDisposable
         WindowLength = windowLength;
         Columns = columns;
         _stepBytes = columns.Select(c => c.StepBytes).ToArray();
-        _columns = hostColumns ? columns.Select(c => new NativeBuffer(steps * c.StepBytes)).ToArray() : null;
-        _mask = new NativeBuffer(steps);
+        _columns = hostBuffers ? columns.Select(c => new NativeBuffer(steps * c.StepBytes)).ToArray() : null;
+        _mask = hostBuffers ? new NativeBuffer(steps) : null;
         _keys = new ulong[batchSize];
         _trajectoryKeys = new ulong[batchSize];
         _starts = new int[batchSize];
@@ -66,9 +67,9 @@ public sealed unsafe class WindowBatch : IDisposable
         Runs = new Compute.Cpu.WindowRun[batchSize];
     }
 
-    /// <summary>A batch whose windows a device backend gathers into device memory: metadata and mask on the host, no column buffers.</summary>
-    internal static WindowBatch WithoutHostColumns(IReadOnlyList<ColumnSpec> columns, int batchSize, int windowLength) =>
-        new(columns, batchSize, windowLength, hostColumns: false);
+    /// <summary>A batch whose windows a device backend gathers into device memory: metadata on the host, no column buffers, no mask.</summary>
+    internal static WindowBatch WithoutHostBuffers(IReadOnlyList<ColumnSpec> columns, int batchSize, int windowLength) =>
+        new(columns, batchSize, windowLength, hostBuffers: false);
 
     /// <summary>The columns this batch holds, in table order.</summary>
     public IReadOnlyList<ColumnSpec> Columns { get; }
@@ -98,7 +99,7 @@ public sealed unsafe class WindowBatch : IDisposable
     public Span<T> Column<T>(int column) where T : unmanaged => MemoryMarshal.Cast<byte, T>(Column(column));
 
     /// <summary>Whether each of the Count × L positions holds a real step (false: padding, zero-filled).</summary>
-    public ReadOnlySpan<bool> Mask => new(_mask.Pointer, Count * WindowLength);
+    public ReadOnlySpan<bool> Mask => new(HostMask.Pointer, Count * WindowLength);
 
     /// <summary>
     /// Positions [First, End) of window <paramref name="window"/> that hold real steps; the positions before and
@@ -133,7 +134,7 @@ public sealed unsafe class WindowBatch : IDisposable
     public byte* ColumnPointer(int column) => HostColumn(column).Pointer;
 
     /// <summary>Start of the mask's native buffer (room for the full batch). Valid until the batch is disposed.</summary>
-    public bool* MaskPointer => (bool*)_mask.Pointer;
+    public bool* MaskPointer => (bool*)HostMask.Pointer;
 
     internal Span<ulong> KeysBuffer => _keys;
 
@@ -164,15 +165,18 @@ public sealed unsafe class WindowBatch : IDisposable
     /// <summary>Bytes reserved for <paramref name="column"/>'s buffer (room for the full batch, page-aligned).</summary>
     internal long ColumnCapacity(int column) => HostColumn(column).Capacity;
 
-    /// <summary>Whether the gathered windows land in host column buffers (false for a <see cref="Compute.Cuda.DeviceBatch"/>'s).</summary>
-    internal bool HasHostColumns => _columns is not null;
+    /// <summary>Whether the gathered windows and mask land in host buffers (false for a <see cref="Compute.Cuda.DeviceBatch"/>'s).</summary>
+    internal bool HasHostBuffers => _columns is not null;
 
-    private NativeBuffer HostColumn(int column) => _columns?[column]
-        ?? throw new InvalidOperationException(
-            "This batch's windows are gathered into device memory (a DeviceBatch) and it has no host column buffers: read them on the device, or copy them with DeviceBatch.CopyColumnToHost.");
+    private NativeBuffer HostColumn(int column) => _columns?[column] ?? throw NoHostBuffers("column buffers", "CopyColumnToHost");
+
+    private NativeBuffer HostMask => _mask ?? throw NoHostBuffers("mask", "CopyMaskToHost");
+
+    private static InvalidOperationException NoHostBuffers(string what, string copy) => new(
+        $"This batch's windows are gathered into device memory (a DeviceBatch) and it has no host {what}: read them on the device, or copy them with DeviceBatch.{copy}.");
 
     /// <summary>Bytes reserved for the mask (room for the full batch, page-aligned).</summary>
-    internal long MaskCapacity => _mask.Capacity;
+    internal long MaskCapacity => HostMask.Capacity;
 
     /// <summary>
     /// A device backend's registration of this batch's buffers (page-locked and mapped, so its kernels write the
@@ -200,6 +204,6 @@ public sealed unsafe class WindowBatch : IDisposable
         DeviceMapping = null;
         foreach (var column in _columns ?? [])
             column.Dispose();
-        _mask.Dispose();
+        _mask?.Dispose();
     }
 }

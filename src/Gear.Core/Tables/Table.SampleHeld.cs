@@ -78,9 +78,14 @@ public sealed partial class Table
             throw new InvalidOperationException($"the batch holds no sample of table '{Name}'");
     }
 
-    /// <summary>The mask the gather would write: true at each window's valid positions.</summary>
+    /// <summary>
+    /// The mask the gather would write: true at each window's valid positions. A batch without host buffers (a
+    /// <see cref="Compute.Cuda.DeviceBatch"/>'s) gets its mask on the device, from the gather it queues.
+    /// </summary>
     private static unsafe void WriteHeldMask(WindowBatch output)
     {
+        if (!output.HasHostBuffers)
+            return;
         var writer = new MaskWriter(output.MaskPointer, output.WindowLength, 0);
         for (var w = 0; w < output.Count; w++)
         {

@@ -16,8 +16,8 @@ namespace Gear.Core.Compute.Cuda;
 /// the mask one byte (0 or 1) per position. Reuse it per request stream: sampling into it allocates nothing.
 /// </summary>
 /// <remarks>
-/// <see cref="Windows"/> has no host column buffers (its <see cref="WindowBatch.Column(int)"/> throws), and device gathers
-/// do not write its host mask: read the outputs on the device, or copy them back with
+/// <see cref="Windows"/> has no host column buffers and no host mask (its <see cref="WindowBatch.Column(int)"/> and
+/// <see cref="WindowBatch.Mask"/> throw): read the outputs on the device, or copy them back with
 /// <see cref="CopyColumnToHost"/> and <see cref="CopyMaskToHost"/>. The device
 /// buffers are ordered with the backend's gathers (the sample returns after they are written), not with the
 /// learner's own streams: a learner that reads them on another stream must not sample into the batch again until
@@ -53,7 +53,7 @@ public sealed class DeviceBatch : IDisposable
         ArgumentNullException.ThrowIfNull(backend);
         if (backend is not DeviceBackend device)
             throw new ArgumentException($"Batches in device memory need a CUDA backend; '{backend.Name}' is not one.", nameof(backend));
-        var windows = WindowBatch.WithoutHostColumns(columns, batchSize, windowLength);
+        var windows = WindowBatch.WithoutHostBuffers(columns, batchSize, windowLength);
         try
         {
             var deviceColumns = device.CreateDeviceColumns(windows);
@@ -112,7 +112,7 @@ public sealed class DeviceBatch : IDisposable
     /// <summary>Waits for the gather of <see cref="QueueGather"/>.</summary>
     internal void WaitForGather() => _queued.Wait();
 
-    /// <summary>The batch to sample into; after a sample, its metadata (it has no host column buffers: see remarks).</summary>
+    /// <summary>The batch to sample into; after a sample, its metadata (it has no host column buffers or mask: see remarks).</summary>
     public WindowBatch Windows { get; }
 
     /// <summary>The device address of <paramref name="column"/>'s output: <see cref="WindowBatch.WindowBytes"/> × Count bytes filled.</summary>

@@ -153,13 +153,15 @@ public sealed class EmulatedDeviceBatchTests
     }
 
     [TestMethod]
-    public void ADeviceBatchHasNoHostColumnBuffers()
+    public void ADeviceBatchHasNoHostColumnBuffersOrMask()
     {
         using var backend = new DeviceBackend(new EmulatedRuntime());
         using var batch = DeviceBatch.Create(backend, Columns, 4, 2);
         var refused = Assert.ThrowsException<InvalidOperationException>(() => batch.Windows.Column(0));
         StringAssert.Contains(refused.Message, "CopyColumnToHost");
         Assert.ThrowsException<InvalidOperationException>(() => batch.Windows.Column<float>(0));
+        refused = Assert.ThrowsException<InvalidOperationException>(() => batch.Windows.Mask.Length);
+        StringAssert.Contains(refused.Message, "CopyMaskToHost");
     }
 
     /// <summary>

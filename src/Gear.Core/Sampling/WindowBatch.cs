@@ -165,6 +165,9 @@ public sealed unsafe class WindowBatch : IDisposable
     /// <summary>Bytes reserved for <paramref name="column"/>'s buffer (room for the full batch, page-aligned).</summary>
     internal long ColumnCapacity(int column) => HostColumn(column).Capacity;
 
+    /// <summary>Whether <see cref="Dispose"/> has run: the buffers are gone and nothing may be sampled into the batch.</summary>
+    internal bool IsDisposed { get; private set; }
+
     /// <summary>Whether the gathered windows and mask land in host buffers (false for a <see cref="Compute.Cuda.DeviceBatch"/>'s).</summary>
     internal bool HasHostBuffers => _columns is not null;
 
@@ -200,6 +203,7 @@ public sealed unsafe class WindowBatch : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        IsDisposed = true;
         DeviceMapping?.Dispose();
         DeviceMapping = null;
         foreach (var column in _columns ?? [])

@@ -48,6 +48,7 @@ public sealed partial class Table
     {
         ArgumentNullException.ThrowIfNull(random);
         ArgumentNullException.ThrowIfNull(output);
+        ObjectDisposedException.ThrowIf(output.IsDisposed, output);
         if (output.HeldBy is not null)
             throw new InvalidOperationException("the output batch still holds the pages of an earlier sample: release it first");
         request.Validate();

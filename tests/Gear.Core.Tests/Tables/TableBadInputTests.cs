@@ -109,6 +109,18 @@ public sealed class TableBadInputTests
     }
 
     [TestMethod]
+    public void ADisposedOutputBatchIsRefusedBeforeAnythingIsChosen()
+    {
+        using var table = new TestTable(TestTable.Spec(maxTimesSampled: 1));
+        table.Insert(3);
+        var batch = new WindowBatch(table.Columns, 3, 2);
+        batch.Dispose();
+        var before = table.Table.GetInfo();
+        Assert.ThrowsException<ObjectDisposedException>(() => table.Table.Sample(new SampleRequest(3, 2), new RandomStream(1), batch, Short));
+        Assert.AreEqual(before, table.Table.GetInfo(), "no window counted and no item retired by max_times_sampled");
+    }
+
+    [TestMethod]
     public void DisposedTableSaysSo()
     {
         var table = new TestTable(TestTable.Spec());

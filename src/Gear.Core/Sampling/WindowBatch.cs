@@ -201,8 +201,10 @@ public sealed unsafe class WindowBatch : IDisposable
     }
 
     /// <inheritdoc/>
+    /// <remarks>A batch that still holds a table's pages (<see cref="Tables.Table.SampleHeldAsync"/>) releases them first.</remarks>
     public void Dispose()
     {
+        HeldBy?.ReleaseHeld(this);
         IsDisposed = true;
         DeviceMapping?.Dispose();
         DeviceMapping = null;

@@ -85,6 +85,33 @@ public sealed class HeldSampleTests
     }
 
     [TestMethod]
+    public async Task DisposingAHeldBatchReleasesItsPages()
+    {
+        using var table = new TestTable(TestTable.Spec(columns: Columns, pageSteps: 4, pages: 16));
+        var key = table.Insert(16, chunk: 16);
+        var held = new WindowBatch(table.Columns, 1, 16);
+        await table.Table.SampleHeldAsync(new SampleRequest(1, 16, WindowPlacement.StartAnchored), new RandomStream(1), held, TimeSpan.FromSeconds(5));
+        table.Table.Delete([key]);
+        Assert.AreEqual(12, table.Table.GetInfo().PagesFree, "held while the batch lives");
+        held.Dispose();
+        Assert.AreEqual(16, table.Table.GetInfo().PagesFree, "released with the batch");
+        Assert.ThrowsException<InvalidOperationException>(() => table.Table.ReleaseHeld(held), "released once only");
+    }
+
+    [TestMethod]
+    public async Task AHeldBatchOutlivingItsTableDisposesQuietly()
+    {
+        var table = new TestTable(TestTable.Spec(columns: Columns));
+        var key = table.Insert(8);
+        var held = new WindowBatch(table.Columns, 4, 2);
+        await table.Table.SampleHeldAsync(new SampleRequest(4, 2), new RandomStream(1), held, TimeSpan.FromSeconds(5));
+        table.Table.Delete([key]); // the hold is the last reference: its release would free the pages
+        table.Dispose();
+        held.Dispose();
+        Assert.IsNull(held.HeldBy);
+    }
+
+    [TestMethod]
     public async Task AHeldBatchMustBeReleasedBeforeItSamplesAgain()
     {
         using var table = new TestTable(TestTable.Spec(columns: Columns));

@@ -190,6 +190,11 @@ public sealed partial class Table
             if (newLength > int.MaxValue)
                 throw GearException.InvalidArgument($"trajectory {key} would exceed {int.MaxValue} steps");
             var pagesNeeded = (int)((newLength + Spec.PageSteps - 1) >> _storage.PageShift);
+            // Refused before any eviction: evicting cannot make room the table does not have.
+            if (pagesNeeded > _storage.PageCount)
+                throw GearException.ResourceExhausted(
+                    $"trajectory {key} would need {pagesNeeded} pages for its {newLength} steps, but table '{Name}' has {_storage.PageCount} pages " +
+                    $"of {Spec.PageSteps} steps in all; end trajectories sooner or give the table more host_capacity_bytes");
 
             while (_trajectories.PageCounts[slot] < pagesNeeded)
             {

@@ -44,6 +44,22 @@ public sealed class TableBadInputTests
         table.AssertBatchMatchesReference(batch);
     }
 
+    /// <summary>
+    /// An append that could never fit, however much were evicted, is refused before anything is evicted: the
+    /// closed trajectories stay, and the trajectory appended to keeps its steps.
+    /// </summary>
+    [TestMethod]
+    public void AnAppendLargerThanTheTableEvictsNothing()
+    {
+        using var table = new TestTable(TestTable.Spec(pageSteps: 4, pages: 16));
+        table.Insert(8);
+        table.Insert(8);
+        var open = table.Open();
+        table.AppendRandom(open, 10);
+        AssertRefused(table, GearErrorCode.ResourceExhausted, "16 pages", () => table.Table.Append(open, 60, table.RandomSteps(60, out _)));
+        table.Table.Append(open, 2, table.RandomSteps(2, out _)); // still open, and appendable
+    }
+
     [TestMethod]
     public void CloseRefusesBadPrioritiesAndStates()
     {

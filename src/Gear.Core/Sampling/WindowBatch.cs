@@ -165,6 +165,9 @@ public sealed unsafe class WindowBatch : IDisposable
     /// <summary>Bytes reserved for <paramref name="column"/>'s buffer (room for the full batch, page-aligned).</summary>
     internal long ColumnCapacity(int column) => HostColumn(column).Capacity;
 
+    /// <summary>Bytes reserved for the mask (room for the full batch, page-aligned).</summary>
+    internal long MaskCapacity => HostMask.Capacity;
+
     /// <summary>Whether <see cref="Dispose"/> has run: the buffers are gone and nothing may be sampled into the batch.</summary>
     internal bool IsDisposed { get; private set; }
 
@@ -177,9 +180,6 @@ public sealed unsafe class WindowBatch : IDisposable
 
     private static InvalidOperationException NoHostBuffers(string what, string copy) => new(
         $"This batch's windows are gathered into device memory (a DeviceBatch) and it has no host {what}: read them on the device, or copy them with DeviceBatch.{copy}.");
-
-    /// <summary>Bytes reserved for the mask (room for the full batch, page-aligned).</summary>
-    internal long MaskCapacity => HostMask.Capacity;
 
     /// <summary>
     /// A device backend's registration of this batch's buffers (page-locked and mapped, so its kernels write the

@@ -135,10 +135,14 @@ internal sealed class DeviceBackend : IComputeBackend
         }
     }
 
-    /// <summary>Any batch with host columns (registered at its first gather), or a <see cref="DeviceBatch"/> of this backend's.</summary>
+    /// <summary>Any batch with host buffers (registered at its first gather), or a live <see cref="DeviceBatch"/> of this backend's.</summary>
     void IComputeBackend.CheckOutput(WindowBatch output)
     {
-        if (output.DeviceMapping is DeviceColumns onDevice && !(ReferenceEquals(onDevice.Runtime, _runtime) && !onDevice.Released))
+        if (output.DeviceMapping is not DeviceColumns onDevice)
+            return;
+        if (onDevice.Released)
+            throw new ObjectDisposedException(nameof(DeviceBatch), "This batch's device outputs were freed with their backend.");
+        if (!ReferenceEquals(onDevice.Runtime, _runtime))
             throw new InvalidOperationException("This batch's outputs are in the memory of another device backend; sample it from a table on that backend.");
     }
 

@@ -153,6 +153,19 @@ public sealed class EmulatedDeviceBatchTests
     }
 
     [TestMethod]
+    public void ABatchWhoseBackendIsDisposedIsRefusedAsDisposed()
+    {
+        var device = new DeviceBackend(new EmulatedRuntime());
+        using var other = new DeviceBackend(new EmulatedRuntime());
+        using var batch = DeviceBatch.Create(device, Columns, 4, 2);
+        using var storage = new PagedStorage(Columns, pageSteps: 4, pageCount: 4, deviceTierBytes: 0);
+        batch.Windows.Sources[0] = new WindowSource([0], 0, 0, 2);
+        batch.Windows.Count = 1;
+        device.Dispose(); // frees the batch's device outputs with it
+        Assert.ThrowsException<ObjectDisposedException>(() => other.Gather(storage, batch.Windows));
+    }
+
+    [TestMethod]
     public void ADeviceBatchHasNoHostColumnBuffersOrMask()
     {
         using var backend = new DeviceBackend(new EmulatedRuntime());

@@ -35,6 +35,7 @@ public sealed partial class Table : IDisposable
     private readonly double _maxPriority;
 
     private int _pagesAwaitingRelease;
+    private int _openTrajectoryPages; // held by open and closing trajectories: no eviction frees them
     private int _slotsAwaitingRelease;
     private int _pendingLimiterDeletes;
     private bool _disposed;
@@ -236,6 +237,8 @@ public sealed partial class Table : IDisposable
     /// <summary>Takes a trajectory out of the table; frees its pages now or when its last reference drops.</summary>
     private void ReleaseTrajectory(int trajectory)
     {
+        if (_trajectories.States[trajectory] is TrajectoryState.Open or TrajectoryState.Closing)
+            _openTrajectoryPages -= _trajectories.PageCounts[trajectory];
         _trajectories.MarkReleased(trajectory);
         if (_trajectories.References[trajectory] == 0)
             FreeTrajectory(trajectory);

@@ -60,6 +60,34 @@ public sealed class TableBadInputTests
         table.Table.Append(open, 2, table.RandomSteps(2, out _)); // still open, and appendable
     }
 
+    /// <summary>
+    /// An append that could only fit in pages other open trajectories hold is refused before anything is evicted;
+    /// once those trajectories end, the same append fits (evicting the closed ones).
+    /// </summary>
+    [TestMethod]
+    public void AnAppendThatOtherOpenTrajectoriesLeaveNoRoomForEvictsNothing()
+    {
+        using var table = new TestTable(TestTable.Spec(pageSteps: 4, pages: 16));
+        table.Insert(4);
+        table.Insert(4);
+        var hog = table.Open();
+        table.AppendRandom(hog, 40); // 10 pages
+        var closing = table.Open();
+        table.AppendRandom(closing, 8); // 2 pages, and closed below: its pages become evictable
+        var open = table.Open();
+        AssertRefused(table, GearErrorCode.ResourceExhausted, "other open trajectories hold 12",
+            () => table.Table.Append(open, 20, table.RandomSteps(20, out _)));
+
+        table.Table.Close(closing, 1.0);
+        AssertRefused(table, GearErrorCode.ResourceExhausted, "other open trajectories hold 10",
+            () => table.Table.Append(open, 28, table.RandomSteps(28, out _)));
+        table.Table.Append(open, 20, table.RandomSteps(20, out _)); // 5 pages: 2 free, 3 by evicting all three closed ones
+        Assert.AreEqual(0, table.Table.GetInfo().ClosedTrajectories);
+
+        table.Table.Abandon(hog);
+        table.Table.Append(open, 40, table.RandomSteps(40, out _)); // 15 pages: the hog's are free now
+    }
+
     [TestMethod]
     public void CloseRefusesBadPrioritiesAndStates()
     {

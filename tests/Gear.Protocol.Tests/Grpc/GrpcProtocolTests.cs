@@ -48,6 +48,21 @@ public sealed class GrpcProtocolTests
         Assert.AreEqual(expected, HttpStatusMapping.FromHttp2ErrorCode(code));
     }
 
+    /// <summary>
+    /// SocketsHttpHandler's report of a server closing gracefully under a call (NO_ERROR, as from a shutting-down
+    /// shard) is UNAVAILABLE, which a sharded writer fails over on; other protocol errors keep the spec's mapping.
+    /// </summary>
+    [DataTestMethod]
+    [DataRow(0L, StatusCode.Unavailable)]
+    [DataRow(2L, StatusCode.Internal)]
+    [DataRow(8L, StatusCode.Cancelled)]
+    public void AProtocolErrorFromTheHandlerMapsByItsCode(long code, StatusCode expected)
+    {
+        var error = new HttpRequestException("send failed", new HttpProtocolException(code, "The HTTP/2 server closed the connection.", null));
+        var status = CallStatus.ForException(error, new Uri("http://127.0.0.1:1/"));
+        Assert.AreEqual(expected, status.StatusCode, status.Detail);
+    }
+
     [TestMethod]
     public void MethodFullNameIsTheHttp2Path()
     {

@@ -23,6 +23,12 @@ internal static class CallStatus
         {
             switch (inner)
             {
+                case HttpProtocolException { ErrorCode: 0 } closed:
+                    // NO_ERROR before the call's trailers. SocketsHttpHandler reports a server's graceful close this way
+                    // (GOAWAY, then the connection closed under streams it had not taken), with nothing to tell it from
+                    // a stream reset; and a server that resets an unfinished call with NO_ERROR is going away too.
+                    // Either way the call did not run to its end, and a try elsewhere or later may work.
+                    return new Status(StatusCode.Unavailable, $"{address} closed the stream before the call ended: {closed.Message}");
                 case HttpProtocolException protocol:
                     return new Status(HttpStatusMapping.FromHttp2ErrorCode(protocol.ErrorCode),
                         $"The HTTP/2 stream was reset (error code {protocol.ErrorCode}): {protocol.Message}");

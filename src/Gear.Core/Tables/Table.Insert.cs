@@ -190,17 +190,14 @@ public sealed partial class Table
             if (newLength > int.MaxValue)
                 throw GearException.InvalidArgument($"trajectory {key} would exceed {int.MaxValue} steps");
             var pagesNeeded = (int)((newLength + Spec.PageSteps - 1) >> _storage.PageShift);
-            // Refused before any eviction: evicting cannot make room the table does not have, nor free the pages
-            // of other open trajectories.
-            if (pagesNeeded > _storage.PageCount)
-                throw GearException.ResourceExhausted(
-                    $"trajectory {key} would need {pagesNeeded} pages for its {newLength} steps, but table '{Name}' has {_storage.PageCount} pages " +
-                    $"of {Spec.PageSteps} steps in all; end trajectories sooner or give the table more host_capacity_bytes");
+            // Refused before any eviction: evicting can neither make room the table does not have nor free the
+            // pages of other open trajectories.
             var heldByOthers = _openTrajectoryPages - _trajectories.PageCounts[slot];
             if (pagesNeeded > _storage.PageCount - heldByOthers)
                 throw GearException.ResourceExhausted(
-                    $"trajectory {key} would need {pagesNeeded} pages for its {newLength} steps, but other open trajectories hold {heldByOthers} " +
-                    $"of table '{Name}''s {_storage.PageCount} pages; end or abandon some first, or give the table more host_capacity_bytes");
+                    $"trajectory {key} would need {pagesNeeded} pages for its {newLength} steps, but table '{Name}' has {_storage.PageCount} pages " +
+                    $"of {Spec.PageSteps} steps and other open trajectories hold {heldByOthers} of them; end trajectories sooner, " +
+                    "or give the table more host_capacity_bytes");
 
             while (_trajectories.PageCounts[slot] < pagesNeeded)
             {

@@ -177,29 +177,29 @@ internal static class TableComparison
     private static string? DeviceBatchDifference(WindowBatch expected, DeviceBatch actual)
     {
         if (WindowDifference(expected, actual.Windows) is { } difference)
-            return difference;
-        for (var c = 0; c < Columns.Length; c++)
+            return difference; // before the copies, which are sized by the reference's count
+        var mask = new bool[expected.Mask.Length];
+        actual.CopyMaskToHost(mask);
+        return OutputDifference(expected, c =>
         {
             var copied = new byte[expected.Column(c).Length];
             actual.CopyColumnToHost(c, copied);
-            if (!expected.Column(c).SequenceEqual(copied))
-                return $"column '{Columns[c].Name}' differs";
-        }
-        var mask = new bool[expected.Mask.Length];
-        actual.CopyMaskToHost(mask);
-        return expected.Mask.SequenceEqual(mask) ? null : "the device mask differs";
+            return copied;
+        }, mask, "device mask");
     }
 
-    private static string? BatchDifference(WindowBatch expected, WindowBatch actual)
+    private static string? BatchDifference(WindowBatch expected, WindowBatch actual) =>
+        WindowDifference(expected, actual) ?? OutputDifference(expected, c => actual.Column(c).ToArray(), actual.Mask.ToArray(), "mask");
+
+    /// <summary>Where the gathered columns (<paramref name="column"/>) or the mask first differ from the reference's, or null.</summary>
+    private static string? OutputDifference(WindowBatch expected, Func<int, byte[]> column, bool[] mask, string maskName)
     {
-        if (WindowDifference(expected, actual) is { } difference)
-            return difference;
         for (var c = 0; c < Columns.Length; c++)
         {
-            if (!expected.Column(c).SequenceEqual(actual.Column(c)))
+            if (!expected.Column(c).SequenceEqual(column(c)))
                 return $"column '{Columns[c].Name}' differs";
         }
-        return expected.Mask.SequenceEqual(actual.Mask) ? null : "the mask differs";
+        return expected.Mask.SequenceEqual(mask) ? null : $"the {maskName} differs";
     }
 
     /// <summary>Where the windows' count, keys, starts, probabilities or weights first differ, or null.</summary>

@@ -40,11 +40,11 @@ internal sealed class RequestStreamReader<T> : IAsyncStreamReader<T> where T : c
         }
         catch (Exception exception) when (IsClientGone(exception))
         {
-            throw ClientGone(exception);
+            throw _context.ClientLeft(exception);
         }
     }
 
-    private static async ValueTask<T?> WithClientGoneAsync(ValueTask<T?> reading)
+    private async ValueTask<T?> WithClientGoneAsync(ValueTask<T?> reading)
     {
         try
         {
@@ -52,18 +52,16 @@ internal sealed class RequestStreamReader<T> : IAsyncStreamReader<T> where T : c
         }
         catch (Exception exception) when (IsClientGone(exception))
         {
-            throw ClientGone(exception);
+            throw _context.ClientLeft(exception);
         }
     }
 
     // Kestrel fails request-body reads with IOException or ConnectionAbortedException when the client
     // resets the stream or the connection drops, sometimes before RequestAborted has fired. Either way the
-    // client is gone, which the spec maps to CANCELLED on the server; it is not a handler bug to log.
+    // client is gone, which the spec maps to CANCELLED on the server; it is not a handler bug to log. The
+    // context records it and fires the call's token, as RequestAborted would have.
     private static bool IsClientGone(Exception exception) =>
         exception is IOException or Microsoft.AspNetCore.Connections.ConnectionAbortedException;
-
-    private static RpcException ClientGone(Exception exception) =>
-        new(new Status(StatusCode.Cancelled, "The client reset the stream or closed the connection."), null, exception);
 
     /// <summary>Reads the one request of a unary or server-streaming call, and checks that no other follows.</summary>
     public async Task<T> ReadSingleAsync()

@@ -19,6 +19,7 @@ public sealed class ServerCallContext
     private readonly CancellationToken _shutdownToken;
     private Metadata? _requestHeaders;
     private bool _messageWritten;
+    private volatile bool _clientLeft;
 
     internal ServerCallContext(HttpContext httpContext, string method, GrpcServerOptions options, TimeSpan? timeout, CancellationToken shutdownToken)
     {
@@ -84,7 +85,22 @@ public sealed class ServerCallContext
 
     internal bool ShutdownRequested => _shutdownToken.IsCancellationRequested;
 
-    internal bool ClientGone => HttpContext.RequestAborted.IsCancellationRequested;
+    /// <summary>True once the client reset the stream or closed the connection, by Kestrel's word or the body's.</summary>
+    internal bool ClientGone => _clientLeft || HttpContext.RequestAborted.IsCancellationRequested;
+
+    /// <summary>
+    /// Records that the request or response body found the client gone, and fires the call's token. Kestrel
+    /// fails the body at once on a reset but cancels RequestAborted later, from the thread pool; a handler
+    /// that ended on the body's error first would otherwise finish, and dispose its token, without the token
+    /// ever firing. Returns the CANCELLED error for the handler to throw.
+    /// </summary>
+    internal RpcException ClientLeft(Exception? cause)
+    {
+        _clientLeft = true;
+        _callCancellation.Cancel();
+        var status = new Status(StatusCode.Cancelled, "The client reset the stream or closed the connection.");
+        return cause is null ? new RpcException(status) : new RpcException(status, null, cause);
+    }
 
     internal int MaxReceiveMessageSize => _options.MaxReceiveMessageSize;
 
@@ -109,7 +125,7 @@ public sealed class ServerCallContext
         return FlushAsync(body, cancellationToken);
     }
 
-    private static ValueTask FlushAsync(PipeWriter body, CancellationToken cancellationToken)
+    private ValueTask FlushAsync(PipeWriter body, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         ValueTask<FlushResult> flushing = body.FlushAsync(CancellationToken.None);
@@ -128,19 +144,19 @@ public sealed class ServerCallContext
     /// stream, so the status still reaches the client in the trailers.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // a stream of large replies waits here on every message
-    private static async ValueTask AwaitFlushAsync(PipeWriter body, ValueTask<FlushResult> flushing, CancellationToken cancellationToken)
+    private async ValueTask AwaitFlushAsync(PipeWriter body, ValueTask<FlushResult> flushing, CancellationToken cancellationToken)
     {
         await using CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(
             static state => ((PipeWriter)state!).CancelPendingFlush(), body);
         CheckFlush(await flushing.ConfigureAwait(false), cancellationToken);
     }
 
-    private static void CheckFlush(FlushResult result, CancellationToken cancellationToken)
+    private void CheckFlush(FlushResult result, CancellationToken cancellationToken)
     {
         if (result.IsCanceled) throw new OperationCanceledException(cancellationToken);
         // Completed: Kestrel will take no more response bytes because the client reset the stream or left.
         // Stop the handler rather than let it stream into nothing.
-        if (result.IsCompleted) throw new RpcException(new Status(StatusCode.Cancelled, "The client reset the stream or closed the connection."));
+        if (result.IsCompleted) throw ClientLeft(null);
     }
 
     /// <summary>

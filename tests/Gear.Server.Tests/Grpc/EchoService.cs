@@ -28,6 +28,9 @@ public sealed class EchoService
     /// <summary>Completes when a handler's CancellationToken fires, with what the handler could see at that moment.</summary>
     public TaskCompletionSource<CancellationSeen> CallCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Completes when the first call reaches a handler.</summary>
+    public TaskCompletionSource CallEntered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>The context of the last call that reached a handler.</summary>
     public ServerCallContext? LastContext { get; private set; }
 
@@ -99,11 +102,12 @@ public sealed class EchoService
         Interlocked.Increment(ref _invocations);
         LastContext = context;
         context.CancellationToken.Register(() => CallCancelled.TrySetResult(new CancellationSeen(
-            ClientReset: context.HttpContext.RequestAborted.IsCancellationRequested,
+            ClientReset: context.ClientGone,
             // The timer behind the deadline and DateTime.UtcNow are different clocks; a timer may fire a
             // millisecond or so before UtcNow reaches the deadline.
             DeadlinePassed: DateTime.UtcNow >= context.Deadline - TimeSpan.FromMilliseconds(50),
             Deadline: context.Deadline)));
+        CallEntered.TrySetResult();
     }
 
     private async Task DelayAsync(EchoRequest request, ServerCallContext context)

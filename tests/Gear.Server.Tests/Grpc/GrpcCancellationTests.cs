@@ -92,7 +92,8 @@ public sealed class GrpcCancellationTests
         using var channel = server.CreateChannel();
         var call = channel.ClientStreaming(EchoService.ClientStream);
         await call.RequestStream.WriteAsync(new EchoRequest { Text = "one" });
-        await Task.Delay(100); // let the handler start reading
+        // A call disposed before its handler starts is one the server may never see; wait until it has.
+        await service.CallEntered.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
         call.Dispose();
 

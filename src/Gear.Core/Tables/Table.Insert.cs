@@ -1,3 +1,4 @@
+using System.Buffers;
 using Gear.Core.Errors;
 using Gear.Core.Schema;
 using Gear.Core.Storage;
@@ -39,7 +40,20 @@ public sealed partial class Table
     /// </summary>
     /// <exception cref="GearException">InvalidArgument (counts and sizes), NotFound (unknown key),
     /// FailedPrecondition (trajectory not open, or another append to it in flight), ResourceExhausted.</exception>
-    public unsafe void Append(ulong trajectoryKey, int stepCount, ReadOnlySpan<ReadOnlyMemory<byte>> columns)
+    public void Append(ulong trajectoryKey, int stepCount, ReadOnlySpan<ReadOnlyMemory<byte>> columns) =>
+        Append(trajectoryKey, stepCount, new MemoryColumns(columns));
+
+    /// <summary>
+    /// Appends steps whose column buffers are segmented (a request's bytes as the network delivered them): as
+    /// <see cref="Append(ulong, int, ReadOnlySpan{ReadOnlyMemory{byte}})"/>, each column copied into the pages
+    /// straight from its segments.
+    /// </summary>
+    /// <exception cref="GearException">As the contiguous form.</exception>
+    public void Append(ulong trajectoryKey, int stepCount, ReadOnlySpan<ReadOnlySequence<byte>> columns) =>
+        Append(trajectoryKey, stepCount, new SequenceColumns(columns));
+
+    private unsafe void Append<TColumns>(ulong trajectoryKey, int stepCount, TColumns columns)
+        where TColumns : IAppendColumns, allows ref struct
     {
         ValidateSteps(stepCount, columns);
 
@@ -56,20 +70,18 @@ public sealed partial class Table
         // Copy outside the lock: the slot is referenced, so its pages stay ours even if it is released meanwhile.
         var pages = _trajectories.PageTables[slot];
         var pageMask = Spec.PageSteps - 1;
-        for (var column = 0; column < columns.Length; column++)
+        for (var column = 0; column < columns.Count; column++)
         {
             var stepBytes = _storage.StepBytes(column);
-            var source = columns[column].Span;
+            var source = new ColumnReader(columns[column]);
             var written = 0;
             var step = firstStep;
             while (written < stepCount)
             {
                 var offset = step & pageMask;
                 var run = Math.Min(stepCount - written, Spec.PageSteps - offset);
-                var bytes = run * stepBytes;
                 var page = pages[step >> _storage.PageShift];
-                fixed (byte* from = source.Slice(written * stepBytes, bytes))
-                    StreamingCopy.Copy(from, _storage.StepAddress(column, page, offset), (nuint)bytes);
+                source.CopyTo(_storage.StepAddress(column, page, offset), run * stepBytes);
                 _storage.NotifyWritten(column, page, offset, run);
                 written += run;
                 step += run;
@@ -149,15 +161,15 @@ public sealed partial class Table
         }
     }
 
-    private void ValidateSteps(int stepCount, ReadOnlySpan<ReadOnlyMemory<byte>> columns)
+    private void ValidateSteps<TColumns>(int stepCount, TColumns columns) where TColumns : IAppendColumns, allows ref struct
     {
         if (stepCount < 1)
             throw GearException.InvalidArgument($"step count {stepCount} must be at least 1");
         var specColumns = Spec.Columns;
-        if (columns.Length != specColumns.Count)
+        if (columns.Count != specColumns.Count)
             throw GearException.InvalidArgument(
-                $"table '{Name}' has {specColumns.Count} columns ({string.Join(", ", specColumns.Select(c => c.Name))}) but {columns.Length} buffers were given");
-        for (var c = 0; c < columns.Length; c++)
+                $"table '{Name}' has {specColumns.Count} columns ({string.Join(", ", specColumns.Select(c => c.Name))}) but {columns.Count} buffers were given");
+        for (var c = 0; c < columns.Count; c++)
         {
             var expected = (long)stepCount * specColumns[c].StepBytes;
             if (columns[c].Length != expected)

@@ -38,7 +38,7 @@ public sealed partial class Table
 
     /// <summary>
     /// Copies the first <paramref name="stepCount"/> steps of an open trajectory into <paramref name="destination"/>,
-    /// column after column (each column's steps contiguous, as <see cref="Append"/> takes them). The caller must be
+    /// column after column (each column's steps contiguous, as <see cref="Append(ulong, int, ReadOnlySpan{ReadOnlyMemory{byte}})"/> takes them). The caller must be
     /// the trajectory's only writer, as an actor's insert stream is.
     /// </summary>
     /// <exception cref="GearException">NotFound, FailedPrecondition, or InvalidArgument when the trajectory is shorter
@@ -89,7 +89,7 @@ public sealed partial class Table
     /// commit already passed it). Afterwards <see cref="LogSequence"/> is at least <paramref name="logSequence"/>.
     /// Returns the new item's trajectory key.
     /// </summary>
-    /// <exception cref="GearException">As <see cref="Append"/> and <see cref="Close(ulong, ReadOnlySpan{double}, TimeSpan, CancellationToken)"/>.</exception>
+    /// <exception cref="GearException">As <see cref="Append(ulong, int, ReadOnlySpan{ReadOnlyMemory{byte}})"/> and <see cref="Close(ulong, ReadOnlySpan{double}, TimeSpan, CancellationToken)"/>.</exception>
     public ulong CommitRecovered(int stepCount, ReadOnlySpan<ReadOnlyMemory<byte>> columns, ReadOnlySpan<double> priorities, long logSequence)
     {
         var key = OpenTrajectory();

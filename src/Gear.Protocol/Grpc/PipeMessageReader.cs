@@ -17,18 +17,26 @@ public sealed class PipeMessageReader<T> where T : class
     private readonly MessageDecoder<T> _decode;
     private readonly int _maxMessageSize;
     private readonly string _what;
+    private readonly bool _messagesBorrowBytes;
+    private SequencePosition? _borrowedUntil;
 
     /// <summary>Creates a reader.</summary>
     /// <param name="reader">The byte stream.</param>
     /// <param name="decode">Decodes each message.</param>
     /// <param name="maxMessageSize">The largest message allowed, in bytes.</param>
     /// <param name="what">"request" or "response", for error texts.</param>
-    public PipeMessageReader(PipeReader reader, MessageDecoder<T> decode, int maxMessageSize, string what)
+    /// <param name="messagesBorrowBytes">
+    /// True when a decoded message may refer to the pipe's bytes it was decoded from instead of copying them: those
+    /// bytes then stay in the pipe, valid, until the next <see cref="ReadAsync"/>, which consumes them first. (They
+    /// also keep their share of the HTTP/2 flow-control window until then.)
+    /// </param>
+    public PipeMessageReader(PipeReader reader, MessageDecoder<T> decode, int maxMessageSize, string what, bool messagesBorrowBytes = false)
     {
         _reader = reader;
         _decode = decode;
         _maxMessageSize = maxMessageSize;
         _what = what;
+        _messagesBorrowBytes = messagesBorrowBytes;
     }
 
     /// <summary>
@@ -38,6 +46,11 @@ public sealed class PipeMessageReader<T> where T : class
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // no state-machine box per message
     public async ValueTask<T?> ReadAsync(CancellationToken cancellationToken)
     {
+        if (_borrowedUntil is { } borrowed)
+        {
+            _borrowedUntil = null;
+            _reader.AdvanceTo(borrowed);
+        }
         while (true)
         {
             ReadResult result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -60,9 +73,11 @@ public sealed class PipeMessageReader<T> where T : class
             }
             finally
             {
-                // On success consume the message; otherwise say we looked at everything so the next read waits
-                // for more bytes. After an error the pipe is left consistent for whoever completes it.
-                if (done) _reader.AdvanceTo(buffer.Start);
+                // On success consume the message (or, if it borrows the bytes, leave that to the next read);
+                // otherwise say we looked at everything so the next read waits for more bytes. After an error the
+                // pipe is left consistent for whoever completes it.
+                if (done && message is not null && _messagesBorrowBytes) _borrowedUntil = buffer.Start;
+                else if (done) _reader.AdvanceTo(buffer.Start);
                 else _reader.AdvanceTo(buffer.Start, buffer.End);
             }
             if (done) return message;

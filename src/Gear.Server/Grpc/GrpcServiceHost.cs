@@ -80,8 +80,10 @@ public sealed partial class GrpcServiceHost
 
     /// <summary>
     /// Registers a duplex-streaming method whose requests are decoded by <paramref name="decode"/> instead of the
-    /// method's parser: for requests whose bytes the handler wants in its own (pooled) buffers rather than in
-    /// new arrays per message.
+    /// method's parser: for requests whose bytes the handler wants where they are rather than copied into new
+    /// arrays per message. A decoded request may refer to the request body's bytes (the payload given to
+    /// <paramref name="decode"/>): they stay valid until the handler's next <c>MoveNext</c>, so the handler must be
+    /// done with a request before it reads the next.
     /// </summary>
     public void AddDuplexStreaming<TRequest, TResponse, TDecoded>(
         Method<TRequest, TResponse> method, MessageDecoder<TDecoded> decode, DuplexStreamingServerMethod<TDecoded, TResponse> handler)
@@ -92,7 +94,7 @@ public sealed partial class GrpcServiceHost
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(decode);
         ArgumentNullException.ThrowIfNull(handler);
-        Add(method, MethodType.DuplexStreaming, new DuplexStreamingCallHandler<TDecoded, TResponse>(decode, handler));
+        Add(method, MethodType.DuplexStreaming, new DuplexStreamingCallHandler<TDecoded, TResponse>(decode, handler, requestsBorrowBytes: true));
     }
 
     /// <summary>

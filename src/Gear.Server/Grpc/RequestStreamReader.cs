@@ -12,10 +12,16 @@ internal sealed class RequestStreamReader<T> : IAsyncStreamReader<T> where T : c
     private readonly ServerCallContext _context;
     private T? _current;
 
-    public RequestStreamReader(ServerCallContext context, MessageDecoder<T> decode)
+    /// <summary>A reader of the call's request body.</summary>
+    /// <param name="context">The call.</param>
+    /// <param name="decode">Decodes each request.</param>
+    /// <param name="requestsBorrowBytes">True when a decoded request may refer to the request body's bytes, which then
+    /// stay valid until the next <see cref="MoveNext"/> (see <see cref="PipeMessageReader{T}"/>).</param>
+    public RequestStreamReader(ServerCallContext context, MessageDecoder<T> decode, bool requestsBorrowBytes = false)
     {
         _context = context;
-        _reader = new PipeMessageReader<T>(context.HttpContext.Request.BodyReader, decode, context.MaxReceiveMessageSize, "request");
+        _reader = new PipeMessageReader<T>(
+            context.HttpContext.Request.BodyReader, decode, context.MaxReceiveMessageSize, "request", requestsBorrowBytes);
     }
 
     public T Current => _current ?? throw new InvalidOperationException("MoveNext has not returned true yet.");

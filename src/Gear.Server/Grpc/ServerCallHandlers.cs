@@ -59,8 +59,12 @@ internal sealed class ServerStreamingCallHandler<TRequest, TResponse>(Method<TRe
     }
 }
 
-/// <summary>A duplex call whose requests <paramref name="decode"/> turns into <typeparamref name="TDecoded"/> values.</summary>
-internal sealed class DuplexStreamingCallHandler<TDecoded, TResponse>(MessageDecoder<TDecoded> decode, DuplexStreamingServerMethod<TDecoded, TResponse> handler)
+/// <summary>
+/// A duplex call whose requests <paramref name="decode"/> turns into <typeparamref name="TDecoded"/> values, which
+/// may borrow the request body's bytes until the handler's next MoveNext when <paramref name="requestsBorrowBytes"/>.
+/// </summary>
+internal sealed class DuplexStreamingCallHandler<TDecoded, TResponse>(
+    MessageDecoder<TDecoded> decode, DuplexStreamingServerMethod<TDecoded, TResponse> handler, bool requestsBorrowBytes = false)
     : ServerCallHandler
     where TDecoded : class
     where TResponse : class, IMessage<TResponse>
@@ -68,5 +72,5 @@ internal sealed class DuplexStreamingCallHandler<TDecoded, TResponse>(MessageDec
     public override MethodType Type => MethodType.DuplexStreaming;
 
     public override Task InvokeAsync(ServerCallContext context) =>
-        handler(new RequestStreamReader<TDecoded>(context, decode), new ResponseStreamWriter<TResponse>(context), context);
+        handler(new RequestStreamReader<TDecoded>(context, decode, requestsBorrowBytes), new ResponseStreamWriter<TResponse>(context), context);
 }

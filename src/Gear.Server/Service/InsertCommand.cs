@@ -6,13 +6,13 @@ namespace Gear.Server.Service;
 
 /// <summary>
 /// One InsertStream request as the server decodes it (see <see cref="InsertRequestDecoder"/>): an append, its
-/// column bytes in arrays rented from the shared pool, or any other request as its protobuf message. Dispose
-/// it once applied: that gives the arrays back.
+/// column bytes left where they arrived, or any other request as its protobuf message. An append's columns are
+/// slices of the request body's pipe (or of the parsed message's fields), valid only until the stream's next
+/// request is read: apply it before reading on.
 /// </summary>
-internal sealed class InsertCommand : IDisposable
+internal sealed class InsertCommand
 {
-    // Every non-empty column is a prefix of an array rented here, so the columns alone say what to give back.
-    private readonly List<ReadOnlyMemory<byte>> _columns = [];
+    private readonly List<ReadOnlySequence<byte>> _columns = [];
 
     private InsertCommand(InsertRequest? other) => Other = other;
 
@@ -29,7 +29,7 @@ internal sealed class InsertCommand : IDisposable
     public uint StepCount { get; set; }
 
     /// <summary>append.columns, in the order sent.</summary>
-    public ReadOnlySpan<ReadOnlyMemory<byte>> Columns => CollectionsMarshal.AsSpan(_columns);
+    public ReadOnlySpan<ReadOnlySequence<byte>> Columns => CollectionsMarshal.AsSpan(_columns);
 
     /// <summary>An append, its fields still to be filled.</summary>
     public static InsertCommand Append() => new(null);
@@ -37,26 +37,6 @@ internal sealed class InsertCommand : IDisposable
     /// <summary>Any request but an append.</summary>
     public static InsertCommand For(InsertRequest request) => new(request);
 
-    /// <summary>Adds a column of <paramref name="length"/> bytes; the caller fills the returned span.</summary>
-    public Span<byte> AddColumn(int length)
-    {
-        if (length == 0)
-        {
-            _columns.Add(ReadOnlyMemory<byte>.Empty);
-            return [];
-        }
-        var array = ArrayPool<byte>.Shared.Rent(length);
-        _columns.Add(array.AsMemory(0, length));
-        return array.AsSpan(0, length);
-    }
-
-    public void Dispose()
-    {
-        foreach (var column in _columns)
-        {
-            if (MemoryMarshal.TryGetArray(column, out var rented) && rented.Array!.Length > 0)
-                ArrayPool<byte>.Shared.Return(rented.Array);
-        }
-        _columns.Clear();
-    }
+    /// <summary>Adds the next column's bytes (not copied).</summary>
+    public void AddColumn(ReadOnlySequence<byte> bytes) => _columns.Add(bytes);
 }

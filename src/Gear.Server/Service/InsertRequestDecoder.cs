@@ -7,8 +7,9 @@ namespace Gear.Server.Service;
 
 /// <summary>
 /// Decodes InsertStream requests. An append (the bulk of a stream's bytes) is read straight from the request
-/// pipe: its column bytes are copied once, into pooled arrays, where the protobuf parser would copy them into
-/// a new, zeroed (large-object) array per column per message and leave the rest to the garbage collector.
+/// pipe: its columns stay there, as slices of the pipe's segments, and are copied once, by the table into its
+/// pages, where the protobuf parser would copy them into a new, zeroed (large-object) array per column per
+/// message and leave the rest to the garbage collector.
 /// Everything else (end, abandon, a request with other or unknown top-level fields) goes through the protobuf
 /// parser, as does nothing an append holds: the AppendSteps fields are read as protobuf reads them (the last
 /// value of a scalar wins, repeated appends merge, unknown fields are skipped), and malformed bytes fail the
@@ -32,27 +33,19 @@ internal static class InsertRequestDecoder
         if (!IsAppend(payload))
             return FromMessage(ReplayMethods.InsertStream.RequestDecoder(payload));
         var command = InsertCommand.Append();
-        try
+        var request = new SequenceReader<byte>(payload);
+        while (!request.End)
         {
-            var request = new SequenceReader<byte>(payload);
-            while (!request.End)
-            {
-                ReadTag(ref request);
-                var append = new SequenceReader<byte>(ReadLengthDelimited(ref request));
-                ReadAppendSteps(ref append, command);
-            }
-            return command;
+            ReadTag(ref request);
+            var append = new SequenceReader<byte>(ReadLengthDelimited(ref request));
+            ReadAppendSteps(ref append, command);
         }
-        catch
-        {
-            command.Dispose();
-            throw;
-        }
+        return command;
     }
 
     /// <summary>
     /// A request the protobuf parser read: an append among other top-level fields (unknown ones, say) still
-    /// becomes an append command, its columns copied into pooled arrays.
+    /// becomes an append command, its columns the parsed message's fields.
     /// </summary>
     private static InsertCommand FromMessage(InsertRequest request)
     {
@@ -64,7 +57,7 @@ internal static class InsertRequestDecoder
         command.Table = append.Table;
         command.StepCount = append.StepCount;
         foreach (var column in append.Columns)
-            column.Span.CopyTo(command.AddColumn(column.Length));
+            command.AddColumn(new ReadOnlySequence<byte>(column.Memory));
         return command;
     }
 
@@ -101,8 +94,7 @@ internal static class InsertRequestDecoder
                     command.StepCount = (uint)ReadVarint(ref reader); // uint32: protobuf keeps the low 32 bits
                     break;
                 case (4 << 3) | WireLength:
-                    var column = ReadLengthDelimited(ref reader);
-                    column.CopyTo(command.AddColumn((int)column.Length));
+                    command.AddColumn(ReadLengthDelimited(ref reader));
                     break;
                 default:
                     Skip(ref reader, (int)(tag & 7));

@@ -17,11 +17,9 @@ public sealed partial class ReplayService
         {
             // One request at a time: while an append copies or an end waits on the rate limiter, the stream is
             // not read, so HTTP/2 flow control pushes back on the actor and a connection's memory stays bounded.
+            // (It must be: an append's columns are the request body's bytes, valid until the next MoveNext.)
             while (await requests.MoveNext(context.CancellationToken).ConfigureAwait(false))
-            {
-                using var command = requests.Current;
-                await session.ApplyAsync(command).ConfigureAwait(false);
-            }
+                await session.ApplyAsync(requests.Current).ConfigureAwait(false);
             _logger.LogInformation("Insert stream from {Peer} closed: {Committed} trajectories committed, {Abandoned} abandoned",
                 context.Peer, session.Committed, session.Abandoned + session.OpenCount);
         }

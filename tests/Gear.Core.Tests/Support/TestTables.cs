@@ -4,6 +4,7 @@ using Gear.Core.Sampling;
 using Gear.Core.Schema;
 using Gear.Core.Selection;
 using Gear.Core.Tables;
+using Gear.Tests.Shared;
 
 namespace Gear.Core.Tests.Support;
 
@@ -63,11 +64,14 @@ internal sealed class TestTable : IDisposable
         };
     }
 
-    /// <summary>Opens a trajectory, appends <paramref name="length"/> random steps in chunks, closes it.</summary>
-    public ulong Insert(int length, double priority = 1.0, int chunk = 3)
+    /// <summary>
+    /// Opens a trajectory, appends <paramref name="length"/> random steps in chunks, closes it. With
+    /// <paramref name="segmentBytes"/>, each column buffer goes in as a sequence of segments of that many bytes.
+    /// </summary>
+    public ulong Insert(int length, double priority = 1.0, int chunk = 3, int? segmentBytes = null)
     {
         var key = Open();
-        AppendRandom(key, length, chunk);
+        AppendRandom(key, length, chunk, segmentBytes);
         Table.Close(key, priority);
         return key;
     }
@@ -80,13 +84,16 @@ internal sealed class TestTable : IDisposable
     }
 
     /// <summary>Appends random steps in chunks of <paramref name="chunk"/>, recording them.</summary>
-    public void AppendRandom(ulong key, int length, int chunk = 3)
+    public void AppendRandom(ulong key, int length, int chunk = 3, int? segmentBytes = null)
     {
         for (var done = 0; done < length; done += chunk)
         {
             var n = Math.Min(chunk, length - done);
             var buffers = RandomSteps(n, out var perStep);
-            Table.Append(key, n, buffers);
+            if (segmentBytes is { } size)
+                Table.Append(key, n, buffers.Select(buffer => SegmentedBytes.Of(buffer.ToArray(), size)).ToArray());
+            else
+                Table.Append(key, n, buffers);
             _steps[key].AddRange(perStep);
         }
     }

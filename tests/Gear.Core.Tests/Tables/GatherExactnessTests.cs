@@ -39,6 +39,27 @@ public sealed class GatherExactnessTests
     }
 
     [TestMethod]
+    [DataRow(1)]
+    [DataRow(7)]
+    [DataRow(64)]
+    public void StepsAppendedFromSegmentedBuffersGatherAsTheyWereSent(int segmentBytes)
+    {
+        // Segments of 1, 7 and 64 bytes end inside steps, at step edges and across page edges (pages of 4 steps),
+        // so a page run is filled from the ends and starts of several segments.
+        using var table = new TestTable(TestTable.Spec(columns: EveryDType, pageSteps: 4, pages: 128));
+        for (var length = 1; length <= 13; length++)
+            table.Insert(length, chunk: length % 6 + 1, segmentBytes: segmentBytes);
+
+        using var batch = new WindowBatch(table.Columns, 32, 6);
+        var random = new RandomStream(5);
+        for (var round = 0; round < 8; round++)
+        {
+            table.Table.Sample(new SampleRequest(32, 6, WindowPlacement.Uniform), random, batch, TimeSpan.FromSeconds(5));
+            table.AssertBatchMatchesReference(batch);
+        }
+    }
+
+    [TestMethod]
     [DataRow(WindowPlacement.StartAnchored)]
     [DataRow(WindowPlacement.EndAnchored)]
     public void StepItemWindowsEqualReference(WindowPlacement placement)

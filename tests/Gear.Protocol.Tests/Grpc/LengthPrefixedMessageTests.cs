@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;
 using Google.Protobuf;
+using Gear.Tests.Shared;
 
 namespace Gear.Protocol.Tests.Grpc;
 
@@ -43,7 +44,7 @@ public sealed class LengthPrefixedMessageTests
         byte[] stream = Frames(new DropTableRequest { Table = "a" }, new DropTableRequest { Table = "bcdef" }, new DropTableRequest());
         for (int split = 1; split < stream.Length; split++)
         {
-            ReadOnlySequence<byte> buffer = TwoSegments(stream, split);
+            ReadOnlySequence<byte> buffer = SegmentedBytes.Split(stream, split);
             var names = new List<string>();
             while (LengthPrefixedMessage.TryRead(ref buffer, 100, "request", out ReadOnlySequence<byte> payload))
             {
@@ -163,28 +164,5 @@ public sealed class LengthPrefixedMessageTests
         var output = new ArrayBufferWriter<byte>();
         foreach (IMessage message in messages) LengthPrefixedMessage.Write(output, message, int.MaxValue, "request");
         return output.WrittenSpan.ToArray();
-    }
-
-    private static ReadOnlySequence<byte> TwoSegments(byte[] bytes, int split)
-    {
-        var first = new Segment(bytes.AsMemory(0, split), 0);
-        Segment last = first.Append(bytes.AsMemory(split));
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 }

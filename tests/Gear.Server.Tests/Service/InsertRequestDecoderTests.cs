@@ -3,6 +3,7 @@ using Gear.Protocol.Grpc;
 using Gear.Protocol.V1;
 using Gear.Server.Service;
 using Google.Protobuf;
+using Gear.Tests.Shared;
 
 namespace Gear.Server.Tests.Service;
 
@@ -14,11 +15,25 @@ public sealed class InsertRequestDecoderTests
     public void AnAppendCarriesTheFieldsAndColumnBytesSent()
     {
         var request = KnownSteps.Append("t", 7, 3);
-        foreach (var payload in new[] { Contiguous(request), Segmented(request, 5) })
+        foreach (var payload in new[] { Contiguous(request), SegmentedBytes.Of(request.ToByteArray(), 5) })
         {
-            using var command = InsertRequestDecoder.Decode(payload);
+            var command = InsertRequestDecoder.Decode(payload);
             AssertSameAppend(request.Append, command);
         }
+    }
+
+    [TestMethod]
+    public void AnAppendsColumnsAreThePayloadsBytesNotCopies()
+    {
+        var request = KnownSteps.Append("t", 7, 3);
+        var bytes = request.ToByteArray();
+        var command = InsertRequestDecoder.Decode(SegmentedBytes.Of(bytes, 16));
+
+        // The table copies the columns into its pages straight from where the request arrived.
+        var last = command.Columns[^1];
+        var at = bytes.AsSpan().LastIndexOf(last.ToArray());
+        bytes[at] ^= 0xFF;
+        Assert.AreEqual(bytes[at], last.FirstSpan[0]);
     }
 
     [TestMethod]
@@ -28,7 +43,7 @@ public sealed class InsertRequestDecoderTests
         var second = new InsertRequest { Append = new AppendSteps { Trajectory = 9, Columns = { ByteString.CopyFromUtf8("xyz") } } };
         var bytes = first.ToByteArray().Concat(second.ToByteArray()).ToArray();
 
-        using var command = InsertRequestDecoder.Decode(new ReadOnlySequence<byte>(bytes));
+        var command = InsertRequestDecoder.Decode(new ReadOnlySequence<byte>(bytes));
 
         AssertSameAppend(InsertRequest.Parser.ParseFrom(bytes).Append, command);
         Assert.AreEqual(3, command.Columns.Length);
@@ -40,7 +55,7 @@ public sealed class InsertRequestDecoderTests
         var request = KnownSteps.Append("t", 7, 2);
         var bytes = request.ToByteArray().Concat(new byte[] { (15 << 3) | 0, 42 }).ToArray(); // field 15, varint 42
 
-        using var command = InsertRequestDecoder.Decode(new ReadOnlySequence<byte>(bytes));
+        var command = InsertRequestDecoder.Decode(new ReadOnlySequence<byte>(bytes));
 
         AssertSameAppend(request.Append, command);
     }
@@ -49,9 +64,9 @@ public sealed class InsertRequestDecoderTests
     public void OtherCommandsComeAsTheirMessages()
     {
         var end = new InsertRequest { End = new EndTrajectory { Trajectory = 3, Priority = 2 } };
-        using var command = InsertRequestDecoder.Decode(Contiguous(end));
+        var command = InsertRequestDecoder.Decode(Contiguous(end));
         Assert.AreEqual(end, command.Other);
-        using var empty = InsertRequestDecoder.Decode(ReadOnlySequence<byte>.Empty);
+        var empty = InsertRequestDecoder.Decode(ReadOnlySequence<byte>.Empty);
         Assert.AreEqual(InsertRequest.CommandOneofCase.None, empty.Other!.CommandCase);
     }
 
@@ -69,7 +84,7 @@ public sealed class InsertRequestDecoderTests
             // that the protobuf parser (which takes what does not look like an append) raises itself.
             try
             {
-                InsertRequestDecoder.Decode(new ReadOnlySequence<byte>(bytes)).Dispose();
+                _ = InsertRequestDecoder.Decode(new ReadOnlySequence<byte>(bytes));
                 Assert.Fail($"decoded {Convert.ToHexString(bytes)}");
             }
             catch (Exception e) when (e is InvalidDataException or RpcException { StatusCode: StatusCode.Internal })
@@ -90,34 +105,4 @@ public sealed class InsertRequestDecoderTests
     }
 
     private static ReadOnlySequence<byte> Contiguous(IMessage message) => new(message.ToByteArray());
-
-    /// <summary>The message's bytes in segments of <paramref name="size"/> bytes, as a request pipe holds them.</summary>
-    private static ReadOnlySequence<byte> Segmented(IMessage message, int size)
-    {
-        var bytes = message.ToByteArray();
-        Segment? first = null, last = null;
-        for (var at = 0; at < bytes.Length; at += size)
-        {
-            var next = new Segment(bytes.AsMemory(at, Math.Min(size, bytes.Length - at)), at);
-            if (last is null) first = next;
-            else last.Next = next;
-            last = next;
-        }
-        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long index)
-        {
-            Memory = memory;
-            RunningIndex = index;
-        }
-
-        public new Segment? Next
-        {
-            get => (Segment?)base.Next;
-            set => base.Next = value;
-        }
-    }
 }

@@ -208,6 +208,8 @@ public sealed class ReplayServiceTests
         for (; acks < 2; acks++)
             Assert.IsTrue(await call.ResponseStream.MoveNext());
         var third = call.ResponseStream.MoveNext();
+        // The third end reaches the rate limiter when the server gets to it; then it stays there.
+        await WaitUntilAsync(async () => (await _client.InfoAsync(name)).RateLimiter.BlockedInserters == 1);
         await Task.Delay(300);
         Assert.IsFalse(third.IsCompleted, "the third trajectory waits on the rate limiter");
         var info = await _client.InfoAsync(name);

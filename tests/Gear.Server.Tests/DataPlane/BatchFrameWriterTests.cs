@@ -64,6 +64,7 @@ public sealed class BatchFrameWriterTests
         var random = new RandomStream(4);
         long allocated = 0;
         var counted = 0;
+        var allocatingBatches = new List<string>();
         for (var b = 0; b <= batches; b++)
         {
             if (b > 0)
@@ -76,7 +77,11 @@ public sealed class BatchFrameWriterTests
                 var after = GC.GetAllocatedBytesForCurrentThread();
                 // A write that went asynchronous stalled (a loaded machine) and boxed its state: not this path.
                 if (writing.IsCompleted)
+                {
                     (allocated, counted) = (allocated + after - before, counted + 1);
+                    if (after != before)
+                        allocatingBatches.Add($"batch {b}: {after - before} B");
+                }
                 await writing;
             }
             else
@@ -89,7 +94,7 @@ public sealed class BatchFrameWriterTests
         await draining;
         // About 200 page runs per batch: anything allocated per batch or per run shows here.
         Assert.IsTrue(counted > 0, "no batch was sent from the pages without stalling");
-        Assert.AreEqual(0, allocated, $"{allocated} bytes allocated over {counted} batches");
+        Assert.AreEqual(0, allocated, $"{allocated} bytes allocated over {counted} batches ({string.Join(", ", allocatingBatches)})");
     }
 
     /// <summary>A table of 16 KB steps in trajectories whose pages interleave, and a loopback connection whose learner side has a small receive buffer.</summary>

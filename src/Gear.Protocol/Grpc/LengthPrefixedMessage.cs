@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 
 namespace Gear.Protocol.Grpc;
@@ -53,6 +54,8 @@ public static class LengthPrefixedMessage
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // no state-machine box per message
     public static async ValueTask WriteAsync(Stream output, IMessage message, int maxSize, string what, CancellationToken cancellationToken)
     {
+        if (message is IGatheredMessage gathered && await TryWriteGatheredAsync(output, gathered, maxSize, what, cancellationToken).ConfigureAwait(false))
+            return;
         int size = message.CalculateSize();
         CheckSize(size, maxSize, what);
         int frameSize = HeaderSize + size;
@@ -71,6 +74,39 @@ public static class LengthPrefixedMessage
         }
     }
 
+    /// <summary>
+    /// Writes a message that gives its wire bytes in pieces (<see cref="IGatheredMessage"/>): the prefix with the
+    /// first encoded run, then each piece as it is, then a flush. False, with nothing written, when the message
+    /// cannot be gathered.
+    /// </summary>
+    private static async ValueTask<bool> TryWriteGatheredAsync(Stream output, IGatheredMessage message, int maxSize, string what, CancellationToken cancellationToken)
+    {
+        byte[] encoded = ArrayPool<byte>.Shared.Rent(HeaderSize + message.MaxEncodedBytes);
+        try
+        {
+            var pieces = new List<ReadOnlyMemory<byte>>();
+            if (!message.TryGather(encoded.AsMemory(HeaderSize), pieces)) return false;
+            long size = 0;
+            foreach (ReadOnlyMemory<byte> piece in pieces) size += piece.Length;
+            CheckSize(size, maxSize, what);
+            WriteHeader(encoded, (int)size);
+            // The prefix sits just before the first encoded run, which starts the encoded buffer: one write for both.
+            var first = pieces.Count > 0 && StartsAt(pieces[0], encoded, HeaderSize) ? 1 : 0;
+            await output.WriteAsync(encoded.AsMemory(0, HeaderSize + (first == 1 ? pieces[0].Length : 0)), cancellationToken).ConfigureAwait(false);
+            for (var i = first; i < pieces.Count; i++)
+                await output.WriteAsync(pieces[i], cancellationToken).ConfigureAwait(false);
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(encoded);
+        }
+    }
+
+    private static bool StartsAt(ReadOnlyMemory<byte> piece, byte[] array, int offset) =>
+        MemoryMarshal.TryGetArray(piece, out ArraySegment<byte> segment) && segment.Array == array && segment.Offset == offset;
+
     private static void WritePrefix(IBufferWriter<byte> output, int size, int maxSize, string what)
     {
         CheckSize(size, maxSize, what);
@@ -79,7 +115,7 @@ public static class LengthPrefixedMessage
         output.Advance(HeaderSize);
     }
 
-    private static void CheckSize(int size, int maxSize, string what)
+    private static void CheckSize(long size, int maxSize, string what)
     {
         if (size > maxSize)
         {

@@ -49,7 +49,8 @@ public static class LengthPrefixedMessage
     /// <summary>
     /// Writes <paramref name="message"/> framed to <paramref name="output"/> with one write and a flush: serialized into a
     /// pooled array first, so that a multi-megabyte message reaches an HTTP/2 request stream as one write rather
-    /// than as many small ones (each of which the HTTP/2 client frames and sends by itself).
+    /// than as many small ones (each of which the HTTP/2 client frames and sends by itself). A message that
+    /// gathers (<see cref="IGatheredMessage"/>) goes as its few pieces instead, its large buffers not copied here.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // no state-machine box per message
     public static async ValueTask WriteAsync(Stream output, IMessage message, int maxSize, string what, CancellationToken cancellationToken)
@@ -79,6 +80,7 @@ public static class LengthPrefixedMessage
     /// first encoded run, then each piece as it is, then a flush. False, with nothing written, when the message
     /// cannot be gathered.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<bool> TryWriteGatheredAsync(Stream output, IGatheredMessage message, int maxSize, string what, CancellationToken cancellationToken)
     {
         byte[] encoded = ArrayPool<byte>.Shared.Rent(HeaderSize + message.MaxEncodedBytes);

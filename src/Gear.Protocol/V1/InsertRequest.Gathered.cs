@@ -15,7 +15,6 @@ public sealed partial class InsertRequest : IGatheredMessage
     /// <summary>Columns shorter than this are copied into the encoded runs rather than given as pieces of their own.</summary>
     public const int SmallColumnBytes = 16 * 1024;
 
-    private const int MaxVarintBytes = 10;
     private const byte AppendTag = (1 << 3) | 2;      // InsertRequest.append, length-delimited
     private const byte TrajectoryTag = 1 << 3;        // AppendSteps.trajectory, varint
     private const byte TableTag = (2 << 3) | 2;       // AppendSteps.table, length-delimited
@@ -31,9 +30,9 @@ public sealed partial class InsertRequest : IGatheredMessage
                 return 0;
             // append's tag and length; trajectory, table and step count with their tags; a tag and a length per
             // column, and the small columns themselves.
-            var bytes = 1 + MaxVarintBytes + 3 * (1 + MaxVarintBytes) + Encoding.UTF8.GetMaxByteCount(Append.Table.Length);
+            var bytes = 1 + ProtobufVarint.MaxBytes + 3 * (1 + ProtobufVarint.MaxBytes) + Encoding.UTF8.GetMaxByteCount(Append.Table.Length);
             foreach (var column in Append.Columns)
-                bytes += 1 + MaxVarintBytes + (column.Length < SmallColumnBytes ? column.Length : 0);
+                bytes += 1 + ProtobufVarint.MaxBytes + (column.Length < SmallColumnBytes ? column.Length : 0);
             return bytes;
         }
     }
@@ -53,29 +52,29 @@ public sealed partial class InsertRequest : IGatheredMessage
         var run = 0;   // start of the encoded run not yet added
         var at = 0;
         span[at++] = AppendTag;
-        at += WriteVarint(span[at..], (ulong)appendSize);
+        at += ProtobufVarint.Write(span[at..], (ulong)appendSize);
         // Fields in field-number order, defaults left out, as protobuf writes them.
         if (append.Trajectory != 0)
         {
             span[at++] = TrajectoryTag;
-            at += WriteVarint(span[at..], append.Trajectory);
+            at += ProtobufVarint.Write(span[at..], append.Trajectory);
         }
         if (append.Table.Length != 0)
         {
             span[at++] = TableTag;
             var tableBytes = Encoding.UTF8.GetByteCount(append.Table);
-            at += WriteVarint(span[at..], (ulong)tableBytes);
+            at += ProtobufVarint.Write(span[at..], (ulong)tableBytes);
             at += Encoding.UTF8.GetBytes(append.Table, span[at..]);
         }
         if (append.StepCount != 0)
         {
             span[at++] = StepCountTag;
-            at += WriteVarint(span[at..], append.StepCount);
+            at += ProtobufVarint.Write(span[at..], append.StepCount);
         }
         foreach (var column in append.Columns)
         {
             span[at++] = ColumnTag;
-            at += WriteVarint(span[at..], (ulong)column.Length);
+            at += ProtobufVarint.Write(span[at..], (ulong)column.Length);
             if (column.Length < SmallColumnBytes)
             {
                 column.Span.CopyTo(span[at..]);
@@ -104,17 +103,5 @@ public sealed partial class InsertRequest : IGatheredMessage
         foreach (var column in append.Columns)
             size += 1 + CodedOutputStream.ComputeBytesSize(column);
         return size;
-    }
-
-    private static int WriteVarint(Span<byte> destination, ulong value)
-    {
-        var length = 0;
-        while (value >= 0x80)
-        {
-            destination[length++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-        destination[length++] = (byte)value;
-        return length;
     }
 }

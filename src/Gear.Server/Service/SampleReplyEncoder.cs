@@ -1,5 +1,6 @@
 using System.Buffers;
 using Gear.Core.Tables;
+using Gear.Protocol;
 using Gear.Protocol.Grpc;
 using Google.Protobuf;
 using Wire = Gear.Protocol.V1;
@@ -92,17 +93,7 @@ internal sealed unsafe class SampleReplyEncoder : IEncodedMessage
     {
         var prefix = output.GetSpan(1 + 5); // tag and a varint length of at most 5 bytes
         prefix[0] = tag;
-        var written = 1;
-        for (var left = checked((uint)length); ; left >>= 7)
-        {
-            if (left < 0x80)
-            {
-                prefix[written++] = (byte)left;
-                break;
-            }
-            prefix[written++] = (byte)(left | 0x80);
-        }
-        output.Advance(written);
+        output.Advance(1 + ProtobufVarint.Write(prefix[1..], checked((uint)length)));
     }
 
     private static void Copy(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)

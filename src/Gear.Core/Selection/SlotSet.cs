@@ -61,7 +61,7 @@ internal sealed class SlotSet
     public bool Contains(int slot)
     {
         SelectorGuards.CheckSlot(slot, Capacity);
-        return (_words[slot >> 6] & (1UL << slot)) != 0;
+        return BitRuns.IsSet(_words, slot);
     }
 
     /// <summary>Throws unless the slot is held.</summary>
@@ -164,32 +164,21 @@ internal sealed class SlotSet
 
         SelectorGuards.CheckSlot(first, Capacity);
         SelectorGuards.CheckSlot(first + count - 1, Capacity);
-        for (var pass = 0; pass < 2; pass++)
+        // Adding, no bit of the run may be set yet; removing, every bit must be.
+        var wrong = BitRuns.Find(_words, first, count, set: adding);
+        if (wrong >= 0)
         {
-            for (var slot = first; slot < first + count;)
-            {
-                var word = slot >> 6;
-                var bits = Math.Min(64 - (slot & 63), first + count - slot);
-                var mask = (bits == 64 ? ulong.MaxValue : (1UL << bits) - 1) << (slot & 63);
-                if (pass == 0)
-                {
-                    var held = _words[word] & mask;
-                    if (adding ? held != 0 : held != mask)
-                    {
-                        var wrong = (word << 6) + BitOperations.TrailingZeroCount(adding ? held : ~held & mask);
-                        if (adding)
-                            SelectorGuards.ThrowAlreadyHeld(wrong);
-                        SelectorGuards.ThrowNotHeld(wrong);
-                    }
-                }
-                else
-                {
-                    _words[word] ^= mask;
-                    AddToWord(word, adding ? bits : -bits);
-                }
+            if (adding)
+                SelectorGuards.ThrowAlreadyHeld(wrong);
+            SelectorGuards.ThrowNotHeld(wrong);
+        }
 
-                slot += bits;
-            }
+        for (var slot = first; slot < first + count;)
+        {
+            var (word, bits, mask) = BitRuns.Piece(slot, first + count);
+            _words[word] ^= mask;
+            AddToWord(word, adding ? bits : -bits);
+            slot += bits;
         }
 
         Count += adding ? count : -count;

@@ -110,4 +110,55 @@ public sealed class InsertionOrderSelectorTests
         refused.InsertRun(4, new double[2]); // nothing of the refused runs stuck
         CollectionAssert.AreEqual(new[] { 3, 4, 5 }, refused.Drain());
     }
+
+    [TestMethod]
+    public void RandomRunsAndSingleSlotsKeepTheOrderOfAPlainList()
+    {
+        // The list keeps links only at the ends of runs; this checks it against a plain list over many random
+        // mixes of runs and single slots, removals from inside runs (which split them) and re-insertions
+        // next to old neighbours, with the whole order compared after every step.
+        const int Capacity = 200;
+        var random = new Random(7);
+        for (var round = 0; round < 40; round++)
+        {
+            var fifo = new FifoSelector(Capacity);
+            var expected = new List<int>();
+            for (var step = 0; step < 300; step++)
+            {
+                var first = random.Next(Capacity);
+                var count = Math.Min(1 + random.Next(70), Capacity - first);
+                var free = Enumerable.Range(first, count).All(s => !expected.Contains(s));
+                var held = Enumerable.Range(first, count).All(expected.Contains);
+                switch (random.Next(5))
+                {
+                    case 0 when free:
+                        fifo.InsertRun(first, new double[count]);
+                        expected.AddRange(Enumerable.Range(first, count));
+                        break;
+                    case 1 when free:
+                        fifo.Insert(first, 1);
+                        expected.Add(first);
+                        break;
+                    case 2 when held:
+                        fifo.RemoveRun(first, count);
+                        expected.RemoveAll(s => s >= first && s < first + count);
+                        break;
+                    case 3 when expected.Count > 0:
+                        var victim = expected[random.Next(expected.Count)];
+                        fifo.Remove(victim);
+                        expected.Remove(victim);
+                        break;
+                    case 4 when random.Next(20) == 0:
+                        fifo.Clear();
+                        expected.Clear();
+                        break;
+                }
+
+                CollectionAssert.AreEqual(expected, ((ISnapshotOrder)fifo).RestoreOrder(out _), $"round {round}, step {step}");
+                Assert.AreEqual(expected.Count, fifo.Count);
+                if (expected.Count > 0)
+                    Assert.AreEqual(expected[0], fifo.SelectOne());
+            }
+        }
+    }
 }

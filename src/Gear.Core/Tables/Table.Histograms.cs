@@ -25,10 +25,9 @@ public sealed partial class Table
             var slots = _items.Capacity;
             for (var slot = 0; slot < slots && counted < _items.Count; slot++)
             {
-                ref var item = ref _items[slot];
-                if (!item.Live)
+                if (!_items.IsLive(slot))
                     continue;
-                var times = item.TimesSampled;
+                var times = _items[slot].TimesSampled;
                 // 0 → 0; 1 → 1; 2..3 → 2; 4..7 → 3: one more than the index of the highest set bit.
                 var bucket = times <= 0 ? 0 : BitOperations.Log2((uint)times) + 1;
                 buckets[Math.Min(bucket, last)]++;
@@ -62,7 +61,7 @@ public sealed partial class Table
             var counted = 0;
             for (var slot = 0; slot < _items.Capacity && counted < _items.Count; slot++)
             {
-                if (!_items[slot].Live)
+                if (!_items.IsLive(slot))
                     continue;
                 counted++;
                 if (!_sampler.TryGetPriority(slot, out var priority) && !_remover.TryGetPriority(slot, out priority))

@@ -160,7 +160,7 @@ public sealed partial class Table
         {
             var slot = slots[w];
             var probability = probabilities[w];
-            if (!_items[slot].Live)
+            if (!_items.IsLive(slot))
             {
                 // Retired earlier in this batch by max_times_sampled: choose again from what is left (this is
                 // what makes a Fifo/Queue table hand out distinct items).

@@ -174,12 +174,12 @@ public sealed partial class Table
 
         w.Write(_items.Capacity);
         for (var slot = 0; slot < _items.Capacity; slot++)
-            w.Write(_items[slot].Generation);
+            w.Write(_items.GenerationOf(slot));
         for (var slot = 0; slot < _items.Capacity; slot++)
         {
-            ref var record = ref _items[slot];
-            if (!record.Live)
+            if (!_items.IsLive(slot))
                 continue;
+            ref var record = ref _items[slot];
             w.Write(slot);
             w.Write(record.Trajectory);
             w.Write(record.Step);
@@ -303,7 +303,7 @@ public sealed partial class Table
         for (var i = 0; i < liveSlots.Length; i++)
         {
             var slot = r.ReadInt32();
-            if ((uint)slot >= (uint)_items.Capacity || _items[slot].Live || (i > 0 && slot <= liveSlots[i - 1]))
+            if ((uint)slot >= (uint)_items.Capacity || _items.IsLive(slot) || (i > 0 && slot <= liveSlots[i - 1]))
                 throw new InvalidDataException($"item slot {slot} is out of range or out of order");
             var trajectory = r.ReadInt32();
             if ((uint)trajectory >= (uint)_trajectories.Capacity || _trajectories.States[trajectory] != TrajectoryState.Closed)
@@ -311,7 +311,6 @@ public sealed partial class Table
             liveSlots[i] = slot;
             _items.Restore(slot, new ItemRecord
             {
-                Generation = _items[slot].Generation,
                 Trajectory = trajectory,
                 Step = r.ReadInt32(),
                 TimesSampled = r.ReadInt32(),
@@ -346,7 +345,7 @@ public sealed partial class Table
             throw new InvalidDataException("the selector state does not match the selector kind");
         foreach (var slot in order)
         {
-            if ((uint)slot >= (uint)_items.Capacity || !_items[slot].Live)
+            if ((uint)slot >= (uint)_items.Capacity || !_items.IsLive(slot))
                 throw new InvalidDataException($"a selector holds slot {slot}, which has no item");
             if (selector is ISnapshotWeights weights)
                 weights.InsertStored(slot, values[slot]);

@@ -1,3 +1,4 @@
+using System.Numerics;
 using Gear.Core.Compute;
 using Gear.Core.Errors;
 using Gear.Core.RateLimiting;
@@ -62,11 +63,12 @@ public sealed partial class Table : IDisposable
         _backend = backend;
         _limiter = new RateLimiter(spec.RateLimiter);
         _trajectories = new TrajectoryTable(spec.MaxTrajectories);
-        _items = new ItemTable(layout.ItemSlots);
+        _stepItems = spec.Granularity == ItemGranularity.Step;
+        // A page's step items become items together, so they share a generation (see ItemTable).
+        _items = new ItemTable(layout.ItemSlots, _stepItems ? BitOperations.Log2((uint)spec.PageSteps) : 0);
         _sampler = backend.SamplingSelector(ItemSelectors.Create(spec.Sampler, layout.ItemSlots, spec.PriorityExponent, backend));
         _remover = ItemSelectors.Create(spec.Remover, layout.ItemSlots, spec.PriorityExponent, backend);
         _removerRandom = new RandomStream(spec.RemoverSeed);
-        _stepItems = spec.Granularity == ItemGranularity.Step;
         _maxPriority = Math.Min(double.MaxValue, PrioritizedSelector.MaxPriority(spec.PriorityExponent));
         _storage = new PagedStorage(spec.Columns, spec.PageSteps, layout.PageCount, spec.DeviceCapacityBytes);
     }
@@ -201,7 +203,7 @@ public sealed partial class Table : IDisposable
             for (var step = 0; step < length; step++)
             {
                 var slot = ItemSlotOf(pages, step);
-                if (!_items[slot].Live)
+                if (!_items.IsLive(slot))
                     continue;
                 _sampler.Remove(slot);
                 _remover.Remove(slot);

@@ -109,6 +109,23 @@ public sealed class GatherExactnessTests
     }
 
     [TestMethod]
+    [DataRow(1)]
+    [DataRow(3)]
+    public void LargeWindowsCopiedInChunksEqualReference(int windowLength)
+    {
+        // Windows of 8 KiB and more are copied 4 KiB at a time while the next window's lines are requested; a
+        // 9,001-byte step leaves a short last chunk, and 3-step windows in 4-step pages mix whole windows with
+        // page-crossing and padded ones, so the next window is sometimes not a whole one.
+        var columns = new[] { new ColumnSpec("frame", DType.U8, 9001), new ColumnSpec("done", DType.Bool) };
+        using var table = new TestTable(TestTable.Spec(columns: columns, pageSteps: 4, pages: 64));
+        for (var i = 0; i < 12; i++)
+            table.Insert(2 + i * 3 % 11, chunk: 5);
+        using var batch = new WindowBatch(columns, 48, windowLength);
+        table.Table.Sample(new SampleRequest(48, windowLength, WindowPlacement.Uniform), new RandomStream(5), batch, TimeSpan.FromSeconds(5));
+        table.AssertBatchMatchesReference(batch);
+    }
+
+    [TestMethod]
     public void ParallelGatherEqualsReference()
     {
         // Large enough to cross the parallel threshold: 64 windows × 64 steps × 1 KiB.

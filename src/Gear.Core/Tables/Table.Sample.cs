@@ -160,10 +160,11 @@ public sealed partial class Table
         {
             var slot = slots[w];
             var probability = probabilities[w];
-            if (!_items.IsLive(slot))
+            if (retireAt != int.MaxValue && !_items.IsLive(slot))
             {
                 // Retired earlier in this batch by max_times_sampled: choose again from what is left (this is
-                // what makes a Fifo/Queue table hand out distinct items).
+                // what makes a Fifo/Queue table hand out distinct items). Without a limit nothing retires, and
+                // the selector only returns live items.
                 if (_sampler.Count == 0)
                     break;
                 oneUniform[0] = random.NextDouble();

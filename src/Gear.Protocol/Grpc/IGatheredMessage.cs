@@ -11,11 +11,15 @@ public interface IGatheredMessage
     /// <summary>The most bytes the encoded runs take: the size of the buffer <see cref="TryGather"/> needs.</summary>
     int MaxEncodedBytes { get; }
 
+    /// <summary>The most pieces <see cref="TryGather"/> gives: the length of the span it needs.</summary>
+    int MaxPieces { get; }
+
     /// <summary>
-    /// Adds the message's wire bytes, in order, to <paramref name="pieces"/>: encoded runs written into
-    /// <paramref name="encoded"/> (at least <see cref="MaxEncodedBytes"/> long) and slices of the held buffers.
-    /// Returns false, adding nothing, when the message has what the pieces do not cover (fields it does not
-    /// gather, unknown fields); it is then serialized whole.
+    /// Puts the message's wire bytes, in order, into <paramref name="pieces"/> (at least <see cref="MaxPieces"/>
+    /// long) and their number into <paramref name="count"/>: encoded runs written into <paramref name="encoded"/>
+    /// (at least <see cref="MaxEncodedBytes"/> long) and slices of the held buffers. Returns false, with a count
+    /// of 0, when the message has what the pieces do not cover (fields it does not gather, unknown fields); it
+    /// is then serialized whole.
     /// </summary>
-    bool TryGather(Memory<byte> encoded, List<ReadOnlyMemory<byte>> pieces);
+    bool TryGather(Memory<byte> encoded, Span<ReadOnlyMemory<byte>> pieces, out int count);
 }

@@ -83,19 +83,20 @@ public static class LengthPrefixedMessage
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<bool> TryWriteGatheredAsync(Stream output, IGatheredMessage message, int maxSize, string what, CancellationToken cancellationToken)
     {
+        // Both pooled: an actor writes one of these per append.
         byte[] encoded = ArrayPool<byte>.Shared.Rent(HeaderSize + message.MaxEncodedBytes);
+        ReadOnlyMemory<byte>[] pieces = ArrayPool<ReadOnlyMemory<byte>>.Shared.Rent(message.MaxPieces);
         try
         {
-            var pieces = new List<ReadOnlyMemory<byte>>();
-            if (!message.TryGather(encoded.AsMemory(HeaderSize), pieces)) return false;
+            if (!message.TryGather(encoded.AsMemory(HeaderSize), pieces, out int count)) return false;
             long size = 0;
-            foreach (ReadOnlyMemory<byte> piece in pieces) size += piece.Length;
+            for (var i = 0; i < count; i++) size += pieces[i].Length;
             CheckSize(size, maxSize, what);
             WriteHeader(encoded, (int)size);
             // The prefix sits just before the first encoded run, which starts the encoded buffer: one write for both.
-            var first = pieces.Count > 0 && StartsAt(pieces[0], encoded, HeaderSize) ? 1 : 0;
+            var first = count > 0 && StartsAt(pieces[0], encoded, HeaderSize) ? 1 : 0;
             await output.WriteAsync(encoded.AsMemory(0, HeaderSize + (first == 1 ? pieces[0].Length : 0)), cancellationToken).ConfigureAwait(false);
-            for (var i = first; i < pieces.Count; i++)
+            for (var i = first; i < count; i++)
                 await output.WriteAsync(pieces[i], cancellationToken).ConfigureAwait(false);
             await output.FlushAsync(cancellationToken).ConfigureAwait(false);
             return true;
@@ -103,6 +104,8 @@ public static class LengthPrefixedMessage
         finally
         {
             ArrayPool<byte>.Shared.Return(encoded);
+            // Cleared: the pieces hold the actor's buffers, which the pool must not keep alive.
+            ArrayPool<ReadOnlyMemory<byte>>.Shared.Return(pieces, clearArray: true);
         }
     }
 

@@ -38,8 +38,12 @@ public sealed partial class InsertRequest : IGatheredMessage
     }
 
     /// <inheritdoc/>
-    public bool TryGather(Memory<byte> encoded, List<ReadOnlyMemory<byte>> pieces)
+    public int MaxPieces => CommandCase == CommandOneofCase.Append ? 2 * Append.Columns.Count + 1 : 0;
+
+    /// <inheritdoc/>
+    public bool TryGather(Memory<byte> encoded, Span<ReadOnlyMemory<byte>> pieces, out int count)
     {
+        count = 0;
         if (CommandCase != CommandOneofCase.Append)
             return false;
         var append = Append;
@@ -81,12 +85,12 @@ public sealed partial class InsertRequest : IGatheredMessage
                 at += column.Length;
                 continue;
             }
-            pieces.Add(encoded[run..at]);
-            pieces.Add(column.Memory);
+            pieces[count++] = encoded[run..at];
+            pieces[count++] = column.Memory;
             run = at;
         }
         if (at > run)
-            pieces.Add(encoded[run..at]);
+            pieces[count++] = encoded[run..at];
         return true;
     }
 

@@ -51,9 +51,8 @@ public sealed class InsertRequestGatheredTests
             new InsertRequest { Append = AppendSteps.Parser.ParseFrom(Append(1, "t", 1, Large).Append.ToByteArray().Concat(new byte[] { (9 << 3) | 0, 1 }).ToArray()) }.ToByteArray());
         foreach (var request in new[] { withUnknownField, unknownInAppend, new InsertRequest { End = new EndTrajectory { Trajectory = 1 } }, new InsertRequest() })
         {
-            var pieces = new List<ReadOnlyMemory<byte>>();
-            Assert.IsFalse(request.TryGather(new byte[request.MaxEncodedBytes], pieces), request.ToString());
-            Assert.AreEqual(0, pieces.Count);
+            Assert.IsFalse(request.TryGather(new byte[request.MaxEncodedBytes], new ReadOnlyMemory<byte>[request.MaxPieces], out var count), request.ToString());
+            Assert.AreEqual(0, count);
         }
     }
 
@@ -89,9 +88,9 @@ public sealed class InsertRequestGatheredTests
 
     private static List<ReadOnlyMemory<byte>> Gather(InsertRequest request)
     {
-        var pieces = new List<ReadOnlyMemory<byte>>();
-        Assert.IsTrue(request.TryGather(new byte[request.MaxEncodedBytes], pieces));
-        return pieces;
+        var pieces = new ReadOnlyMemory<byte>[request.MaxPieces];
+        Assert.IsTrue(request.TryGather(new byte[request.MaxEncodedBytes], pieces, out var count));
+        return pieces[..count].ToList();
     }
 
     private static InsertRequest Append(ulong trajectory, string table, uint steps, params byte[][] columns)

@@ -98,7 +98,9 @@ internal static unsafe class CpuWindowGather
         var sources = output.Sources;
         var runs = output.Runs;
         var windowLength = output.WindowLength;
-        if (!Sse.IsSupported)
+        // Prefetching is x86's (Sse.Prefetch0 throws elsewhere): without it the copies run as they are.
+        var prefetch = Sse.IsSupported;
+        if (!prefetch)
             lookAhead = 0;
         for (var w = from; w < Math.Min(to, from + lookAhead); w++)
             PrefetchWindow(storage, in sources[w], in runs[w]);
@@ -122,7 +124,7 @@ internal static unsafe class CpuWindowGather
                 }
 
                 var source = poolBase + run.Page * pageBytes + (long)run.InPage * stepBytes;
-                if (windowBytes >= LargeWindowBytes && w + 1 < to && runs[w + 1].Whole)
+                if (prefetch && windowBytes >= LargeWindowBytes && w + 1 < to && runs[w + 1].Whole)
                 {
                     ref readonly var next = ref runs[w + 1];
                     CopyPrefetchingNext(source, destination, windowBytes, poolBase + next.Page * pageBytes + (long)next.InPage * stepBytes);

@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""A python3-grpcio server of gear.test.Echo/ServerStream, for checking Gear's own HTTP/2 client (the
-connection each server-streaming call opens) against a real gRPC stack: grpc core compresses its headers with
-Huffman codes and its dynamic table, pads nothing, and frames data its own way.
+"""A python3-grpcio server of gear.test.Echo/ServerStream and Echo/Duplex, for checking Gear's own HTTP/2 client
+(the connection each server-streaming and duplex call opens) against a real gRPC stack: grpc core compresses its
+headers with Huffman codes and its dynamic table, pads nothing, frames data its own way and grants window as it
+reads.
 
     python3 tests/interop/grpcio_echo_server.py
 
 Prints "LISTENING <port>" once it serves on 127.0.0.1, and serves until its stdin closes. For each request it
 sends `repeat` responses whose payload is `response_size` bytes (byte i is (i + index) % 251), initial
 metadata "x-echo-initial: <text>" and "x-echo-bin" (the text's bytes), trailing metadata "x-echo-trailer: done"
-and, when `fail_code` is set, that status with `text` as its message.
+and, when `fail_code` is set, that status with `text` as its message. Duplex answers each request with its
+index, its payload's length in `count` and the payload's SHA-256 (hex) in `text`.
 """
+import hashlib
 import os
 import subprocess
 import sys
@@ -43,10 +46,19 @@ def server_stream(request, context):
         context.abort(grpc.StatusCode(next(c for c in grpc.StatusCode if c.value[0] == request.fail_code)), request.text)
 
 
+def duplex(requests, context):
+    for index, request in enumerate(requests):
+        yield pb.EchoResponse(text=hashlib.sha256(request.payload).hexdigest(), index=index, count=len(request.payload))
+
+
 def main():
     handler = grpc.method_handlers_generic_handler("gear.test.Echo", {
         "ServerStream": grpc.unary_stream_rpc_method_handler(
             server_stream,
+            request_deserializer=pb.EchoRequest.FromString,
+            response_serializer=pb.EchoResponse.SerializeToString),
+        "Duplex": grpc.stream_stream_rpc_method_handler(
+            duplex,
             request_deserializer=pb.EchoRequest.FromString,
             response_serializer=pb.EchoResponse.SerializeToString),
     })

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Google.Protobuf;
 
 namespace Gear.Protocol.Grpc;
@@ -47,70 +46,27 @@ public static class LengthPrefixedMessage
     }
 
     /// <summary>
-    /// Writes <paramref name="message"/> framed to <paramref name="output"/> with one write and a flush: serialized into a
-    /// pooled array first, so that a multi-megabyte message reaches an HTTP/2 request stream as one write rather
-    /// than as many small ones (each of which the HTTP/2 client frames and sends by itself). A message that
-    /// gathers (<see cref="IGatheredMessage"/>) goes as its few pieces instead, its large buffers not copied here.
+    /// Writes <paramref name="message"/> framed to <paramref name="output"/>, then flushes: serialized into a pooled
+    /// array first, so that a multi-megabyte message reaches an HTTP/2 request stream as one write rather than as
+    /// many small ones (each of which the HTTP/2 client frames and sends by itself). A message that gathers
+    /// (<see cref="IGatheredMessage"/>) goes as its few pieces instead, its large buffers not copied here.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // no state-machine box per message
     public static async ValueTask WriteAsync(Stream output, IMessage message, int maxSize, string what, CancellationToken cancellationToken)
     {
-        if (message is IGatheredMessage gathered && await TryWriteGatheredAsync(output, gathered, maxSize, what, cancellationToken).ConfigureAwait(false))
-            return;
-        int size = message.CalculateSize();
-        CheckSize(size, maxSize, what);
-        int frameSize = HeaderSize + size;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(frameSize);
+        FramedMessage framed = FramedMessage.Create(message, maxSize, what);
         try
         {
-            WriteHeader(buffer, size);
-            message.WriteTo(buffer.AsSpan(HeaderSize, size));
-            await output.WriteAsync(buffer.AsMemory(0, frameSize), cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < framed.Count; i++)
+                await output.WriteAsync(framed.Pieces.Span[i], cancellationToken).ConfigureAwait(false);
             // HttpClient's HTTP/2 request stream holds written bytes back until flushed.
             await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            framed.Return();
         }
     }
-
-    /// <summary>
-    /// Writes a message that gives its wire bytes in pieces (<see cref="IGatheredMessage"/>): the prefix with the
-    /// first encoded run, then each piece as it is, then a flush. False, with nothing written, when the message
-    /// cannot be gathered.
-    /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<bool> TryWriteGatheredAsync(Stream output, IGatheredMessage message, int maxSize, string what, CancellationToken cancellationToken)
-    {
-        // Both pooled: an actor writes one of these per append.
-        byte[] encoded = ArrayPool<byte>.Shared.Rent(HeaderSize + message.MaxEncodedBytes);
-        ReadOnlyMemory<byte>[] pieces = ArrayPool<ReadOnlyMemory<byte>>.Shared.Rent(message.MaxPieces);
-        try
-        {
-            if (!message.TryGather(encoded.AsMemory(HeaderSize), pieces, out int count)) return false;
-            long size = 0;
-            for (var i = 0; i < count; i++) size += pieces[i].Length;
-            CheckSize(size, maxSize, what);
-            WriteHeader(encoded, (int)size);
-            // The prefix sits just before the first encoded run, which starts the encoded buffer: one write for both.
-            var first = count > 0 && StartsAt(pieces[0], encoded, HeaderSize) ? 1 : 0;
-            await output.WriteAsync(encoded.AsMemory(0, HeaderSize + (first == 1 ? pieces[0].Length : 0)), cancellationToken).ConfigureAwait(false);
-            for (var i = first; i < count; i++)
-                await output.WriteAsync(pieces[i], cancellationToken).ConfigureAwait(false);
-            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(encoded);
-            // Cleared: the pieces hold the actor's buffers, which the pool must not keep alive.
-            ArrayPool<ReadOnlyMemory<byte>>.Shared.Return(pieces, clearArray: true);
-        }
-    }
-
-    private static bool StartsAt(ReadOnlyMemory<byte> piece, byte[] array, int offset) =>
-        MemoryMarshal.TryGetArray(piece, out ArraySegment<byte> segment) && segment.Array == array && segment.Offset == offset;
 
     private static void WritePrefix(IBufferWriter<byte> output, int size, int maxSize, string what)
     {
@@ -120,7 +76,8 @@ public static class LengthPrefixedMessage
         output.Advance(HeaderSize);
     }
 
-    private static void CheckSize(long size, int maxSize, string what)
+    /// <summary>RESOURCE_EXHAUSTED for a message to send that is over the limit.</summary>
+    internal static void CheckSize(long size, int maxSize, string what)
     {
         if (size > maxSize)
         {

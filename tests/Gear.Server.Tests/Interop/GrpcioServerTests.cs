@@ -6,8 +6,8 @@ using Gear.Server.Tests.Protos;
 namespace Gear.Server.Tests.Interop;
 
 /// <summary>
-/// Gear's client against python3-grpcio as the server: server-streaming calls go over the client's own HTTP/2
-/// connection (HPACK with grpc core's Huffman codes and dynamic table, grpc core's framing and flow control).
+/// Gear's client against python3-grpcio as the server: server-streaming and duplex calls go over the client's own
+/// HTTP/2 connection (HPACK with grpc core's Huffman codes and dynamic table, grpc core's framing and flow control).
 /// </summary>
 [TestClass]
 public sealed class GrpcioServerTests
@@ -61,5 +61,34 @@ public sealed class GrpcioServerTests
             Assert.AreEqual($"precondition {call} failed", error.Status.Detail);
             Assert.AreEqual("done", error.Trailers.GetValue("x-echo-trailer"));
         }
+    }
+
+    [TestMethod]
+    public async Task DuplexRequestsLargerThanGrpciosWindowsArriveIntactWhileItAnswers()
+    {
+        using var server = await GrpcioEchoServer.StartAsync();
+        using var channel = GrpcChannel.ForAddress(server.Address);
+        using var call = channel.DuplexStreaming(EchoService.Duplex);
+        // 1 MB requests: grpc core starts with 64 KiB windows and 16 KiB frames, so each takes many frames and updates.
+        byte[][] payloads = [.. Enumerable.Range(0, 6).Select(r => Enumerable.Range(0, 1_000_000 + r).Select(i => (byte)(i * 31 + r)).ToArray())];
+
+        Task writes = Task.Run(async () =>
+        {
+            foreach (byte[] payload in payloads)
+                await call.RequestStream.WriteAsync(new EchoRequest { Payload = Google.Protobuf.ByteString.CopyFrom(payload) });
+            await call.RequestStream.CompleteAsync();
+        });
+        var answers = new List<EchoResponse>();
+        while (await call.ResponseStream.MoveNext()) answers.Add(call.ResponseStream.Current);
+        await writes;
+
+        Assert.AreEqual(payloads.Length, answers.Count);
+        for (var i = 0; i < payloads.Length; i++)
+        {
+            Assert.AreEqual(i, answers[i].Index);
+            Assert.AreEqual(payloads[i].Length, answers[i].Count);
+            Assert.AreEqual(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(payloads[i])), answers[i].Text, $"request {i}'s bytes");
+        }
+        Assert.AreEqual(StatusCode.OK, call.GetStatus().StatusCode);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http;
 using System.Net.Http.Headers;
 using Google.Protobuf;
@@ -14,8 +13,6 @@ internal sealed class ClientCall<TRequest, TResponse>
     where TRequest : class, IMessage<TRequest>
     where TResponse : class
 {
-    private static readonly TimeSpan ServerVerdictWait = TimeSpan.FromSeconds(2);
-
     private GrpcRequestContent? _content;
     private Task<HttpResponseMessage?> _responseTask = Task.FromResult<HttpResponseMessage?>(null);
     private HttpResponseMessage? _response;
@@ -145,7 +142,7 @@ internal sealed class ClientCall<TRequest, TResponse>
         }
         catch (Exception exception)
         {
-            await AwaitServerVerdictAsync().ConfigureAwait(false);
+            await AwaitServerVerdictAsync(_responseTask).ConfigureAwait(false);
             ThrowIfFinishedForWrite();
             throw Fail(StatusForException(exception), exception);
         }
@@ -158,37 +155,6 @@ internal sealed class ClientCall<TRequest, TResponse>
         _requestCompleted = true;
         if (FinalStatus is null) _content?.Complete();
         return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// After a failed write: a server that ends a call resets the request stream, and the write can fail before
-    /// the server's status is read: a refusal (Trailers-Only, e.g. UNAUTHENTICATED) comes in the response headers,
-    /// an end mid-stream (INVALID_ARGUMENT for a bad message) in the trailers, which the caller's reader reaches a
-    /// moment later. The server's status is the call's status, so wait briefly for it before blaming the transport.
-    /// </summary>
-    private async Task AwaitServerVerdictAsync()
-    {
-        var waited = Stopwatch.StartNew();
-        try
-        {
-            HttpResponseMessage? response = await _responseTask.WaitAsync(ServerVerdictWait).ConfigureAwait(false);
-            if (response is not null && FinalStatus is null)
-            {
-                var left = ServerVerdictWait - waited.Elapsed;
-                await Finished.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero).ConfigureAwait(false);
-            }
-        }
-        catch (TimeoutException)
-        {
-            // No answer in time (or nobody reading the trailers): the transport error stands.
-        }
-    }
-
-    private void ThrowIfFinishedForWrite()
-    {
-        if (FinalStatus is not { } status) return;
-        if (status.StatusCode == StatusCode.OK) throw new InvalidOperationException("The call has already finished.");
-        throw new RpcException(status, FinalTrailers);
     }
 
     // ---- the end of the call ----

@@ -1,10 +1,11 @@
+using System.Diagnostics;
 using Google.Protobuf;
 
 namespace Gear.Protocol.Grpc;
 
 /// <summary>
 /// What every client call shares, whatever carries it (<see cref="ClientCall{TRequest, TResponse}"/> on
-/// HttpClient, <see cref="DedicatedStreamingCall{TResponse}"/> on a connection of its own): the deadline and
+/// HttpClient, <see cref="DedicatedStreamingCall{TRequest, TResponse}"/> on a connection of its own): the deadline and
 /// cancellation, the single final status that whatever ends the call first sets (trailers, a reset, a
 /// transport error, the deadline, cancellation, dispose), the response headers' verdict, and reading messages.
 /// Subclasses send the request and say how their transport is torn down (<see cref="TearDown"/>).
@@ -12,6 +13,8 @@ namespace Gear.Protocol.Grpc;
 internal abstract class ClientCallBase<TResponse> : IClientCall, IAsyncStreamReader<TResponse>
     where TResponse : class
 {
+    private static readonly TimeSpan ServerVerdictWait = TimeSpan.FromSeconds(2);
+
     private readonly TaskCompletionSource<Metadata> _responseHeaders = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource? _finished; // made only for a caller that waits for the end (a failed write)
     private Status? _status;
@@ -166,6 +169,36 @@ internal abstract class ClientCallBase<TResponse> : IClientCall, IAsyncStreamRea
         (Status? status, Metadata metadata) = ReadTrailers();
         Finish(status ?? new Status(StatusCode.Internal, "The server ended the response without a grpc-status trailer."), metadata);
         return ReturnFinished(_status!.Value);
+    }
+
+    /// <summary>
+    /// After a failed write: a server that ends a call resets the request stream, and the write can fail before
+    /// the server's status is read: a refusal (Trailers-Only, e.g. UNAUTHENTICATED) comes in the response headers,
+    /// an end mid-stream (INVALID_ARGUMENT for a bad message) in the trailers, which the caller's reader reaches a
+    /// moment later. The server's status is the call's status, so wait briefly for it before blaming the transport.
+    /// </summary>
+    /// <param name="responseHeaders">Completes (never faults) once the response headers have been judged.</param>
+    protected async Task AwaitServerVerdictAsync(Task responseHeaders)
+    {
+        var waited = Stopwatch.StartNew();
+        try
+        {
+            await responseHeaders.WaitAsync(ServerVerdictWait).ConfigureAwait(false);
+            var left = ServerVerdictWait - waited.Elapsed;
+            await Finished.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // No answer in time (or nobody reading the trailers): the transport error stands.
+        }
+    }
+
+    /// <summary>A write to a call that has ended: the call's error, or InvalidOperationException after OK.</summary>
+    protected void ThrowIfFinishedForWrite()
+    {
+        if (FinalStatus is not { } status) return;
+        if (status.StatusCode == StatusCode.OK) throw new InvalidOperationException("The call has already finished.");
+        throw new RpcException(status, FinalTrailers);
     }
 
     /// <summary>False for a call that ended OK; throws the status of one that did not.</summary>

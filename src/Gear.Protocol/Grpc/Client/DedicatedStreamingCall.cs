@@ -5,30 +5,45 @@ using Google.Protobuf;
 namespace Gear.Protocol.Grpc;
 
 /// <summary>
-/// A server-streaming call on an HTTP/2 connection of its own (<see cref="SingleCallConnection"/>), so that
-/// each response is received from the socket straight into the pooled array it is decoded from. Server
-/// streams are the bulk path (a learner's batches); unary and client-side streaming calls share the channel's
-/// pooled connections instead (<see cref="ClientCall{TRequest, TResponse}"/>).
+/// A server-streaming or duplex call on an HTTP/2 connection of its own (<see cref="SingleCallConnection"/>).
+/// These are the bulk paths: each of a learner's batches is received from the socket straight into the pooled
+/// array it is decoded from, and an actor's appends go to the socket from the buffers they hold, in frames as
+/// large as the server allows. Unary and client-streaming calls share the channel's pooled connections
+/// instead (<see cref="ClientCall{TRequest, TResponse}"/>).
 /// </summary>
-internal sealed class DedicatedStreamingCall<TResponse> : ClientCallBase<TResponse>
+internal sealed class DedicatedStreamingCall<TRequest, TResponse> : ClientCallBase<TResponse>, IClientStreamWriter<TRequest>
+    where TRequest : class, IMessage<TRequest>
     where TResponse : class
 {
+    private Task<SingleCallConnection?> _connecting = Task.FromResult<SingleCallConnection?>(null);
     private Task<bool> _opening = Task.FromResult(false);
     private SingleCallConnection? _connection;
     private StreamMessageReader<TResponse>? _reader;
+    private int _writing;
+    private bool _requestCompleted;
 
     public DedicatedStreamingCall(GrpcChannel channel, string path, OwningMessageDecoder<TResponse> decode, CallOptions options)
         : base(channel, path, decode, options)
     {
     }
 
-    /// <summary>Connects and sends the request; the response headers and messages follow in the background.</summary>
-    public void Start(IMessage request)
+    /// <summary>
+    /// Connects and sends the headers and <paramref name="singleRequest"/>, which is the whole request (server
+    /// streaming); null leaves the request open for <see cref="WriteAsync"/> (duplex). The response headers and
+    /// messages follow in the background.
+    /// </summary>
+    public void Start(TRequest? singleRequest)
     {
-        if (!TryBegin(request)) return;
-        var body = new ArrayBufferWriter<byte>(LengthPrefixedMessage.HeaderSize + request.CalculateSize());
-        LengthPrefixedMessage.Write(body, request, int.MaxValue, "request");
-        _opening = OpenAsync(EncodeRequestHeaders(), body.WrittenMemory);
+        if (!TryBegin(singleRequest)) return;
+        ReadOnlyMemory<byte>? body = null;
+        if (singleRequest is not null)
+        {
+            var framed = new ArrayBufferWriter<byte>(LengthPrefixedMessage.HeaderSize + singleRequest.CalculateSize());
+            LengthPrefixedMessage.Write(framed, singleRequest, int.MaxValue, "request");
+            body = framed.WrittenMemory;
+        }
+        _connecting = ConnectAsync(EncodeRequestHeaders(), body);
+        _opening = ReceiveResponseHeadersAsync();
     }
 
     private ReadOnlyMemory<byte> EncodeRequestHeaders()
@@ -53,25 +68,40 @@ internal sealed class DedicatedStreamingCall<TResponse> : ClientCallBase<TRespon
         return block.WrittenMemory;
     }
 
-    /// <summary>True when the response has a body to read; false when the call already has its status.</summary>
-    private async Task<bool> OpenAsync(ReadOnlyMemory<byte> headerBlock, ReadOnlyMemory<byte> body)
+    /// <summary>The connection with the request on its way; null when the call ended before it was made.</summary>
+    private async Task<SingleCallConnection?> ConnectAsync(ReadOnlyMemory<byte> headerBlock, ReadOnlyMemory<byte>? body)
     {
         SingleCallConnection connection;
-        Http2ResponseHead head;
         try
         {
             connection = await SingleCallConnection.OpenAsync(
                 Channel.Address, Channel.Options, Channel.CertificateValidation, headerBlock, body, CallToken).ConfigureAwait(false);
-            lock (Gate)
+        }
+        catch (Exception exception)
+        {
+            Finish(StatusForException(exception), new Metadata());
+            return null;
+        }
+        lock (Gate)
+        {
+            if (FinalStatus is not null)
             {
-                if (FinalStatus is not null)
-                {
-                    // The call ended while it was connecting.
-                    connection.Abort(new OperationCanceledException("The call ended while it was connecting."));
-                    return false;
-                }
-                _connection = connection;
+                // The call ended while it was connecting.
+                connection.Abort(new OperationCanceledException("The call ended while it was connecting."));
+                return null;
             }
+            _connection = connection;
+        }
+        return connection;
+    }
+
+    /// <summary>True when the response has a body to read; false when the call already has its status.</summary>
+    private async Task<bool> ReceiveResponseHeadersAsync()
+    {
+        if (await _connecting.ConfigureAwait(false) is not { } connection) return false;
+        Http2ResponseHead head;
+        try
+        {
             head = await connection.ResponseHead.ConfigureAwait(false);
         }
         catch (Exception exception)
@@ -91,6 +121,80 @@ internal sealed class DedicatedStreamingCall<TResponse> : ClientCallBase<TRespon
         if (FinalStatus is { } finished) return ReturnFinished(finished);
         if (!await _opening.ConfigureAwait(false) || FinalStatus is not null) return ReturnFinished(FinalStatus!.Value);
         return await ReadNextAsync(_reader!, cancellationToken).ConfigureAwait(false);
+    }
+
+    // ---- requests (duplex) ----
+
+    public async Task WriteAsync(TRequest message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (_requestCompleted) throw new InvalidOperationException("The request stream has already been completed.");
+        if (Interlocked.Exchange(ref _writing, 1) != 0)
+            throw new InvalidOperationException("A previous write is still in progress: write the request messages one at a time.");
+        try
+        {
+            ThrowIfFinishedForWrite();
+            using CancellationTokenRegistration registration = cancellationToken.CanBeCanceled
+                ? cancellationToken.UnsafeRegister(static state => ((DedicatedStreamingCall<TRequest, TResponse>)state!).CancelByCaller(), this)
+                : default;
+            // A call without a connection has its status already.
+            if (await _connecting.ConfigureAwait(false) is { } connection) await SendAsync(connection, message).ConfigureAwait(false);
+            else ThrowIfFinishedForWrite();
+        }
+        finally
+        {
+            Volatile.Write(ref _writing, 0);
+        }
+    }
+
+    /// <summary>Sends one request message; a failure throws the call's status, the server's where it has one.</summary>
+    private async Task SendAsync(SingleCallConnection connection, TRequest message)
+    {
+        try
+        {
+            FramedMessage framed = FramedMessage.Create(message, Channel.Options.MaxSendMessageSize, "request");
+            try
+            {
+                await connection.SendMessageAsync(framed, CallToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                framed.Return();
+            }
+        }
+        catch (RpcException exception)
+        {
+            throw Fail(exception.Status);
+        }
+        catch (Http2StreamEndedException) when (ReadTrailers() is ({ } ended, var trailers))
+        {
+            // The server has ended the call and its trailers say how; the reader reaches them in its own time (the
+            // responses before them stay readable), so the call is not finished from here.
+            if (ended.StatusCode == StatusCode.OK) throw new InvalidOperationException("The call has already finished.");
+            throw new RpcException(ended, trailers);
+        }
+        catch (Exception exception)
+        {
+            // The connection failed or was torn down under the write (a refusal, a reset, cancellation).
+            await AwaitServerVerdictAsync(_opening).ConfigureAwait(false);
+            ThrowIfFinishedForWrite();
+            throw Fail(StatusForException(exception), exception);
+        }
+    }
+
+    public async Task CompleteAsync()
+    {
+        if (_requestCompleted) return;
+        _requestCompleted = true;
+        if (FinalStatus is not null || await _connecting.ConfigureAwait(false) is not { } connection) return;
+        try
+        {
+            await connection.CompleteRequestAsync(CallToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The call is ending anyway; its reader gets the status.
+        }
     }
 
     protected override (Status? Status, Metadata Trailers) ReadTrailers() => ReadFields(_connection!.Trailers ?? [], out _);

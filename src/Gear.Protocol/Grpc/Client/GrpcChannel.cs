@@ -120,7 +120,7 @@ public sealed class GrpcChannel : IDisposable
         ArgumentNullException.ThrowIfNull(method);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(decode);
-        var call = new DedicatedStreamingCall<TDecoded>(this, method.FullName, decode, options);
+        var call = new DedicatedStreamingCall<TRequest, TDecoded>(this, method.FullName, decode, options);
         call.Start(request);
         return new AsyncServerStreamingCall<TDecoded>(call);
     }
@@ -135,12 +135,17 @@ public sealed class GrpcChannel : IDisposable
         return new AsyncClientStreamingCall<TRequest, TResponse>(call);
     }
 
-    /// <summary>Starts a duplex call: write <c>RequestStream</c> and read <c>ResponseStream</c> independently.</summary>
+    /// <summary>
+    /// Starts a duplex call: write <c>RequestStream</c> and read <c>ResponseStream</c> independently. Like a
+    /// server-streaming call it has an HTTP/2 connection of its own, which sends each request in frames as
+    /// large as the server allows, the buffers of a gathered message (an actor's append) written as they are.
+    /// </summary>
     public AsyncDuplexStreamingCall<TRequest, TResponse> DuplexStreaming<TRequest, TResponse>(Method<TRequest, TResponse> method, CallOptions options = default)
         where TRequest : class, IMessage<TRequest>
         where TResponse : class, IMessage<TResponse>
     {
-        var call = new ClientCall<TRequest, TResponse>(this, method.FullName, method.OwningResponseDecoder, options);
+        ArgumentNullException.ThrowIfNull(method);
+        var call = new DedicatedStreamingCall<TRequest, TResponse>(this, method.FullName, method.OwningResponseDecoder, options);
         call.Start(null);
         return new AsyncDuplexStreamingCall<TRequest, TResponse>(call);
     }

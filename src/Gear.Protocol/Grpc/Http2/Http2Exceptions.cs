@@ -11,3 +11,9 @@ internal sealed class Http2StreamResetException(uint errorCode, string message) 
 {
     public uint ErrorCode { get; } = errorCode;
 }
+
+/// <summary>
+/// The server has ended the stream (its trailers came), so what the client would still send is not read: the
+/// call's status is in those trailers.
+/// </summary>
+internal sealed class Http2StreamEndedException() : IOException("The server has ended the call, so the request cannot be sent.");

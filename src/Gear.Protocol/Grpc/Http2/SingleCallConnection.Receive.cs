@@ -13,7 +13,8 @@ internal sealed partial class SingleCallConnection
     /// How long DATA waits in the socket for the reader before the loop queues it. A reader that comes back
     /// within this gets the bytes received straight into its buffer (they wait in the kernel's socket buffer,
     /// and TCP holds the server back meanwhile); one that stays away longer (a learner busy training) finds them
-    /// queued, and the loop goes on answering PING and SETTINGS.
+    /// queued, and the loop goes on answering PING and SETTINGS. Responses to a streamed request (a duplex call)
+    /// are queued at once: there the loop must go on reading the server's WINDOW_UPDATEs for the writer.
     /// </summary>
     private static readonly TimeSpan ReaderWait = TimeSpan.FromMilliseconds(250);
 
@@ -143,9 +144,11 @@ internal sealed partial class SingleCallConnection
         SignalSendWindow();
     }
 
-    private void ThrowIfFailed()
+    /// <summary>Throws why no more request bytes can go: the connection failed, or the server has ended the stream.</summary>
+    private void ThrowIfCannotSend()
     {
         if (_failure is not null) ExceptionDispatchInfo.Throw(_failure);
+        if (_ended) throw new Http2StreamEndedException();
     }
 
     private void ReleaseQueue()
@@ -178,7 +181,7 @@ internal sealed partial class SingleCallConnection
                 direct = _pending;
                 _loopFilling = direct is not null;
                 if (direct is not null) target = direct.Remaining[..Math.Min(remaining, direct.Remaining.Length)];
-                else if (waitedOut == 0 && _failure is null) readerActivity = (_readerActivity ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                else if (waitedOut == 0 && _failure is null && !_requestStreamed) readerActivity = (_readerActivity ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
                 else target = _received.Reserve(remaining);
             }
             if (readerActivity is not null)

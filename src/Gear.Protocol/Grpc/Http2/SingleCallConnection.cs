@@ -7,11 +7,13 @@ using System.Net.Sockets;
 namespace Gear.Protocol.Grpc.Http2;
 
 /// <summary>
-/// An HTTP/2 client connection that carries one call (stream 1) and is closed with it. It exists for bulk
-/// server-streaming replies (a learner's SampleStream): its read loop receives each DATA payload straight from
-/// the socket into the buffer the reader is waiting to fill, where SocketsHttpHandler copies every byte twice
-/// more (into the connection's buffer, then the stream's) before the reader sees it. It advertises the largest
-/// frame size HTTP/2 allows, so the server sends few, large DATA frames.
+/// An HTTP/2 client connection that carries one call (stream 1) and is closed with it. It exists for the bulk
+/// streams: a learner's SampleStream replies, whose DATA payloads its read loop receives straight from the
+/// socket into the buffer the reader is waiting to fill (SocketsHttpHandler copies every byte twice more, into
+/// the connection's buffer and then the stream's, before the reader sees it); and an actor's InsertStream
+/// requests, which it sends as DATA frames as large as the server allows, the actor's buffers written to the
+/// socket as they are (SocketsHttpHandler copies them into 16 KiB frames and sends each with a system call of
+/// its own). It advertises the largest frame size HTTP/2 allows, so the server sends few, large DATA frames.
 /// The read loop answers PING and SETTINGS on its own, so a learner that stops reading for a while keeps its
 /// connection; what it does not read waits in a queue bounded by the flow-control window.
 /// </summary>
@@ -26,12 +28,14 @@ internal sealed partial class SingleCallConnection : IDisposable
     private readonly int _windowUpdateThreshold;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly byte[] _controlFrame = new byte[2 * (Http2FrameHeader.Size + 4)]; // written only under _writeLock
+    private readonly bool _requestStreamed;
+    private byte[]? _frameStage; // a DATA frame's header and small pieces, coalesced into one write (only under _writeLock)
     private readonly object _gate = new();
     private readonly Timer? _keepAlive;
     private readonly long _keepAliveDelayMs;
     private readonly long _keepAliveTimeoutMs;
 
-    // Send side (under _gate): the request body is the only DATA the client sends.
+    // Send side (under _gate): the request is the only DATA the client sends.
     private long _sendWindowStream = Http2FrameHeader.DefaultWindowSize;
     private long _sendWindowConnection = Http2FrameHeader.DefaultWindowSize;
     private int _peerInitialWindow = Http2FrameHeader.DefaultWindowSize;
@@ -47,10 +51,11 @@ internal sealed partial class SingleCallConnection : IDisposable
     private int _closed;
 
     /// <summary><paramref name="transport"/> owns the socket: disposing it closes the connection.</summary>
-    private SingleCallConnection(Stream transport, Uri address, GrpcChannelOptions options)
+    private SingleCallConnection(Stream transport, Uri address, GrpcChannelOptions options, bool requestStreamed)
     {
         _authority = address.Authority;
         _transport = transport;
+        _requestStreamed = requestStreamed;
         _receiveWindow = options.InitialStreamWindowSize;
         // Credit back in eighths: often enough that the server never waits on a full window, rarely enough that
         // a multi-megabyte reply costs a handful of WINDOW_UPDATEs.
@@ -75,12 +80,15 @@ internal sealed partial class SingleCallConnection : IDisposable
 
     /// <summary>
     /// Connects to <paramref name="address"/> (TLS with ALPN "h2" for https), sends the preface, the settings,
-    /// the request headers and the request body (which ends the client's half of the stream), and starts
-    /// reading. <paramref name="headerBlock"/> is the HPACK-encoded request headers.
+    /// the request headers and the request body, and starts reading. <paramref name="headerBlock"/> is the
+    /// HPACK-encoded request headers. A <paramref name="body"/> is the whole request and ends the client's half
+    /// of the stream; without one the request stays open for <see cref="SendMessageAsync"/> and
+    /// <see cref="CompleteRequestAsync"/> (a duplex call), and responses are queued as they arrive rather than
+    /// waiting in the socket for the reader, so that a writer that reads them later is never held up.
     /// </summary>
     public static async Task<SingleCallConnection> OpenAsync(
         Uri address, GrpcChannelOptions options, RemoteCertificateValidationCallback? validation,
-        ReadOnlyMemory<byte> headerBlock, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+        ReadOnlyMemory<byte> headerBlock, ReadOnlyMemory<byte>? body, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         Stream? transport = null;
@@ -97,7 +105,7 @@ internal sealed partial class SingleCallConnection : IDisposable
             socket.Dispose();
             throw;
         }
-        var connection = new SingleCallConnection(transport, address, options);
+        var connection = new SingleCallConnection(transport, address, options, requestStreamed: body is null);
         await connection.StartAsync(headerBlock, body, cancellationToken).ConfigureAwait(false);
         return connection;
     }
@@ -137,9 +145,9 @@ internal sealed partial class SingleCallConnection : IDisposable
     /// Everything up to the request body goes in one write: preface, SETTINGS, the connection window's raise,
     /// HEADERS (and CONTINUATION), and the body as well when it fits the windows a server starts with.
     /// </summary>
-    private async Task StartAsync(ReadOnlyMemory<byte> headerBlock, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    private async Task StartAsync(ReadOnlyMemory<byte> headerBlock, ReadOnlyMemory<byte>? body, CancellationToken cancellationToken)
     {
-        var opening = new ArrayBufferWriter<byte>(256 + headerBlock.Length + body.Length);
+        var opening = new ArrayBufferWriter<byte>(256 + headerBlock.Length + (body?.Length ?? 0));
         opening.Write(Preface);
         WriteSettings(opening);
         if (_receiveWindow > Http2FrameHeader.DefaultWindowSize)
@@ -149,17 +157,26 @@ internal sealed partial class SingleCallConnection : IDisposable
                 BigEndian((uint)(_receiveWindow - Http2FrameHeader.DefaultWindowSize)));
         }
         WriteHeaderFrames(opening, headerBlock.Span);
-        bool bodyFits = body.Length <= Http2FrameHeader.DefaultMaxFrameSize;
+        bool bodyFits = body is { Length: <= Http2FrameHeader.DefaultMaxFrameSize };
         if (bodyFits)
         {
-            WriteFrame(opening, new Http2FrameHeader(body.Length, Http2FrameType.Data, Http2FrameFlags.EndStream, StreamId), body.Span);
-            _sendWindowStream -= body.Length;
-            _sendWindowConnection -= body.Length;
+            ReadOnlyMemory<byte> whole = body!.Value;
+            WriteFrame(opening, new Http2FrameHeader(whole.Length, Http2FrameType.Data, Http2FrameFlags.EndStream, StreamId), whole.Span);
+            _sendWindowStream -= whole.Length;
+            _sendWindowConnection -= whole.Length;
         }
         await WriteAsync(opening.WrittenMemory, cancellationToken).ConfigureAwait(false);
         // The loop ends only through Fail (it catches everything), so nothing waits for its task.
         _ = Task.Run(ReadLoopAsync, CancellationToken.None);
-        if (!bodyFits) await SendBodyAsync(body, cancellationToken).ConfigureAwait(false);
+        if (body is not { } large || bodyFits) return;
+        try
+        {
+            await SendDataAsync(new[] { large }, large.Length, endStream: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Http2StreamEndedException)
+        {
+            // The server answered before reading the whole request (a refusal): its status is what matters.
+        }
     }
 
     private void WriteSettings(ArrayBufferWriter<byte> output)
@@ -207,40 +224,106 @@ internal sealed partial class SingleCallConnection : IDisposable
         return bytes;
     }
 
-    /// <summary>A body larger than the first frame: sent as the server's windows and frame size allow.</summary>
-    private async Task SendBodyAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends one request message of a streamed request (see <see cref="OpenAsync"/>). One at a time: its DATA
+    /// frames must not interleave with another message's.
+    /// </summary>
+    public async ValueTask SendMessageAsync(FramedMessage message, CancellationToken cancellationToken) =>
+        await SendDataAsync(message.Pieces, message.Length, endStream: false, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Ends a streamed request: an empty DATA frame with END_STREAM.</summary>
+    public async ValueTask CompleteRequestAsync(CancellationToken cancellationToken) =>
+        await SendDataAsync(ReadOnlyMemory<ReadOnlyMemory<byte>>.Empty, 0, endStream: true, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Pieces smaller than this are copied behind their frame's header; larger ones are written as they are.</summary>
+    private const int StagedPieceLimit = 4096;
+
+    /// <summary>
+    /// Sends <paramref name="length"/> bytes, the <paramref name="pieces"/> in order, as DATA frames as large as
+    /// the server's windows and frame size allow (END_STREAM on the last one when <paramref name="endStream"/>).
+    /// A frame's header goes out with the small pieces after it in one write, and each large piece with a
+    /// write of its own, straight from the caller's buffer. A failure in the middle of a frame leaves the
+    /// stream unusable, so it aborts the connection.
+    /// </summary>
+    private async ValueTask SendDataAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> pieces, long length, bool endStream, CancellationToken cancellationToken)
     {
-        for (var sent = 0; ;)
+        var piece = 0;
+        var offset = 0;
+        long left = length;
+        do
         {
-            int chunk;
-            Task? grew = null;
+            int chunk = await ReserveSendWindowAsync(left, cancellationToken).ConfigureAwait(false);
+            bool last = chunk == left;
+            var flags = last && endStream ? Http2FrameFlags.EndStream : Http2FrameFlags.None;
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                byte[] stage = _frameStage ??= new byte[Http2FrameHeader.Size + 4 * StagedPieceLimit];
+                new Http2FrameHeader(chunk, Http2FrameType.Data, flags, StreamId).Write(stage);
+                int staged = Http2FrameHeader.Size;
+                for (int frameLeft = chunk; frameLeft > 0;)
+                {
+                    ReadOnlyMemory<byte> current = pieces.Span[piece];
+                    int take = Math.Min(current.Length - offset, frameLeft);
+                    ReadOnlyMemory<byte> run = current.Slice(offset, take);
+                    if (take < StagedPieceLimit && staged + take <= stage.Length)
+                    {
+                        run.Span.CopyTo(stage.AsSpan(staged));
+                        staged += take;
+                    }
+                    else
+                    {
+                        if (staged > 0) await _transport.WriteAsync(stage.AsMemory(0, staged), cancellationToken).ConfigureAwait(false);
+                        staged = 0;
+                        await _transport.WriteAsync(run, cancellationToken).ConfigureAwait(false);
+                    }
+                    frameLeft -= take;
+                    offset += take;
+                    if (offset == current.Length)
+                    {
+                        piece++;
+                        offset = 0;
+                    }
+                }
+                if (staged > 0) await _transport.WriteAsync(stage.AsMemory(0, staged), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                Abort(exception);
+                throw;
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+            left -= chunk;
+        }
+        while (left > 0);
+    }
+
+    /// <summary>
+    /// Takes up to <paramref name="wanted"/> bytes (at most one frame's worth) of the server's stream and
+    /// connection windows, waiting while either is empty. 0 only for 0 wanted.
+    /// </summary>
+    private async ValueTask<int> ReserveSendWindowAsync(long wanted, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task grew;
             lock (_gate)
             {
-                ThrowIfFailed();
+                ThrowIfCannotSend();
                 long window = Math.Min(_sendWindowStream, _sendWindowConnection);
-                chunk = (int)Math.Min(Math.Min(body.Length - sent, window), _peerMaxFrameSize);
-                if (chunk > 0)
+                var chunk = (int)Math.Min(Math.Min(wanted, window), _peerMaxFrameSize);
+                if (chunk > 0 || wanted == 0)
                 {
                     _sendWindowStream -= chunk;
                     _sendWindowConnection -= chunk;
+                    return chunk;
                 }
-                else
-                {
-                    grew = _sendWindowGrew.Task;
-                }
+                grew = _sendWindowGrew.Task;
             }
-            if (grew is not null)
-            {
-                await grew.WaitAsync(cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            bool last = sent + chunk == body.Length;
-            var frame = new ArrayBufferWriter<byte>(Http2FrameHeader.Size + chunk);
-            WriteFrame(frame, new Http2FrameHeader(chunk, Http2FrameType.Data, last ? Http2FrameFlags.EndStream : Http2FrameFlags.None, StreamId),
-                body.Span.Slice(sent, chunk));
-            await WriteAsync(frame.WrittenMemory, cancellationToken).ConfigureAwait(false);
-            sent += chunk;
-            if (last) return;
+            await grew.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -12,13 +12,15 @@ namespace Gear.Server.Grpc;
 /// unchanged within the noise); 256 KiB blocks gained nothing more and cost more memory per connection.
 /// </summary>
 /// <remarks>
-/// Blocks are pinned arrays (the transport hands them to the kernel, and sends several at once only from
-/// arrays) kept for reuse. A burst — a thousand idle connections that all receive a frame at once, each into a
-/// block of its own — would keep its peak of blocks resident for the life of the process (the soak's server
-/// RSS rose 9–13 % when its idle connections closed, and stayed there), and dropping the arrays would not help:
-/// a server whose hot paths allocate nothing may not run a full collection for hours. So every
-/// <see cref="TrimPeriod"/> the blocks that stayed free through the whole period give their pages back to the
-/// OS (<see cref="PooledBlock.ReleasePages"/>) and wait, cold, behind the warm ones for the next burst.
+/// Blocks are pinned arrays (the transport hands them to the kernel, and sends several at once only from arrays)
+/// kept for reuse. The transport receives into a block without first waiting for data
+/// (<c>WaitForDataBeforeAllocatingBuffer</c> off, <c>GearServer</c>), so each open connection holds one block while
+/// it waits: 64 MiB for a thousand idle connections, given back when they close. Given back, such a peak of blocks
+/// would stay resident for the life of the process (the soak's server RSS rose 9–13 % when its idle connections
+/// closed, and stayed there), and dropping the arrays would not help: a server whose hot paths allocate nothing may
+/// not run a full collection for hours. So every <see cref="TrimPeriod"/> the blocks that stayed free through the
+/// whole period give their pages back to the OS (<see cref="PooledBlock.ReleasePages"/>) and wait, cold, behind the
+/// warm ones for the next burst.
 /// </remarks>
 internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
 {

@@ -169,6 +169,9 @@ public static class GearServer
         builder.WebHost.ConfigureKestrel(listeners.Configure);
         // Kestrel receives into one pool block per call: 64 KiB blocks instead of 4 KiB for multi-megabyte streams.
         builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
+        // And it receives into that block at once instead of first waiting for data with a zero-byte receive: half
+        // the receive calls of an insert stream (W1 inserts +6 %), for one block held by each idle connection.
+        builder.WebHost.UseSockets(o => o.WaitForDataBeforeAllocatingBuffer = false);
         return builder.Build();
     }
 

@@ -143,7 +143,7 @@ public sealed class DuplexConnectionTests
     }
 
     [TestMethod]
-    public async Task ASecondWriteWhileTheFirstWaitsIsRefused()
+    public async Task ASecondWriteOrTheCompletionWhileTheFirstWriteWaitsIsRefused()
     {
         await using var server = new ScriptedHttp2Server();
         using var channel = GrpcChannel.ForAddress(server.Address);
@@ -154,6 +154,8 @@ public sealed class DuplexConnectionTests
 
         var error = await Assert.ThrowsExceptionAsync<InvalidOperationException>(() => call.RequestStream.WriteAsync(End));
         StringAssert.Contains(error.Message, "one at a time");
+        var completing = await Assert.ThrowsExceptionAsync<InvalidOperationException>(() => call.RequestStream.CompleteAsync());
+        StringAssert.Contains(completing.Message, "after it");
 
         await GrantWindowAsync(server, 1_000_000);
         await first.WaitAsync(Patience);

@@ -185,15 +185,22 @@ internal sealed class DedicatedStreamingCall<TRequest, TResponse> : ClientCallBa
     public async Task CompleteAsync()
     {
         if (_requestCompleted) return;
-        _requestCompleted = true;
-        if (FinalStatus is not null || await _connecting.ConfigureAwait(false) is not { } connection) return;
+        // END_STREAM between the frames of a message still being sent would cut that message short.
+        if (Interlocked.Exchange(ref _writing, 1) != 0)
+            throw new InvalidOperationException("A write is still in progress: complete the request stream after it.");
         try
         {
+            _requestCompleted = true;
+            if (FinalStatus is not null || await _connecting.ConfigureAwait(false) is not { } connection) return;
             await connection.CompleteRequestAsync(CallToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is IOException or OperationCanceledException or ObjectDisposedException)
         {
             // The call is ending anyway; its reader gets the status.
+        }
+        finally
+        {
+            Volatile.Write(ref _writing, 0);
         }
     }
 

@@ -14,11 +14,13 @@ internal readonly struct FramedMessage
 {
     private readonly byte[] _encoded;
     private readonly ReadOnlyMemory<byte>[] _pieces;
+    private readonly int _first;
 
-    private FramedMessage(byte[] encoded, ReadOnlyMemory<byte>[] pieces, int count, long length)
+    private FramedMessage(byte[] encoded, ReadOnlyMemory<byte>[] pieces, int first, int count, long length)
     {
         _encoded = encoded;
         _pieces = pieces;
+        _first = first;
         Count = count;
         Length = length;
     }
@@ -30,7 +32,7 @@ internal readonly struct FramedMessage
     public long Length { get; }
 
     /// <summary>The pieces, in wire order.</summary>
-    public ReadOnlyMemory<ReadOnlyMemory<byte>> Pieces => _pieces.AsMemory(0, Count);
+    public ReadOnlyMemory<ReadOnlyMemory<byte>> Pieces => _pieces.AsMemory(_first, Count);
 
     /// <summary>
     /// Frames <paramref name="message"/>. Throws RESOURCE_EXHAUSTED, with nothing rented, when the message is
@@ -50,7 +52,7 @@ internal readonly struct FramedMessage
         message.WriteTo(encoded.AsSpan(LengthPrefixedMessage.HeaderSize, size));
         ReadOnlyMemory<byte>[] pieces = ArrayPool<ReadOnlyMemory<byte>>.Shared.Rent(1);
         pieces[0] = encoded.AsMemory(0, frameSize);
-        return new FramedMessage(encoded, pieces, 1, frameSize);
+        return new FramedMessage(encoded, pieces, 0, 1, frameSize);
     }
 
     /// <summary>The gathered form; null, with nothing rented, when the message cannot be gathered.</summary>
@@ -60,7 +62,7 @@ internal readonly struct FramedMessage
         byte[] encoded = ArrayPool<byte>.Shared.Rent(prefix + message.MaxEncodedBytes);
         // One more than the message's pieces: room for the prefix as a piece of its own.
         ReadOnlyMemory<byte>[] pieces = ArrayPool<ReadOnlyMemory<byte>>.Shared.Rent(message.MaxPieces + 1);
-        var framed = new FramedMessage(encoded, pieces, 0, 0);
+        var framed = new FramedMessage(encoded, pieces, 0, 0, 0);
         try
         {
             if (!message.TryGather(encoded.AsMemory(prefix), pieces.AsSpan(1), out int count))
@@ -72,15 +74,15 @@ internal readonly struct FramedMessage
             for (var i = 1; i <= count; i++) size += pieces[i].Length;
             LengthPrefixedMessage.CheckSize(size, maxSize, what);
             LengthPrefixedMessage.WriteHeader(encoded, (int)size);
-            // The prefix sits just before the first encoded run when that starts the encoded buffer: one piece for both.
+            // The prefix sits just before the first encoded run when that starts the encoded buffer: one piece for
+            // both. Otherwise it is a piece of its own, in the slot left free in front.
             if (count > 0 && StartsAt(pieces[1], encoded, prefix))
             {
-                pieces.AsSpan(1, count).CopyTo(pieces);
-                pieces[0] = encoded.AsMemory(0, prefix + pieces[0].Length);
-                return new FramedMessage(encoded, pieces, count, prefix + size);
+                pieces[1] = encoded.AsMemory(0, prefix + pieces[1].Length);
+                return new FramedMessage(encoded, pieces, 1, count, prefix + size);
             }
             pieces[0] = encoded.AsMemory(0, prefix);
-            return new FramedMessage(encoded, pieces, count + 1, prefix + size);
+            return new FramedMessage(encoded, pieces, 0, count + 1, prefix + size);
         }
         catch
         {

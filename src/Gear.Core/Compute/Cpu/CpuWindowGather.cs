@@ -160,18 +160,19 @@ internal static unsafe class CpuWindowGather
         }
     }
 
-    /// <summary>
-    /// Requests a window's source lines in one column (up to <see cref="PrefetchBytesPerRun"/> per page run,
-    /// first two runs) ahead of its copy: runs at random places in a large arena are latency-bound, and the
-    /// hardware prefetcher only catches up after the first lines of each. Overlapping those misses is worth more
-    /// than the copy itself.
-    /// </summary>
+    /// <summary>Requests a window's source lines in every column (see the one-column overload).</summary>
     private static void PrefetchWindow(PagedStorage storage, in WindowSource source, in WindowRun run)
     {
         for (var column = 0; column < storage.ColumnCount; column++)
             PrefetchWindow(in source, in run, storage.PageShift, storage.PoolBase(column), storage.PageBytes(column), storage.StepBytes(column));
     }
 
+    /// <summary>
+    /// Requests a window's source lines in one column (up to <see cref="PrefetchBytesPerRun"/> per page run,
+    /// first two runs) ahead of its copy: runs at random places in a large arena are latency-bound, and the
+    /// hardware prefetcher only catches up after the first lines of each. Overlapping those misses is worth more
+    /// than the copy itself.
+    /// </summary>
     private static void PrefetchWindow(in WindowSource source, in WindowRun run, int shift, byte* poolBase, long pageBytes, int stepBytes)
     {
         if (run.RunLength == 0)

@@ -118,7 +118,7 @@ internal sealed partial class SingleCallConnection
 
     /// <summary>
     /// Records why the stream can no longer be read (unless it already ended cleanly) and wakes whoever waits:
-    /// the reader, the response headers, a body send waiting for window.
+    /// the reader, the response headers, a request send waiting for window.
     /// </summary>
     private void Fail(Exception reason)
     {

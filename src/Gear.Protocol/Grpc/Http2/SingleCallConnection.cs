@@ -228,12 +228,12 @@ internal sealed partial class SingleCallConnection : IDisposable
     /// Sends one request message of a streamed request (see <see cref="OpenAsync"/>). One at a time: its DATA
     /// frames must not interleave with another message's.
     /// </summary>
-    public async ValueTask SendMessageAsync(FramedMessage message, CancellationToken cancellationToken) =>
-        await SendDataAsync(message.Pieces, message.Length, endStream: false, cancellationToken).ConfigureAwait(false);
+    public ValueTask SendMessageAsync(FramedMessage message, CancellationToken cancellationToken) =>
+        SendDataAsync(message.Pieces, message.Length, endStream: false, cancellationToken);
 
     /// <summary>Ends a streamed request: an empty DATA frame with END_STREAM.</summary>
-    public async ValueTask CompleteRequestAsync(CancellationToken cancellationToken) =>
-        await SendDataAsync(ReadOnlyMemory<ReadOnlyMemory<byte>>.Empty, 0, endStream: true, cancellationToken).ConfigureAwait(false);
+    public ValueTask CompleteRequestAsync(CancellationToken cancellationToken) =>
+        SendDataAsync(ReadOnlyMemory<ReadOnlyMemory<byte>>.Empty, 0, endStream: true, cancellationToken);
 
     /// <summary>Pieces smaller than this are copied behind their frame's header; larger ones are written as they are.</summary>
     private const int StagedPieceLimit = 4096;
@@ -327,7 +327,7 @@ internal sealed partial class SingleCallConnection : IDisposable
         }
     }
 
-    /// <summary>Wakes a body send waiting for window (or lets it see that the connection failed).</summary>
+    /// <summary>Wakes a request send waiting for window (or lets it see that the connection failed).</summary>
     private void SignalSendWindow()
     {
         TaskCompletionSource grew;

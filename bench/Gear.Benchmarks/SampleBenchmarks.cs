@@ -41,9 +41,24 @@ public abstract class SampleBenchmark : TableBenchmark
     }
 }
 
+/// <summary>
+/// A workload whose samples are large enough for the backend's parallel gather: measured with each sample
+/// gathered by its caller alone and split over two threads (the design's CPU backend gathers in parallel; the
+/// memcpy reference stays single-threaded).
+/// </summary>
+public abstract class LargeSampleBenchmark : SampleBenchmark
+{
+    /// <summary>Threads one sample's gather is split over.</summary>
+    [Params(1, 2)]
+    public int GatherThreadsPerSample { get; set; }
+
+    /// <inheritdoc/>
+    protected override int GatherThreads => GatherThreadsPerSample;
+}
+
 /// <summary>W1: uniform sample of 256 Atari transitions (7.2 MB gathered per sample).</summary>
 [Config(typeof(BenchConfig))]
-public class W1AtariSample : SampleBenchmark
+public class W1AtariSample : LargeSampleBenchmark
 {
     internal override SampleRequest Request => new(256, 1, WindowPlacement.StartAnchored);
 
@@ -107,7 +122,7 @@ public class W3DecisionTransformerWindows : SampleBenchmark
 
 /// <summary>W4: 32 windows of 512 steps of f32[256] (16 MiB gathered per sample).</summary>
 [Config(typeof(BenchConfig))]
-public class W4LongWindows : SampleBenchmark
+public class W4LongWindows : LargeSampleBenchmark
 {
     internal override SampleRequest Request => new(32, 512, WindowPlacement.Uniform);
 

@@ -23,6 +23,12 @@ public abstract class TableBenchmark
     [Params(1, 2)]
     public int Threads { get; set; }
 
+    /// <summary>
+    /// Threads the backend splits one large gather over (<see cref="CpuBackend.ParallelGatherThresholdBytes"/>);
+    /// 1 unless a workload gathers enough per sample to repay the hand-off.
+    /// </summary>
+    protected virtual int GatherThreads => 1;
+
     internal CpuBackend Backend { get; private set; } = null!;
 
     internal Table Table { get; private set; } = null!;
@@ -31,7 +37,7 @@ public abstract class TableBenchmark
     [GlobalSetup]
     public void Setup()
     {
-        Backend = new CpuBackend();
+        Backend = new CpuBackend(GatherThreads);
         Table = CreateTable(Backend);
         _memcpy = new MemcpyReference(BytesPerOperation, intoArena: IsInsert, Table.GetInfo().BytesReserved);
         _memcpyBeyondCache = new MemcpyReference(BytesPerOperation, intoArena: IsInsert, 2 * LastLevelCache.Bytes);

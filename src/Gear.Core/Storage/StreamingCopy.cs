@@ -14,7 +14,10 @@ internal static unsafe class StreamingCopy
     /// <summary>Copies of fewer bytes than this use an ordinary copy: streaming does not pay below a few pages.</summary>
     public const int Threshold = 4096;
 
-    /// <summary>Copies <paramref name="length"/> bytes; the two ranges must not overlap.</summary>
+    /// <summary>
+    /// Copies <paramref name="length"/> bytes; the two ranges must not overlap. The streaming stores are weakly
+    /// ordered: call <see cref="Fence"/> once after the last copy and before the bytes are published.
+    /// </summary>
     public static void Copy(byte* source, byte* destination, nuint length)
     {
         if (length < Threshold || !Avx.IsSupported)
@@ -40,8 +43,16 @@ internal static unsafe class StreamingCopy
 
         var tail = length - head - body;
         Buffer.MemoryCopy(s + body, d + body, tail, tail);
+    }
 
-        // Streaming stores are weakly ordered: make them visible before the caller publishes the steps.
-        Sse.StoreFence();
+    /// <summary>
+    /// Makes every earlier streaming store visible before any later store. Once per batch of copies, not per
+    /// copy: a fence waits for the write-combining buffers to drain, and a W2 insert (16 page runs) took
+    /// 0.8–1.2 µs longer with one after every run.
+    /// </summary>
+    public static void Fence()
+    {
+        if (Sse.IsSupported)
+            Sse.StoreFence();
     }
 }

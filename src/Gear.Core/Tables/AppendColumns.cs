@@ -46,7 +46,10 @@ internal unsafe ref struct ColumnReader(ReadOnlySequence<byte> source)
     private SequencePosition _next = source.Start;
     private ReadOnlyMemory<byte> _unread;
 
-    /// <summary>Copies the next <paramref name="bytes"/> bytes to <paramref name="destination"/>.</summary>
+    /// <summary>
+    /// Copies the next <paramref name="bytes"/> bytes to <paramref name="destination"/> with
+    /// <see cref="StreamingCopy"/>: the caller fences once after its last copy.
+    /// </summary>
     public void CopyTo(byte* destination, int bytes)
     {
         while (bytes > 0)

@@ -104,6 +104,8 @@ internal sealed unsafe class ItemTable : IDisposable
     /// live, hold live items: steps firstStep, firstStep + 1, … of <paramref name="trajectory"/>, in the block's
     /// next generation.
     /// </summary>
+    /// <remarks>The records are written with streaming stores, which are weakly ordered: call
+    /// <see cref="StreamingCopy.Fence"/> once after the last run, before the table's lock is let go.</remarks>
     /// <exception cref="InvalidOperationException">The run does not start a block, leaves it, or the block
     /// still has live items (a bookkeeping error that would give two items one key).</exception>
     public void AddRun(int firstSlot, int count, int trajectory, int firstStep)
@@ -130,7 +132,6 @@ internal sealed unsafe class ItemTable : IDisposable
             var nextStep = Vector128.Create(0, 1, 0, 0);
             for (; i < count; i++, record += nextStep)
                 Sse2.StoreAlignedNonTemporal((int*)(records + i), record);
-            Sse.StoreFence();
         }
         else
         {

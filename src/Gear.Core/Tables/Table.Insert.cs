@@ -87,6 +87,8 @@ public sealed partial class Table
                 step += run;
             }
         }
+        // The steps become readable below (their length is published under the lock).
+        StreamingCopy.Fence();
 
         lock (_sync)
         {
@@ -304,6 +306,9 @@ public sealed partial class Table
                     _sampler.InsertRun(firstSlot, runPriorities);
                     _remover.InsertRun(firstSlot, runPriorities);
                 }
+                // The item records' streaming stores, made visible before the lock is let go (one fence per
+                // close: each waits for the write-combining buffers to drain).
+                StreamingCopy.Fence();
             }
             _trajectories.LiveItems[slot] = itemCount;
             _trajectories.States[slot] = TrajectoryState.Closed;

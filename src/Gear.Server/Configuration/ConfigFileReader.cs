@@ -75,6 +75,9 @@ public static class ConfigFileReader
                     case "device":
                         settings.Device = new(String(value, "device"), "device");
                         break;
+                    case "gatherThreads":
+                        settings.GatherThreads = new(Integer(value, "gatherThreads"), "gatherThreads");
+                        break;
                     case "logLevel":
                         settings.LogLevel = new(String(value, "logLevel"), "logLevel");
                         break;
@@ -104,7 +107,7 @@ public static class ConfigFileReader
                         break;
                     default:
                         throw Unknown(property.Name,
-                            "listen, device, logLevel, limits, shutdownDrainSeconds, tokens, tokenFile, tls, tables, checkpoints, writeAheadLog");
+                            "listen, device, gatherThreads, logLevel, limits, shutdownDrainSeconds, tokens, tokenFile, tls, tables, checkpoints, writeAheadLog");
                 }
             }
             return settings;

@@ -37,6 +37,9 @@ public sealed class ServerConfig
     /// <summary>The compute device asked for (never CUDA in this build: validation refuses it).</summary>
     public required DeviceSetting Device { get; init; }
 
+    /// <summary>Threads the CPU backend splits one large gather over (ignored by the CUDA backend).</summary>
+    public int GatherThreads { get; init; } = ServerDefaults.GatherThreads;
+
     /// <summary>Minimum log level.</summary>
     public required LogLevel LogLevel { get; init; }
 

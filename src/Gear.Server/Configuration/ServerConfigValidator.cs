@@ -55,6 +55,7 @@ public static class ServerConfigValidator
             Tokens = tokens,
             TlsCertificate = certificate,
             Device = device,
+            GatherThreads = (int)InRange(settings.GatherThreads, ServerDefaults.GatherThreads, 1, ServerDefaults.MaxGatherThreads),
             LogLevel = logLevel,
             ShutdownDrain = drain,
             Checkpoints = Checkpoints(settings),

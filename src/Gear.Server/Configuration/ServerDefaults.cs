@@ -15,6 +15,15 @@ public static class ServerDefaults
     /// <summary>Compute device.</summary>
     public const string Device = "auto";
 
+    /// <summary>
+    /// Threads the CPU backend splits one large gather over (1: each gather on its caller's thread). Most sample
+    /// paths send from the table's pages and gather nothing; unary Sample and RDMA sessions gather.
+    /// </summary>
+    public const int GatherThreads = 1;
+
+    /// <summary>Largest gatherThreads accepted; more threads than cores only adds hand-offs.</summary>
+    public const int MaxGatherThreads = 256;
+
     /// <summary>Log level.</summary>
     public const string LogLevel = "information";
 

@@ -21,6 +21,9 @@ public sealed class ServerSettings
     /// <summary>Compute device: auto, cpu or cuda:N.</summary>
     public Sourced<string>? Device { get; set; }
 
+    /// <summary>Threads the CPU backend splits one large gather over.</summary>
+    public Sourced<long>? GatherThreads { get; set; }
+
     /// <summary>Minimum log level.</summary>
     public Sourced<string>? LogLevel { get; set; }
 

@@ -15,24 +15,25 @@ public sealed record ComputeBackendChoice(IComputeBackend Backend, string Reason
 
     /// <summary>
     /// Chooses the backend for <paramref name="device"/>: <c>auto</c> takes CUDA device 0 when it is usable and the
-    /// CPU backend otherwise, saying why; <c>cuda:N</c> never falls back silently.
+    /// CPU backend otherwise, saying why; <c>cuda:N</c> never falls back silently. A CPU backend splits gathers of
+    /// <see cref="CpuBackend.ParallelGatherThresholdBytes"/> or more over <paramref name="gatherThreads"/> threads.
     /// </summary>
     /// <exception cref="DeviceUnavailableException"><c>cuda:N</c> was asked for and cannot be used.</exception>
-    public static ComputeBackendChoice For(DeviceSetting device) => For(device, CudaBackend.TryCreate);
+    public static ComputeBackendChoice For(DeviceSetting device, int gatherThreads = 1) => For(device, gatherThreads, CudaBackend.TryCreate);
 
-    /// <summary><see cref="For(DeviceSetting)"/> with the CUDA opener supplied (tests).</summary>
-    internal static ComputeBackendChoice For(DeviceSetting device, CudaOpener openCuda)
+    /// <summary><see cref="For(DeviceSetting, int)"/> with the CUDA opener supplied (tests).</summary>
+    internal static ComputeBackendChoice For(DeviceSetting device, int gatherThreads, CudaOpener openCuda)
     {
         switch (device.Kind)
         {
             case DeviceKind.Cpu:
-                return new(new CpuBackend(), "device cpu requested");
+                return Cpu(gatherThreads, "device cpu requested");
             case DeviceKind.Auto:
             {
                 var cuda = openCuda(0, out var description);
                 return cuda is not null
                     ? new(cuda, $"device auto: {description}")
-                    : new(new CpuBackend(), $"device auto: no usable GPU ({description}); using the CPU backend");
+                    : Cpu(gatherThreads, $"device auto: no usable GPU ({description}); using the CPU backend");
             }
             default:
             {
@@ -44,6 +45,10 @@ public sealed record ComputeBackendChoice(IComputeBackend Backend, string Reason
             }
         }
     }
+
+    private static ComputeBackendChoice Cpu(int gatherThreads, string reason) =>
+        new(new CpuBackend(gatherThreads),
+            gatherThreads == 1 ? reason : $"{reason}; gathers of 1 MiB or more split over {gatherThreads} threads");
 }
 
 /// <summary>The device named by <c>--device cuda:N</c> cannot be used; the message says why.</summary>

@@ -50,7 +50,7 @@ public static class GearServer
         ComputeBackendChoice backend;
         try
         {
-            backend = ComputeBackendChoice.For(config.Device);
+            backend = ComputeBackendChoice.For(config.Device, config.GatherThreads);
         }
         catch (DeviceUnavailableException e)
         {

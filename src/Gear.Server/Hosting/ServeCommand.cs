@@ -23,6 +23,8 @@ public static class ServeCommand
     { HelpName = "host:port", Description = $"Data-plane listen address (default {ServerDefaults.DataPlane}) (TCP batch streams that learners negotiate with OpenDataPlane)." };
     private static readonly Option<string> DeviceOption = new("--device")
     { HelpName = "auto|cpu|cuda:N", Description = "Compute device: auto (CUDA device 0 when usable, else the CPU), cpu, or cuda:N (refuses to start without it)." };
+    private static readonly Option<long> GatherThreadsOption = new("--gather-threads")
+    { HelpName = "count", Description = $"Threads the CPU backend splits a gather of 1 MiB or more over (default {ServerDefaults.GatherThreads}: each on its caller's thread)." };
     private static readonly Option<string> LogLevelOption = new("--log-level")
     { HelpName = "level", Description = $"Minimum log level: {LogLevels.Names}." };
     private static readonly Option<long> MaxReceiveOption = new("--max-receive-message-bytes")
@@ -53,7 +55,7 @@ public static class ServeCommand
     {
         var command = new Command("serve", "Start the replay service (gRPC, admin HTTP) with the configured tables.")
         {
-            ConfigOption, GrpcOption, AdminOption, DataPlaneOption, DeviceOption, LogLevelOption,
+            ConfigOption, GrpcOption, AdminOption, DataPlaneOption, DeviceOption, GatherThreadsOption, LogLevelOption,
             MaxReceiveOption, MaxSendOption, MaxStreamsOption, MaxConnectionsOption, DrainOption,
             TokenFileOption, TlsCertOption, TlsKeyOption, TlsPfxOption, CheckOption, PrintDefaultOption,
         };
@@ -85,7 +87,7 @@ public static class ServeCommand
             await Console.Out.WriteLineAsync(
                 $"configuration is valid: gRPC {config.Grpc}, admin {config.Admin}, data plane {config.DataPlane}, " +
                 $"{config.Tables.Count} tables ({string.Join(", ", config.Tables.Select(t => t.Name))}), " +
-                $"{config.Tokens.Count} tokens, TLS {(config.TlsCertificate is null ? "off" : "on")}, device {config.Device}");
+                $"{config.Tokens.Count} tokens, TLS {(config.TlsCertificate is null ? "off" : "on")}, device {config.Device}, {config.GatherThreads} gather threads");
             return ExitCodes.Ok;
         }
         return await GearServer.RunAsync(config, Console.Error, cancellation);
@@ -110,6 +112,7 @@ public static class ServeCommand
         Override(parse, AdminOption, value => settings.Admin = value);
         Override(parse, DataPlaneOption, value => settings.DataPlane = value);
         Override(parse, DeviceOption, value => settings.Device = value);
+        Override(parse, GatherThreadsOption, value => settings.GatherThreads = value);
         Override(parse, LogLevelOption, value => settings.LogLevel = value);
         Override(parse, MaxReceiveOption, value => settings.MaxReceiveMessageBytes = value);
         Override(parse, MaxSendOption, value => settings.MaxSendMessageBytes = value);

@@ -11,6 +11,7 @@ public sealed class ConfigFileReaderTests
         {
           "listen": { "grpc": "0.0.0.0:6000", "admin": "127.0.0.1:6001", "dataPlane": "127.0.0.1:6002" },
           "device": "cpu",
+          "gatherThreads": 2,
           "logLevel": "debug",
           "limits": {
             "maxReceiveMessageBytes": 1048576,
@@ -43,6 +44,7 @@ public sealed class ConfigFileReaderTests
         Assert.AreEqual(new Sourced<string>("127.0.0.1:6001", "listen.admin"), settings.Admin);
         Assert.AreEqual(new Sourced<string>("127.0.0.1:6002", "listen.dataPlane"), settings.DataPlane);
         Assert.AreEqual("cpu", settings.Device?.Value);
+        Assert.AreEqual(new Sourced<long>(2, "gatherThreads"), settings.GatherThreads);
         Assert.AreEqual("debug", settings.LogLevel?.Value);
         Assert.AreEqual(1048576, settings.MaxReceiveMessageBytes?.Value);
         Assert.AreEqual(2097152, settings.MaxSendMessageBytes?.Value);

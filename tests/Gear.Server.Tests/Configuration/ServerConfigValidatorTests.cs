@@ -20,6 +20,7 @@ public sealed class ServerConfigValidatorTests
         Assert.AreEqual(new ListenAddress(IPAddress.Loopback, 8080), config.Admin);
         Assert.AreEqual(new ListenAddress(IPAddress.Loopback, 50052), config.DataPlane);
         Assert.AreEqual(new DeviceSetting(DeviceKind.Auto), config.Device);
+        Assert.AreEqual(1, config.GatherThreads);
         Assert.AreEqual(LogLevel.Information, config.LogLevel);
         Assert.AreEqual(ServerLimits.Default, config.Limits);
         Assert.IsNull(config.Limits.MaxConnections);
@@ -35,7 +36,7 @@ public sealed class ServerConfigValidatorTests
         var config = ServerConfigValidator.Validate(Read("""
             {
               "listen": { "grpc": "0.0.0.0:7000", "admin": "127.0.0.1:0", "dataPlane": "[::1]:7002" },
-              "device": "CPU", "logLevel": "warn", "shutdownDrainSeconds": 0.25,
+              "device": "CPU", "gatherThreads": 4, "logLevel": "warn", "shutdownDrainSeconds": 0.25,
               "limits": { "maxReceiveMessageBytes": 4096, "maxSendMessageBytes": 8192, "maxConcurrentStreamsPerConnection": 3, "maxConnections": 9 },
               "tokens": { "a-token": "Admin", "b-token": "learner" },
               "tables": [ { "name": "x" }, { "name": "y" } ]
@@ -46,6 +47,7 @@ public sealed class ServerConfigValidatorTests
         Assert.AreEqual(0, config.Admin.Port);
         Assert.AreEqual(IPAddress.IPv6Loopback, config.DataPlane.Address);
         Assert.AreEqual(DeviceKind.Cpu, config.Device.Kind);
+        Assert.AreEqual(4, config.GatherThreads);
         Assert.AreEqual(LogLevel.Warning, config.LogLevel);
         Assert.AreEqual(TimeSpan.FromMilliseconds(250), config.ShutdownDrain);
         Assert.AreEqual(new ServerLimits(4096, 8192, 3, 9), config.Limits);
@@ -82,6 +84,9 @@ public sealed class ServerConfigValidatorTests
     [DataRow("""{ "limits": { "maxSendMessageBytes": 4294967296 } }""", "limits.maxSendMessageBytes", "out of range")]
     [DataRow("""{ "limits": { "maxConcurrentStreamsPerConnection": 0 } }""", "limits.maxConcurrentStreamsPerConnection", "out of range")]
     [DataRow("""{ "limits": { "maxConnections": -1 } }""", "limits.maxConnections", "out of range")]
+    [DataRow("""{ "gatherThreads": 0 }""", "gatherThreads", "out of range; it must be from 1 to 256")]
+    [DataRow("""{ "gatherThreads": 257 }""", "gatherThreads", "out of range")]
+    [DataRow("""{ "gatherThreads": 1.5 }""", "gatherThreads", "expected a whole number")]
     [DataRow("""{ "shutdownDrainSeconds": -1 }""", "shutdownDrainSeconds", "out of range")]
     [DataRow("""{ "shutdownDrainSeconds": 301 }""", "shutdownDrainSeconds", "out of range")]
     [DataRow("""{ "tables": [ { "name": "a" }, { "name": "" } ] }""", "tables[1].name", "needs a name")]

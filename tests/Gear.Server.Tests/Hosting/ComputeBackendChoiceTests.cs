@@ -16,10 +16,25 @@ public sealed class ComputeBackendChoiceTests
     [TestMethod]
     public void AutoWithoutAGpuPicksTheCpuAndSaysWhy()
     {
-        var choice = ComputeBackendChoice.For(new DeviceSetting(DeviceKind.Auto), Unusable("the CUDA driver library is not installed"));
+        var choice = ComputeBackendChoice.For(new DeviceSetting(DeviceKind.Auto), 1, Unusable("the CUDA driver library is not installed"));
         using var backend = choice.Backend;
         Assert.IsInstanceOfType<CpuBackend>(backend);
+        Assert.AreEqual(1, ((CpuBackend)backend).GatherThreads);
         Assert.AreEqual("device auto: no usable GPU (the CUDA driver library is not installed); using the CPU backend", choice.Reason);
+    }
+
+    [TestMethod]
+    public void TheCpuBackendSplitsGathersOverTheConfiguredThreadsAndSaysSo()
+    {
+        var asked = ComputeBackendChoice.For(new DeviceSetting(DeviceKind.Cpu), 3, Unusable("never asked"));
+        using (var backend = asked.Backend)
+            Assert.AreEqual(3, ((CpuBackend)backend).GatherThreads);
+        Assert.AreEqual("device cpu requested; gathers of 1 MiB or more split over 3 threads", asked.Reason);
+
+        var fallback = ComputeBackendChoice.For(new DeviceSetting(DeviceKind.Auto), 2, Unusable("no device"));
+        using (var backend = fallback.Backend)
+            Assert.AreEqual(2, ((CpuBackend)backend).GatherThreads);
+        StringAssert.EndsWith(fallback.Reason, "using the CPU backend; gathers of 1 MiB or more split over 2 threads");
     }
 
     [TestMethod]
@@ -27,7 +42,7 @@ public sealed class ComputeBackendChoiceTests
     {
         using var gpu = new CpuBackend(); // stands in for the device backend the opener returns
         var opened = -1;
-        var choice = ComputeBackendChoice.For(new DeviceSetting(DeviceKind.Auto), (int ordinal, out string description) =>
+        var choice = ComputeBackendChoice.For(new DeviceSetting(DeviceKind.Auto), 1, (int ordinal, out string description) =>
         {
             opened = ordinal;
             description = "cuda:0: Test GPU, sm_90";
@@ -42,7 +57,7 @@ public sealed class ComputeBackendChoiceTests
     public void CudaWithoutAGpuIsAnErrorNamingTheDeviceAndTheReason()
     {
         var error = Assert.ThrowsException<DeviceUnavailableException>(() =>
-            ComputeBackendChoice.For(new DeviceSetting(DeviceKind.Cuda, 2), Unusable("there is no CUDA device 2 (1 found)")));
+            ComputeBackendChoice.For(new DeviceSetting(DeviceKind.Cuda, 2), 1, Unusable("there is no CUDA device 2 (1 found)")));
         StringAssert.StartsWith(error.Message, "device cuda:2 cannot be used: there is no CUDA device 2 (1 found).");
     }
 

@@ -33,7 +33,7 @@ public sealed class ServeCommandTests
             """);
 
         var settings = Gather(["--config", file, "--grpc", "127.0.0.1:7100", "--max-connections", "20",
-            "--max-receive-message-bytes", "2048", "--shutdown-drain-seconds", "2", "--device", "cpu"]);
+            "--max-receive-message-bytes", "2048", "--shutdown-drain-seconds", "2", "--device", "cpu", "--gather-threads", "3"]);
         var config = ServerConfigValidator.Validate(settings);
 
         Assert.AreEqual("127.0.0.1:7100", config.Grpc.ToString());
@@ -42,6 +42,7 @@ public sealed class ServeCommandTests
         Assert.AreEqual(2048, config.Limits.MaxReceiveMessageBytes);
         Assert.AreEqual(TimeSpan.FromSeconds(2), config.ShutdownDrain);
         Assert.AreEqual(DeviceKind.Cpu, config.Device.Kind);
+        Assert.AreEqual(3, config.GatherThreads);
         Assert.AreEqual(Microsoft.Extensions.Logging.LogLevel.Debug, config.LogLevel);
         // A config file replaces the embedded default entirely: only its own table.
         Assert.AreEqual("only", config.Tables.Single().Name);

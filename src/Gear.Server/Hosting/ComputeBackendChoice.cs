@@ -48,7 +48,8 @@ public sealed record ComputeBackendChoice(IComputeBackend Backend, string Reason
 
     private static ComputeBackendChoice Cpu(int gatherThreads, string reason) =>
         new(new CpuBackend(gatherThreads),
-            gatherThreads == 1 ? reason : $"{reason}; gathers of 1 MiB or more split over {gatherThreads} threads");
+            gatherThreads == 1 ? reason
+                : $"{reason}; gathers of {CpuBackend.ParallelGatherThresholdBytes >> 20} MiB or more split over {gatherThreads} threads");
 }
 
 /// <summary>The device named by <c>--device cuda:N</c> cannot be used; the message says why.</summary>

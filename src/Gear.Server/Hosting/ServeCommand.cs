@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gear.Core.Compute.Cpu;
 using Gear.Server.Configuration;
 
 namespace Gear.Server.Hosting;
@@ -24,7 +25,7 @@ public static class ServeCommand
     private static readonly Option<string> DeviceOption = new("--device")
     { HelpName = "auto|cpu|cuda:N", Description = "Compute device: auto (CUDA device 0 when usable, else the CPU), cpu, or cuda:N (refuses to start without it)." };
     private static readonly Option<long> GatherThreadsOption = new("--gather-threads")
-    { HelpName = "count", Description = $"Threads the CPU backend splits a gather of 1 MiB or more over (default {ServerDefaults.GatherThreads}: each on its caller's thread)." };
+    { HelpName = "count", Description = $"Threads the CPU backend splits a gather of {CpuBackend.ParallelGatherThresholdBytes >> 20} MiB or more over (default {ServerDefaults.GatherThreads}: each on its caller's thread)." };
     private static readonly Option<string> LogLevelOption = new("--log-level")
     { HelpName = "level", Description = $"Minimum log level: {LogLevels.Names}." };
     private static readonly Option<long> MaxReceiveOption = new("--max-receive-message-bytes")

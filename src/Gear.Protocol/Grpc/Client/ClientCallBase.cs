@@ -196,10 +196,14 @@ internal abstract class ClientCallBase<TResponse> : IClientCall, IAsyncStreamRea
     /// <summary>A write to a call that has ended: the call's error, or InvalidOperationException after OK.</summary>
     protected void ThrowIfFinishedForWrite()
     {
-        if (FinalStatus is not { } status) return;
-        if (status.StatusCode == StatusCode.OK) throw new InvalidOperationException("The call has already finished.");
-        throw new RpcException(status, FinalTrailers);
+        if (FinalStatus is { } status) throw WriteAfterEnd(status, FinalTrailers);
     }
+
+    /// <summary>What a write to a call that ended with <paramref name="status"/> throws.</summary>
+    protected static Exception WriteAfterEnd(Status status, Metadata trailers) =>
+        status.StatusCode == StatusCode.OK
+            ? new InvalidOperationException("The call has already finished.")
+            : new RpcException(status, trailers);
 
     /// <summary>False for a call that ended OK; throws the status of one that did not.</summary>
     protected bool ReturnFinished(Status status) =>

@@ -170,8 +170,7 @@ internal sealed class DedicatedStreamingCall<TRequest, TResponse> : ClientCallBa
         {
             // The server has ended the call and its trailers say how; the reader reaches them in its own time (the
             // responses before them stay readable), so the call is not finished from here.
-            if (ended.StatusCode == StatusCode.OK) throw new InvalidOperationException("The call has already finished.");
-            throw new RpcException(ended, trailers);
+            throw WriteAfterEnd(ended, trailers);
         }
         catch (Exception exception)
         {

@@ -52,6 +52,29 @@ public sealed class LogSegmentReader : IDisposable
     }
 
     /// <summary>
+    /// Whether the segment at <paramref name="path"/> ends inside its header: a crash while the segment was being
+    /// created. Records go into a segment only after its header is written and synced, so such a file holds none.
+    /// A header that is whole but wrong is not torn (it is corruption, and <see cref="Open"/> refuses it).
+    /// </summary>
+    public static bool EndsInsideHeader(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        try
+        {
+            LogSegmentFormat.ReadHeader(file);
+            return false;
+        }
+        catch (InvalidDataException e) when (e.InnerException is EndOfStreamException)
+        {
+            return true;
+        }
+        catch (InvalidDataException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Reads the next record. Its payload (kind, sequence, body) stays valid until the next call. False at the
     /// end of the file or at a torn record.
     /// </summary>

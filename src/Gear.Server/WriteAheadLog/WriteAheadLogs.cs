@@ -56,12 +56,13 @@ public sealed class WriteAheadLogs
             var segments = Directory.GetFiles(directory)
                 .Where(path => LogSegmentFormat.NumberOf(Path.GetFileName(path)) is not null)
                 .Order(StringComparer.Ordinal)
-                .ToArray();
-            if (segments.Length == 0)
-                continue;
+                .ToList();
             Table? created = null;
             try
             {
+                RemoveTornNewestSegment(segments);
+                if (segments.Count == 0)
+                    continue;
                 var table = find(Path.GetFileName(directory)[TablePrefix.Length..]);
                 if (table is null)
                 {
@@ -71,7 +72,7 @@ public sealed class WriteAheadLogs
                 var result = LogReplay.Replay(table, segments, _logger, progress);
                 _logger.LogInformation("write-ahead log of table {Table}: replayed {Commits} commits, {Deletes} deletes, {Resets} resets " +
                     "from {Segments} segments ({Skipped} records were already in the checkpoint)",
-                    table.Name, result.Counts.Commits, result.Counts.Deletes, result.Counts.Resets, segments.Length, result.Counts.Skipped);
+                    table.Name, result.Counts.Commits, result.Counts.Deletes, result.Counts.Resets, segments.Count, result.Counts.Skipped);
                 var log = TableLog.Open(directory, table.Spec, Settings, result.SegmentMaxima, _loggers.CreateLogger<TableLog>());
                 if (created is not null)
                     adopt(created);
@@ -85,5 +86,20 @@ public sealed class WriteAheadLogs
                     directory, e.Message);
             }
         }
+    }
+
+    /// <summary>
+    /// Removes the newest segment when it ends inside its header (<see cref="LogSegmentReader.EndsInsideHeader"/>):
+    /// the process died while opening it, after a rotation or at start, so it holds no record, and left in place it
+    /// would stop the whole log from being replayed and take the number the reopened log writes next.
+    /// </summary>
+    private void RemoveTornNewestSegment(List<string> segments)
+    {
+        if (segments.Count == 0 || !LogSegmentReader.EndsInsideHeader(segments[^1]))
+            return;
+        _logger.LogWarning("write-ahead log: {Segment} ends inside its header (the server stopped while creating it); it holds no records and is removed",
+            segments[^1]);
+        File.Delete(segments[^1]);
+        segments.RemoveAt(segments.Count - 1);
     }
 }

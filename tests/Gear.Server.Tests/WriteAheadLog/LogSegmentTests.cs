@@ -97,6 +97,33 @@ public sealed class LogSegmentTests
     }
 
     [TestMethod]
+    public async Task OnlyAFileThatEndsInsideItsHeaderIsATornCreation()
+    {
+        var directory = NewDirectory();
+        try
+        {
+            await WriteRecordsAsync(directory, 1);
+            var path = SegmentPath(directory);
+            var whole = await File.ReadAllBytesAsync(path);
+            var headerEnd = RecordBoundaries(path)[0];
+            var cut = Path.Combine(directory, "cut.wal");
+            for (var length = 0; length < headerEnd; length++)
+            {
+                await File.WriteAllBytesAsync(cut, whole.AsSpan(0, length).ToArray());
+                Assert.IsTrue(LogSegmentReader.EndsInsideHeader(cut), $"cut at byte {length}");
+            }
+            Assert.IsFalse(LogSegmentReader.EndsInsideHeader(path), "a whole segment");
+            whole[0] ^= 0xff;
+            await File.WriteAllBytesAsync(cut, whole);
+            Assert.IsFalse(LogSegmentReader.EndsInsideHeader(cut), "a whole header that is wrong is corruption, not a torn creation");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void NotASegmentIsRefusedWithItsName()
     {
         var path = Path.GetTempFileName();

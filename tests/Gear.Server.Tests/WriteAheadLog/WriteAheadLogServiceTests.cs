@@ -33,6 +33,41 @@ public sealed class WriteAheadLogServiceTests
         CollectionAssert.AreEquivalent(new ulong[] { 1, 2, 3, 4, 5 }, await LoggedTable.ReadAllAsync(restarted, name));
     }
 
+    /// <summary>
+    /// A server killed while it created a segment (after a checkpoint's rotation) leaves one that ends inside its
+    /// header. It holds no records: recovery removes it, replays the rest, and the log goes on in a new segment.
+    /// </summary>
+    [TestMethod]
+    public async Task ASegmentTornWhileItWasCreatedIsRemovedAndTheRestReplayed()
+    {
+        using var durable = new DurableDirectory();
+        var name = KnownSteps.NewName();
+        var logs = new WriteAheadLogs(durable.LogSettings, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        await using (var first = await ServiceHarness.StartAsync(durable: durable))
+        {
+            var client = first.Client();
+            await client.CreateTableAsync(LoggedTable.Spec(name));
+            await client.InsertAsync(name, [1, 2, 3], LoggedTable.Length);
+        }
+        var directory = logs.DirectoryOf(name);
+        var newest = Directory.GetFiles(directory).Max(path => LogSegmentFormat.NumberOf(Path.GetFileName(path)))!.Value;
+        var torn = Path.Combine(directory, LogSegmentFormat.FileName(newest + 1));
+        await File.WriteAllBytesAsync(torn, LogSegmentFormat.Magic[..5].ToArray());
+
+        await using (var second = await ServiceHarness.StartAsync(durable: durable))
+        {
+            var client = second.Client();
+            CollectionAssert.AreEquivalent(new ulong[] { 1, 2, 3 }, await LoggedTable.ReadAllAsync(client, name));
+            Assert.IsTrue((await client.InfoAsync(name)).Spec.WriteAheadLog, "the table is still logged");
+            await client.InsertAsync(name, [4], LoggedTable.Length);
+        }
+        Assert.IsTrue(!File.Exists(torn) || !LogSegmentReader.EndsInsideHeader(torn), "the torn segment was removed or written anew");
+
+        await using var third = await ServiceHarness.StartAsync(durable: durable);
+        CollectionAssert.AreEquivalent(new ulong[] { 1, 2, 3, 4 }, await LoggedTable.ReadAllAsync(third.Client(), name),
+            "what was committed after the recovery was logged too");
+    }
+
     [TestMethod]
     public async Task ReplayOverACheckpointAppliesOnlyWhatFollowsIt()
     {
